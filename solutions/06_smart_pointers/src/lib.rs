@@ -1,0 +1,9 @@
+//! Smart pointers from scratch: `MyBox`, `MyRc`, `MyWeak` and `MyArc`.
+
+#[cfg(test)]
+mod alloc_counter;
+mod sync;
+
+pub mod s01_box;
+pub mod s02_rc;
+pub mod s03_weak;
