@@ -1,0 +1,1 @@
+//! s04_deserialize
