@@ -1,0 +1,18 @@
+//! A doubly linked deque, first built safely from `Rc`, `RefCell` and `Weak`, then with raw
+//! pointers. Each stage is one module; work through them in order.
+
+pub mod s01_front;
+pub mod s02_back;
+pub mod s03_peek;
+pub mod s04_drops;
+pub mod s05_iter;
+pub mod s06_cursor;
+pub mod s07_raw;
+
+#[cfg(test)]
+mod testing;
+
+pub use s01_front::List;
+pub use s05_iter::IntoIter;
+pub use s06_cursor::CursorMut;
+pub use s07_raw::RawList;
