@@ -1,0 +1,7 @@
+//! A malloc-like allocator: layout arithmetic, a free list stored in the free memory, a heap
+//! with splitting and coalescing, fit strategies, `realloc`, and a `GlobalAlloc`.
+#![allow(unused_variables, unused_imports, dead_code)]
+
+pub mod s01_layout;
+pub mod s02_free_list;
+pub mod s03_heap;
