@@ -20,6 +20,7 @@ pub use json_derive::{Deserialize, Serialize};
 pub use s01_value::{Map, Number, Value};
 pub use s02_parser::{parse_slice, parse_str};
 pub use s03_serialize::{Serialize, Serializer, to_json, to_json_pretty};
+pub use s04_deserialize::{Deserialize, Deserializer, Visitor, from_json, from_slice};
 
 
 

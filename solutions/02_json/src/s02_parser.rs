@@ -70,6 +70,11 @@ impl<'a> Parser<'a> {
         self.input.get(self.pos).copied()
     }
 
+    /// The byte offset of the next byte.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
     /// Consumes one byte.
     pub fn bump(&mut self) {
         self.pos += 1;
