@@ -2,7 +2,7 @@
 //! generator and a check of the list's links.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::List;
 
@@ -73,7 +73,11 @@ pub fn assert_links<T>(list: &List<T>) {
     while let Some(node) = cur {
         let back = node.borrow().prev.upgrade();
         match (&prev, &back) {
-            (None, None) => {}
+            (None, None) => assert!(
+                Weak::ptr_eq(&node.borrow().prev, &Weak::new()),
+                "the head's prev must be empty (Weak::new()), not a stale pointer to a freed \
+                 node, which keeps that node's memory allocated"
+            ),
             (Some(p), Some(b)) => assert!(
                 Rc::ptr_eq(p, b),
                 "node {count}: its prev link must point at the node before it"
