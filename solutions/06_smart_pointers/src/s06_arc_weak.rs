@@ -1,0 +1,544 @@
+//! # MyArc with weak pointers, and a sound `get_mut`
+//!
+//! Rebuild `MyArc<T>` with a `MyWeak<T>` beside it, as std's `Arc` and `sync::Weak`. The block
+//! now has two atomic counts: `strong`, the number of `MyArc`s, and `weak`, the number of
+//! `MyWeak`s plus one for all the `MyArc`s together (the convention of `MyRc`). The value
+//! lives in an `UnsafeCell<ManuallyDrop<T>>`: it is dropped by hand when `strong` reaches 0,
+//! and the block is freed when `weak` reaches 0. The `UnsafeCell` says that the value may be
+//! mutated (dropped, or written through `get_mut`) while shared references to the block exist.
+//!
+//! Three operations need more than the orderings of the last stage:
+//!
+//! - `MyWeak::upgrade` must never bring a dropped value back. `fetch_add` on `strong` would:
+//!   between reading 0 and adding 1, or by adding 1 to a 0, it resurrects a value that another
+//!   thread is dropping. Use a `compare_exchange_weak` loop that only ever moves the count
+//!   from a non-zero `n` to `n + 1`, and returns `None` when it sees 0.
+//! - `MyArc::get_mut` must know that no other `MyArc` *and* no `MyWeak` exists. Checking the
+//!   two counts one after the other is a race: between the checks, another thread holding a
+//!   second `MyArc` can `downgrade` it and drop it, leaving `strong == 1` and a weak pointer
+//!   that can later upgrade and read the value while you hold `&mut T`. The fix (Mara Bos's):
+//!   *lock* the weak count by swapping 1 for `usize::MAX` (`compare_exchange(1, usize::MAX,
+//!   Acquire, Relaxed)`), check `strong == 1`, then unlock with a `Release` store of 1, and
+//!   `fence(Acquire)` before handing out `&mut T`.
+//! - `MyArc::downgrade` therefore waits while the weak count is `usize::MAX` (call
+//!   `crate::sync::spin_loop()` in the loop: under loom it yields to the other threads), and
+//!   increments with a `compare_exchange_weak` loop so that it never turns `usize::MAX` into 0.
+//!
+//! The rest keeps last stage's orderings: `Relaxed` increments, `Release` decrements, and an
+//! `Acquire` fence before dropping the value (the last strong) or freeing the block (the last
+//! weak). Write the orderings' reasons next to them.
+//!
+//! Loom models at the end of the file check the two races: an `upgrade` racing the last strong
+//! drop (the value is dropped once, and never used after), and a `get_mut` racing a
+//! `downgrade` on another thread (never a `&mut T` while a weak pointer can still upgrade).
+//! Run them with `RUSTFLAGS="--cfg mastery_loom"`; replace your weak-count lock with two plain
+//! loads and watch the second model fail.
+//!
+//! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
+//!
+//! ```compile_fail
+//! use smart_pointers::s06_arc_weak::MyArc;
+//! use std::cell::Cell;
+//!
+//! let a = MyArc::new(Cell::new(1));
+//! let w = MyArc::downgrade(&a);
+//! std::thread::spawn(move || w.upgrade().map(|c| c.set(2))); // error[E0277]: `Cell<i32>` cannot be shared
+//! ```
+//!
+//! Afterwards you will be able to write a compare-exchange loop, see why a pair of atomic
+//! loads is not an atomic check of two counters, and use a sentinel value as a tiny lock.
+//!
+//! Read: Mara Bos, "Rust Atomics and Locks", chapter 6, sections "Weak Pointers" and
+//! "Optimizing": <https://marabos.nl/atomics/building-arc.html#weak-pointers>; the source of
+//! std's `Arc::get_mut` and `is_unique`: <https://doc.rust-lang.org/src/alloc/sync.rs.html>.
+
+use crate::sync::{AtomicUsize, Ordering, fence, spin_loop};
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+/// The weak count while `get_mut` holds it locked.
+const LOCKED: usize = usize::MAX;
+/// The most pointers of one kind we allow; past it, clone aborts.
+const MAX_REFCOUNT: usize = usize::MAX / 2;
+
+/// The heap block shared by every `MyArc` and `MyWeak` to one value.
+struct ArcInner<T> {
+    /// How many `MyArc`s point here. The value is alive while this is non-zero.
+    strong: AtomicUsize,
+    /// How many `MyWeak`s point here, plus one while any `MyArc` does; `LOCKED` while a
+    /// `get_mut` checks for uniqueness. The block is freed when this reaches zero.
+    weak: AtomicUsize,
+    /// Dropped by hand when `strong` reaches zero.
+    value: UnsafeCell<ManuallyDrop<T>>,
+}
+
+/// A thread-safe reference-counted pointer with weak pointers.
+pub struct MyArc<T> {
+    ptr: NonNull<ArcInner<T>>,
+    _owns: PhantomData<ArcInner<T>>,
+}
+
+/// A pointer to a `MyArc`'s block that does not keep the value alive.
+pub struct MyWeak<T> {
+    /// `None` for `MyWeak::new()`, which points nowhere and allocated nothing.
+    ptr: Option<NonNull<ArcInner<T>>>,
+    _owns: PhantomData<ArcInner<T>>,
+}
+
+// SAFETY: a `MyArc` shares the `T` with other threads (`T: Sync`) and may be the one that
+// drops it (`T: Send`).
+unsafe impl<T: Send + Sync> Send for MyArc<T> {}
+// SAFETY: a `&MyArc<T>` can be cloned into a `MyArc<T>`.
+unsafe impl<T: Send + Sync> Sync for MyArc<T> {}
+// SAFETY: a `MyWeak` can be upgraded into a `MyArc`, so the same bounds apply.
+unsafe impl<T: Send + Sync> Send for MyWeak<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for MyWeak<T> {}
+
+/// The block at `ptr`.
+///
+/// # Safety
+///
+/// The caller holds a `MyArc` or `MyWeak` to the block, so it is allocated.
+unsafe fn inner<'a, T>(ptr: NonNull<ArcInner<T>>) -> &'a ArcInner<T> {
+    // SAFETY: the block is allocated (the caller's contract); mutation of the value goes
+    // through the `UnsafeCell`, so a shared reference to the whole block is fine.
+    unsafe { ptr.as_ref() }
+}
+
+impl<T> MyArc<T> {
+    /// Moves `value` into a new block with one strong pointer (this one).
+    pub fn new(value: T) -> Self {
+        let inner = Box::new(ArcInner {
+            strong: AtomicUsize::new(1),
+            weak: AtomicUsize::new(1),
+            value: UnsafeCell::new(ManuallyDrop::new(value)),
+        });
+        Self { ptr: NonNull::from(Box::leak(inner)), _owns: PhantomData }
+    }
+
+    fn inner(&self) -> &ArcInner<T> {
+        // SAFETY: we are a `MyArc` to the block.
+        unsafe { inner(self.ptr) }
+    }
+
+    /// How many `MyArc`s point to this value (a snapshot, for diagnostics).
+    pub fn strong_count(this: &Self) -> usize {
+        this.inner().strong.load(Ordering::Relaxed)
+    }
+
+    /// How many `MyWeak`s point to this value (a snapshot, for diagnostics).
+    pub fn weak_count(this: &Self) -> usize {
+        match this.inner().weak.load(Ordering::Relaxed) {
+            // A `get_mut` on another clone holds the lock, which it only takes from 1.
+            LOCKED => 0,
+            // We are a `MyArc`, so the strong pointers' shared weak reference is there.
+            n => n - 1,
+        }
+    }
+
+    /// Whether two `MyArc`s point to the same block.
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        this.ptr == other.ptr
+    }
+
+    /// A new weak pointer to this value.
+    pub fn downgrade(this: &Self) -> MyWeak<T> {
+        let weak = &this.inner().weak;
+        let mut n = weak.load(Ordering::Relaxed);
+        loop {
+            if n == LOCKED {
+                // A `get_mut` is checking uniqueness; it holds the lock only briefly.
+                spin_loop();
+                n = weak.load(Ordering::Relaxed);
+                continue;
+            }
+            if n > MAX_REFCOUNT {
+                std::process::abort();
+            }
+            // Acquire: pairs with the `Release` unlock in `get_mut`, so that the `&mut T` it
+            // handed out is finished with before this weak pointer can upgrade and read.
+            match weak.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return MyWeak { ptr: Some(this.ptr), _owns: PhantomData },
+                Err(current) => n = current,
+            }
+        }
+    }
+
+    /// A unique reference to the value, if no other `MyArc` and no `MyWeak` points to it.
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        let inner = this.inner();
+        // Lock the weak count, so that no `downgrade` can happen while we look at the strong
+        // count. Only from 1: any other value means a `MyWeak` exists. Acquire: pairs with
+        // the release decrement of dropped `MyWeak`s, whose upgrades may have used the value.
+        if inner
+            .weak
+            .compare_exchange(1, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        let unique = inner.strong.load(Ordering::Relaxed) == 1;
+        // Release: pairs with the acquire in `downgrade`, which now may proceed.
+        inner.weak.store(1, Ordering::Release);
+        if !unique {
+            return None;
+        }
+        // Acquire: pairs with the release decrements of `MyArc`s dropped before, so their
+        // uses of the value happen before our `&mut`.
+        fence(Ordering::Acquire);
+        // SAFETY: we are the only `MyArc`, no `MyWeak` exists and none can be made without
+        // going through `this`, which is mutably borrowed for as long as the `&mut T` lives.
+        Some(unsafe { &mut *this.inner().value.get() })
+    }
+}
+
+impl<T> Clone for MyArc<T> {
+    fn clone(&self) -> Self {
+        // Relaxed: made from a pointer we hold; nothing to publish.
+        if self.inner().strong.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+            std::process::abort();
+        }
+        Self { ptr: self.ptr, _owns: PhantomData }
+    }
+}
+
+impl<T> Drop for MyArc<T> {
+    fn drop(&mut self) {
+        // Release: our uses of the value happen before the last owner drops it.
+        if self.inner().strong.fetch_sub(1, Ordering::Release) == 1 {
+            // Acquire: every other owner's uses happen before the drop below.
+            fence(Ordering::Acquire);
+            // SAFETY: the strong count is 0 and `upgrade` never raises it from 0, so no
+            // reference to the value exists or can be made: drop it, exactly once.
+            unsafe { ManuallyDrop::drop(&mut *self.inner().value.get()) };
+            // Release the strong pointers' shared weak reference (may free the block).
+            drop(MyWeak { ptr: Some(self.ptr), _owns: PhantomData });
+        }
+    }
+}
+
+impl<T> Deref for MyArc<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: a strong pointer keeps the value alive, and `&mut T` is only handed out by
+        // `get_mut` when no other pointer exists.
+        unsafe { &*self.inner().value.get() }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        T::fmt(self, f)
+    }
+}
+
+impl<T> MyWeak<T> {
+    /// A weak pointer to nothing: `upgrade` always gives `None`. Allocates nothing.
+    pub const fn new() -> Self {
+        Self { ptr: None, _owns: PhantomData }
+    }
+
+    /// A strong pointer to the value, if it is still alive. Never resurrects a dropped value.
+    pub fn upgrade(&self) -> Option<MyArc<T>> {
+        let ptr = self.ptr?;
+        // SAFETY: we are a `MyWeak` to the block.
+        let strong = &unsafe { inner(ptr) }.strong;
+        let mut n = strong.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return None; // dropped, or being dropped: never go from 0 to 1
+            }
+            if n > MAX_REFCOUNT {
+                std::process::abort();
+            }
+            // Relaxed: like `clone`, the value's visibility comes from the strong pointer
+            // whose existence we just proved; the count itself is all we change.
+            match strong.compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Some(MyArc { ptr, _owns: PhantomData }),
+                Err(current) => n = current,
+            }
+        }
+    }
+
+    /// How many `MyArc`s point to the value (0 once it is dropped, or for `MyWeak::new()`).
+    pub fn strong_count(&self) -> usize {
+        // SAFETY: we are a `MyWeak` to the block.
+        self.ptr.map_or(0, |ptr| unsafe { inner(ptr) }.strong.load(Ordering::Relaxed))
+    }
+}
+
+impl<T> Default for MyWeak<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for MyWeak<T> {
+    fn clone(&self) -> Self {
+        if let Some(ptr) = self.ptr {
+            // SAFETY: we are a `MyWeak` to the block. Relaxed: as for `MyArc::clone`. The
+            // count cannot be `LOCKED` here: `get_mut` locks only when no `MyWeak` exists.
+            if unsafe { inner(ptr) }.weak.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+                std::process::abort();
+            }
+        }
+        Self { ptr: self.ptr, _owns: PhantomData }
+    }
+}
+
+impl<T> Drop for MyWeak<T> {
+    fn drop(&mut self) {
+        let Some(ptr) = self.ptr else { return };
+        // SAFETY: we are a `MyWeak` (or the strong pointers' shared one) to the block.
+        // Release: our uses of the block happen before whoever frees it.
+        if unsafe { inner(ptr) }.weak.fetch_sub(1, Ordering::Release) == 1 {
+            // Acquire: every other pointer's uses of the block happen before the free.
+            fence(Ordering::Acquire);
+            // SAFETY: no pointer of any kind is left; the value was dropped when the strong
+            // count reached 0 (it is a `ManuallyDrop`, so freeing does not drop it again).
+            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+        }
+    }
+}
+
+#[cfg(all(test, not(mastery_loom)))]
+mod tests {
+    use super::{MyArc, MyWeak};
+    use crate::alloc_counter::{Counts, count};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::Duration;
+
+    /// Runs `f` on a thread and fails the test if it does not finish in time.
+    fn with_watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(f()).unwrap());
+        let limit = if cfg!(miri) { 600 } else { 20 };
+        rx.recv_timeout(Duration::from_secs(limit)).expect("the test hung (watchdog)")
+    }
+
+    struct DropCounter(Arc<AtomicUsize>);
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn downgrade_and_upgrade_while_alive() {
+        let a = MyArc::new(String::from("v"));
+        let w = MyArc::downgrade(&a);
+        assert_eq!((MyArc::strong_count(&a), MyArc::weak_count(&a)), (1, 1));
+        let b = w.upgrade().expect("the value is alive: upgrade succeeds");
+        assert!(MyArc::ptr_eq(&a, &b));
+        assert_eq!(*b, "v");
+        assert_eq!(w.strong_count(), 2, "a successful upgrade adds a strong pointer");
+        assert_eq!(format!("{b:?}"), "\"v\"");
+    }
+
+    #[test]
+    fn value_dropped_with_last_strong_block_freed_with_last_weak() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ((), counts) = count(|| {
+            let a = MyArc::new(DropCounter(drops.clone()));
+            let w = MyArc::downgrade(&a);
+            let w2 = w.clone();
+            let (_, inner) = count(|| drop(a));
+            assert_eq!(drops.load(Ordering::Relaxed), 1, "the last strong drops the value");
+            assert_eq!(inner.frees, 0, "weak pointers remain: keep the block");
+            assert!(w.upgrade().is_none(), "the value is gone: upgrade gives None");
+            assert_eq!(w.strong_count(), 0);
+            drop(w);
+            let (_, inner) = count(|| drop(w2));
+            assert_eq!(inner.frees, 1, "the last weak pointer frees the block");
+        });
+        assert_eq!(counts, Counts { allocs: 1, frees: 1 });
+        assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+    }
+
+    #[test]
+    fn weak_new_allocates_nothing() {
+        let (w, counts) = count(|| {
+            let w = MyWeak::<u64>::new();
+            drop(w.clone());
+            w
+        });
+        assert_eq!(counts, Counts { allocs: 0, frees: 0 }, "MyWeak::new() allocates nothing");
+        assert!(w.upgrade().is_none());
+        assert!(MyWeak::<u8>::default().upgrade().is_none());
+    }
+
+    #[test]
+    fn get_mut_needs_no_other_strong_and_no_weak() {
+        let mut a = MyArc::new(1);
+        *MyArc::get_mut(&mut a).expect("unique: get_mut succeeds") += 1;
+        let w = MyArc::downgrade(&a);
+        assert!(MyArc::get_mut(&mut a).is_none(), "a weak pointer exists: no &mut");
+        drop(w);
+        let b = a.clone();
+        assert!(MyArc::get_mut(&mut a).is_none(), "another MyArc exists: no &mut");
+        drop(b);
+        assert_eq!(MyArc::get_mut(&mut a).copied(), Some(2));
+        assert_eq!(MyArc::weak_count(&a), 0, "get_mut must leave the weak count unlocked");
+        drop(MyArc::downgrade(&a)); // would spin forever if get_mut left the lock on
+    }
+
+    #[test]
+    fn upgrade_inside_the_values_own_drop_is_none() {
+        struct SelfAware {
+            me: Mutex<MyWeak<SelfAware>>,
+            seen: Arc<Mutex<Option<bool>>>,
+        }
+        impl Drop for SelfAware {
+            fn drop(&mut self) {
+                let upgraded = self.me.lock().unwrap().upgrade();
+                *self.seen.lock().unwrap() = Some(upgraded.is_some());
+            }
+        }
+        let seen = Arc::new(Mutex::new(None));
+        let a = MyArc::new(SelfAware { me: Mutex::new(MyWeak::new()), seen: seen.clone() });
+        *a.me.lock().unwrap() = MyArc::downgrade(&a);
+        drop(a);
+        assert_eq!(*seen.lock().unwrap(), Some(false), "upgrade in drop must not resurrect");
+    }
+
+    #[test]
+    fn send_and_sync_when_t_is() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MyArc<Mutex<u8>>>();
+        assert_send_sync::<MyWeak<Mutex<u8>>>();
+    }
+
+    #[test]
+    fn upgrades_race_the_last_drop_without_resurrecting() {
+        let rounds = if cfg!(miri) { 4 } else { 300 };
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        with_watchdog(move || {
+            for _ in 0..rounds {
+                let a = MyArc::new(DropCounter(d.clone()));
+                let weaks: Vec<_> = (0..2).map(|_| MyArc::downgrade(&a)).collect();
+                let handles: Vec<_> = weaks
+                    .into_iter()
+                    .map(|w| {
+                        std::thread::spawn(move || {
+                            let mut seen_none = false;
+                            for _ in 0..if cfg!(miri) { 5 } else { 50 } {
+                                match w.upgrade() {
+                                    Some(_s) => assert!(!seen_none, "a dropped value came back"),
+                                    None => seen_none = true,
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                drop(a);
+                for h in handles {
+                    h.join().unwrap();
+                }
+            }
+        });
+        assert_eq!(drops.load(Ordering::Relaxed), rounds, "each value dropped exactly once");
+    }
+
+    #[test]
+    fn get_mut_races_downgrade_on_another_clone() {
+        let rounds = if cfg!(miri) { 4 } else { 300 };
+        with_watchdog(move || {
+            for _ in 0..rounds {
+                let mut a = MyArc::new(0_u64);
+                let b = a.clone();
+                let t = std::thread::spawn(move || {
+                    let w = MyArc::downgrade(&b);
+                    drop(b);
+                    w.upgrade().map(|s| *s)
+                });
+                if let Some(v) = MyArc::get_mut(&mut a) {
+                    *v = 1;
+                }
+                let seen = t.join().unwrap();
+                assert!(matches!(seen, None | Some(0) | Some(1)));
+                assert_eq!(MyArc::weak_count(&a), 0);
+            }
+        });
+    }
+}
+
+#[cfg(all(test, mastery_loom))]
+mod loom_tests {
+    use super::MyArc;
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    /// A value whose every access loom checks, and that counts its drops.
+    struct Tracked {
+        cell: UnsafeCell<u32>,
+        drops: Arc<AtomicUsize>,
+    }
+    impl Tracked {
+        fn new(drops: &Arc<AtomicUsize>) -> Self {
+            Self { cell: UnsafeCell::new(1), drops: drops.clone() }
+        }
+        fn read(&self) -> u32 {
+            // SAFETY (of the test): loom reports a read not ordered after every write.
+            self.cell.with(|p| unsafe { *p })
+        }
+        fn write(&mut self, v: u32) {
+            // SAFETY (of the test): loom reports a write not ordered after every access.
+            self.cell.with_mut(|p| unsafe { *p = v });
+        }
+    }
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.write(0);
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    // SAFETY (of the test): loom's `UnsafeCell` checks every access.
+    unsafe impl Sync for Tracked {}
+
+    #[test]
+    fn upgrade_racing_the_last_drop_never_resurrects() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let a = MyArc::new(Tracked::new(&drops));
+            let w = MyArc::downgrade(&a);
+            let t = thread::spawn(move || {
+                if let Some(s) = w.upgrade() {
+                    assert_eq!(s.read(), 1, "an upgraded pointer sees the live value");
+                }
+            });
+            drop(a);
+            t.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+        });
+    }
+
+    #[test]
+    fn get_mut_racing_downgrade_never_aliases() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let mut a = MyArc::new(Tracked::new(&drops));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                let w = MyArc::downgrade(&b);
+                drop(b);
+                w.upgrade().map(|s| s.read())
+            });
+            if let Some(v) = MyArc::get_mut(&mut a) {
+                v.write(2); // a `&mut T` while the other thread could read: loom would see it
+            }
+            let _ = t.join().unwrap();
+            drop(a);
+            assert_eq!(drops.load(Ordering::Relaxed), 1);
+        });
+    }
+}
