@@ -30,6 +30,7 @@ use std::ops::Add;
 use crate::s01_trait::MyIterator;
 
 /// The default `fold`: combines `init` with every item of `iter`, in order, using `next`.
+#[inline]
 pub fn fold<I, B, G>(iter: I, init: B, g: G) -> B
 where
     I: MyIterator,
@@ -41,6 +42,7 @@ where
 }
 
 /// Calls `f` on every item, in order. Built on `iter.fold`.
+#[inline]
 pub fn for_each<I, F>(iter: I, f: F)
 where
     I: MyIterator,
@@ -51,12 +53,14 @@ where
 }
 
 /// The number of items. Built on `iter.fold`.
+#[inline]
 pub fn count<I: MyIterator>(iter: I) -> usize {
     // TODO: a fold that adds one per item.
     todo!()
 }
 
 /// `S::default()` plus every item. Built on `iter.fold`.
+#[inline]
 pub fn sum<I, S>(iter: I) -> S
 where
     I: MyIterator,
@@ -67,12 +71,14 @@ where
 }
 
 /// The last item, or `None` if there is none. Built on `iter.fold`.
+#[inline]
 pub fn last<I: MyIterator>(iter: I) -> Option<I::Item> {
     // TODO: a fold that keeps the latest item.
     todo!()
 }
 
 /// The `n`th item (counting from 0): consumes `n + 1` items, or all of them if there are fewer.
+#[inline]
 pub fn nth<I: MyIterator + ?Sized>(iter: &mut I, n: usize) -> Option<I::Item> {
     // TODO: pull and drop n items (stop early at the end), then return
     // the next one.
@@ -80,6 +86,7 @@ pub fn nth<I: MyIterator + ?Sized>(iter: &mut I, n: usize) -> Option<I::Item> {
 }
 
 /// Whether some item satisfies `predicate`; consumes items up to and including the first match.
+#[inline]
 pub fn any<I, P>(iter: &mut I, predicate: P) -> bool
 where
     I: MyIterator,
@@ -91,6 +98,7 @@ where
 
 /// Whether every item satisfies `predicate` (true for none); consumes items up to and
 /// including the first that fails.
+#[inline]
 pub fn all<I, P>(iter: &mut I, predicate: P) -> bool
 where
     I: MyIterator,
@@ -101,6 +109,7 @@ where
 }
 
 /// The first item that satisfies `predicate`; consumes items up to and including it.
+#[inline]
 pub fn find<I, P>(iter: &mut I, predicate: P) -> Option<I::Item>
 where
     I: MyIterator,

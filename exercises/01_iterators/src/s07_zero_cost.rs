@@ -15,12 +15,17 @@
 //! and then folds the rest. Each layer turns into a closure wrapped around the next, the
 //! innermost source runs one plain loop, and after inlining nothing of the layers is left:
 //! that is what *zero-cost abstraction* means, and why std's adapters override `fold` (and
-//! `try_fold`, the early-stopping version).
+//! `try_fold`, the early-stopping version). The benchmark also shows where std still wins: its
+//! `collect` trusts the exact length of a `map` over a range through `TrustedLen`, an unsafe
+//! trait a safe library cannot use, and its `Zip` of two slices indexes both directly.
 //!
 //! The adapters' `fold` methods already call the functions below. Each one currently drains
 //! its iterator with `next`: correct, and slow. Rewrite each to call the inner iterator's
 //! `fold` instead. The consumers of stage 3 are built on `fold`, so `sum`, `count`, `last`,
 //! `for_each` and `collect` all get the speed-up.
+//!
+//! The functions carry `#[inline]`: a hint that lets the optimiser merge each layer's closure
+//! into the loop of the layer below even across crates (std marks its adapters the same way).
 //!
 //! An override must *visit exactly what the `next`-based default visits*: the same items, in the
 //! same order, with the closures called the same number of times, in the same interleaving,
@@ -40,6 +45,7 @@
 use crate::s01_trait::MyIterator;
 
 /// `Map::fold`: folds `g` over `f(x)` for every item `x` of `iter`.
+#[inline]
 pub fn map_fold<I, F, B, Acc, G>(mut iter: I, mut f: F, init: Acc, mut g: G) -> Acc
 where
     I: MyIterator,
@@ -56,6 +62,7 @@ where
 }
 
 /// `Filter::fold`: folds `g` over the items of `iter` that satisfy `predicate`.
+#[inline]
 pub fn filter_fold<I, P, Acc, G>(mut iter: I, mut predicate: P, init: Acc, mut g: G) -> Acc
 where
     I: MyIterator,
@@ -74,6 +81,7 @@ where
 }
 
 /// `Skip::fold`: skips `n` items of `iter`, then folds `g` over the rest.
+#[inline]
 pub fn skip_fold<I, Acc, G>(mut iter: I, n: usize, init: Acc, mut g: G) -> Acc
 where
     I: MyIterator,
@@ -94,6 +102,7 @@ where
 }
 
 /// `Chain::fold`: folds `g` over what is left of `a`, then over `b`.
+#[inline]
 pub fn chain_fold<A, B, Acc, G>(mut a: Option<A>, mut b: Option<B>, init: Acc, mut g: G) -> Acc
 where
     A: MyIterator,
@@ -121,6 +130,7 @@ where
 
 /// `Enumerate::fold`: folds `g` over `(index, x)` for every item `x` of `iter`, the indices
 /// starting at `count`.
+#[inline]
 pub fn enumerate_fold<I, Acc, G>(mut iter: I, count: usize, init: Acc, mut g: G) -> Acc
 where
     I: MyIterator,

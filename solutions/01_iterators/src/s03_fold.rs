@@ -30,6 +30,7 @@ use std::ops::Add;
 use crate::s01_trait::MyIterator;
 
 /// The default `fold`: combines `init` with every item of `iter`, in order, using `next`.
+#[inline]
 pub fn fold<I, B, G>(mut iter: I, init: B, mut g: G) -> B
 where
     I: MyIterator,
@@ -43,6 +44,7 @@ where
 }
 
 /// Calls `f` on every item, in order. Built on `iter.fold`.
+#[inline]
 pub fn for_each<I, F>(iter: I, mut f: F)
 where
     I: MyIterator,
@@ -52,11 +54,13 @@ where
 }
 
 /// The number of items. Built on `iter.fold`.
+#[inline]
 pub fn count<I: MyIterator>(iter: I) -> usize {
     iter.fold(0, |n, _| n + 1)
 }
 
 /// `S::default()` plus every item. Built on `iter.fold`.
+#[inline]
 pub fn sum<I, S>(iter: I) -> S
 where
     I: MyIterator,
@@ -66,11 +70,13 @@ where
 }
 
 /// The last item, or `None` if there is none. Built on `iter.fold`.
+#[inline]
 pub fn last<I: MyIterator>(iter: I) -> Option<I::Item> {
     iter.fold(None, |_, x| Some(x))
 }
 
 /// The `n`th item (counting from 0): consumes `n + 1` items, or all of them if there are fewer.
+#[inline]
 pub fn nth<I: MyIterator + ?Sized>(iter: &mut I, n: usize) -> Option<I::Item> {
     for _ in 0..n {
         iter.next()?;
@@ -79,6 +85,7 @@ pub fn nth<I: MyIterator + ?Sized>(iter: &mut I, n: usize) -> Option<I::Item> {
 }
 
 /// Whether some item satisfies `predicate`; consumes items up to and including the first match.
+#[inline]
 pub fn any<I, P>(iter: &mut I, mut predicate: P) -> bool
 where
     I: MyIterator,
@@ -94,6 +101,7 @@ where
 
 /// Whether every item satisfies `predicate` (true for none); consumes items up to and
 /// including the first that fails.
+#[inline]
 pub fn all<I, P>(iter: &mut I, mut predicate: P) -> bool
 where
     I: MyIterator,
@@ -108,6 +116,7 @@ where
 }
 
 /// The first item that satisfies `predicate`; consumes items up to and including it.
+#[inline]
 pub fn find<I, P>(iter: &mut I, mut predicate: P) -> Option<I::Item>
 where
     I: MyIterator,
