@@ -397,4 +397,58 @@ mod tests {
         }
         assert_eq!(drain(&mut list), model, "final contents");
     }
+
+    /// The whole library as a user would use it: a playlist edited in place.
+    #[test]
+    fn capstone_a_playlist_edited_with_a_cursor() {
+        let mut playlist: List<String> = ["intro", "verse", "chorus", "outro"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        playlist.push_front(String::from("count-in"));
+        {
+            let mut cursor = playlist.cursor_front_mut();
+            // Find "chorus", repeat it, and drop the "verse" before it.
+            while cursor.current().is_some_and(|song| *song != "chorus") {
+                cursor.move_next();
+            }
+            assert_eq!(cursor.index(), Some(3));
+            cursor.insert_after(String::from("chorus (reprise)"));
+            cursor.move_prev();
+            assert_eq!(cursor.remove_current().as_deref(), Some("verse"));
+            cursor.current().unwrap().make_ascii_uppercase();
+        }
+        assert_eq!(
+            playlist.peek_front().as_deref().map(String::as_str),
+            Some("count-in")
+        );
+        // Cut the set after the reprise, and play an encore list after it.
+        let mut rest = {
+            let mut cursor = playlist.cursor_front_mut();
+            for _ in 0..3 {
+                cursor.move_next();
+            }
+            cursor.split_after()
+        };
+        let mut encore: List<String> = std::iter::once(String::from("encore")).collect();
+        playlist.append(&mut encore);
+        playlist.append(&mut rest);
+        assert_links(&playlist);
+        let mut lengths = 0;
+        playlist.for_each(|song| lengths += song.len());
+        let order: Vec<String> = playlist.into_iter().rev().collect();
+        assert_eq!(
+            order,
+            [
+                "outro",
+                "encore",
+                "chorus (reprise)",
+                "CHORUS",
+                "intro",
+                "count-in"
+            ],
+            "the edited playlist, played backwards"
+        );
+        assert_eq!(lengths, order.iter().map(String::len).sum::<usize>());
+    }
 }

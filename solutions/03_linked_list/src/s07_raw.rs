@@ -429,4 +429,34 @@ mod tests {
             .join()
             .expect("dropping the list on a small stack failed");
     }
+
+    /// The two designs side by side: the same operations give the same answers.
+    #[test]
+    fn raw_list_and_rc_list_agree() {
+        let steps = if cfg!(miri) { 300 } else { 3_000 };
+        let mut rng = Rng::new(11);
+        let mut raw = RawList::new();
+        let mut safe = crate::List::new();
+        for step in 0..steps {
+            let value = step as u64;
+            match rng.below(4) {
+                0 => {
+                    raw.push_front(value);
+                    safe.push_front(value);
+                }
+                1 => {
+                    raw.push_back(value);
+                    safe.push_back(value);
+                }
+                2 => assert_eq!(raw.pop_front(), safe.pop_front(), "step {step}"),
+                _ => assert_eq!(raw.pop_back(), safe.pop_back(), "step {step}"),
+            }
+            // A plain `&u64` against a `Ref<u64>` guard.
+            assert_eq!(raw.peek_back(), safe.peek_back().as_deref(), "step {step}");
+        }
+        let mut from_safe = Vec::new();
+        safe.for_each(|x| from_safe.push(*x));
+        let from_raw: Vec<u64> = raw.iter().copied().collect();
+        assert_eq!(from_raw, from_safe, "same contents, front to back");
+    }
 }
