@@ -23,15 +23,18 @@
 //!   `ptr.addr()` to compute, `ptr.add(n)` to produce.
 //! - **Never touch the buffer through a reference.** `alloc` takes `&self` and returns
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
-//!   and never creates a reference that covers them. Creating a `&mut [u8]` over the whole
-//!   buffer inside `alloc`, or holding the buffer as a `Vec<u8>` and writing through
-//!   `vec.as_ptr() as *mut u8` from `&self`, breaks that promise. The test
-//!   `earlier_references_stay_valid_after_later_allocations` catches it: Miri stops with
-//!   `Undefined Behavior: attempting a write access using <TAG> at alloc[0x0], but that tag
-//!   does not exist in the borrow stack for this location`, and its help lines point at the
-//!   moment the tag of your earlier `&mut T` was invalidated, which is where the reference over
-//!   the whole buffer was made. With a `Vec<u8>` written from `&self` the report says the tag
-//!   "only grants SharedReadOnly permission": a pointer from a shared reference may not write.
+//!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
+//!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
+//!   breaks that promise, and the test `earlier_references_stay_valid_after_later_allocations`
+//!   catches it under Miri: `Undefined Behavior: attempting a read access using <TAG> at
+//!   alloc..[0x0], but that tag does not exist in the borrow stack for this location`. Read the
+//!   `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
+//!   returned by `alloc`), the second that it "was later invalidated at offsets [0x0..0x400] by
+//!   a Unique retag" and points at the `from_raw_parts_mut` line. A new unique reference to the
+//!   whole buffer revoked every reference handed out before. Holding the buffer as a
+//!   `Box<[u8]>` and writing through `buf.as_ptr() as *mut u8` from `&self` fails differently:
+//!   "that tag only grants SharedReadOnly permission for this location": a pointer obtained
+//!   from a shared reference may never write.
 //!
 //! Zero-sized values need no memory at all: any non-null, aligned pointer is valid for them,
 //! so they never fail and never use capacity. A request whose size overflows must return

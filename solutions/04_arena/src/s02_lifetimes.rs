@@ -45,15 +45,14 @@
 //! println!("{r}");
 //! ```
 //!
-//! Two threads sharing `&Arena` would race on the bump offset (moving the arena in with
-//! `move` compiles):
+//! Two threads sharing `&Arena` would race on the bump offset (`move ||`, which moves the
+//! whole arena into the thread, compiles):
 //!
 //! ```compile_fail,E0277
 //! use arena::s01_chunk::Arena;
 //! let arena = Arena::new(1024);
 //! std::thread::scope(|s| {
 //!     s.spawn(|| arena.alloc(1u32).to_string()); // shares &Arena: rejected
-//!     arena.alloc(2u32);
 //! });
 //! ```
 //!

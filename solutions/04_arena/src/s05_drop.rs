@@ -43,10 +43,11 @@
 //! a.next.set(Some(b));
 //! ```
 //!
-//! and adding one empty `Drop` impl to the wrapper stops it compiling ("`arena.0` does not live
-//! long enough ... borrow might be used here, when `arena` is dropped"):
+//! and adding one empty `Drop` impl to the wrapper stops it compiling (E0713: "borrow may still
+//! be in use when destructor runs ... when `arena` is dropped and runs the `Drop` code for type
+//! `Wrapper`"):
 //!
-//! ```compile_fail,E0597
+//! ```compile_fail,E0713
 //! use std::cell::Cell;
 //! use arena::s05_drop::TypedArena;
 //!

@@ -1,0 +1,429 @@
+//! # Growth: a list of chunks
+//!
+//! A fixed capacity is rarely known up front. [`Bump`] starts small (or empty) and, when the
+//! current chunk cannot hold a request, allocates a new chunk and bumps in that one. This is
+//! bumpalo's design:
+//!
+//! - each new chunk is at least double the previous one (so a million allocations need only
+//!   about twenty chunks) and at least large enough for the request, aligned for it;
+//! - old chunks are never moved or freed while the arena lives, so every reference into them
+//!   stays valid; the rest of an old chunk is simply abandoned;
+//! - `allocated_bytes` counts the bytes of every chunk, and an optional allocation limit makes
+//!   requests fail (`None`) rather than grow past it;
+//! - `reset(&mut self)` frees every chunk but the largest (the last) and rewinds into it, so a
+//!   loop of "fill, reset" settles on one chunk and stops calling the system allocator.
+//!
+//! The hot path must stay tiny, because this is what the benchmark measures against bumpalo:
+//! keep the bump pointer itself (derived from the chunk's base pointer, as in the first stage)
+//! and the end address of the current chunk in `Cell`s, compute the aligned address, compare
+//! with the end, store. Everything else (a new chunk, the limit, the chunk list in a
+//! `RefCell`) goes in a separate `#[cold]` function.
+//!
+//! Watch the arithmetic: `addr + align - 1` and `aligned + size` can overflow for absurd
+//! layouts, a new chunk's size can overflow when doubled, and `Layout::from_size_align` refuses
+//! sizes past `isize::MAX`: each of these is `None`, never a panic or a wrap-around. When
+//! `std::alloc::alloc` returns null, `try_alloc_layout` returns `None` too.
+//!
+//! Afterwards you can manage several raw allocations with one owner, keep a fast path fast,
+//! and explain why references into old chunks survive growth (nothing ever moves).
+//!
+//! Read: "Always Bump Downwards" (<https://fitzgeraldnick.com/2019/11/01/always-bump-downwards.html>);
+//! bumpalo's `Bump` docs, on chunks, `allocated_bytes` and `set_allocation_limit`
+//! (<https://docs.rs/bumpalo/latest/bumpalo/struct.Bump.html>); CS:APP chapter 9.9.
+
+use std::alloc::{self, Layout};
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+
+use crate::s01_chunk::{dangling, full};
+
+/// The size of the first chunk when none was asked for.
+pub const MIN_CHUNK_SIZE: usize = 512;
+
+/// The minimum alignment of a chunk (requests with a larger alignment get a chunk aligned for
+/// them).
+pub const CHUNK_ALIGN: usize = 16;
+
+/// One block obtained from the global allocator.
+struct Chunk {
+    start: NonNull<u8>,
+    layout: Layout,
+}
+
+/// A growable bump arena: a list of chunks, bumping upwards in the last one.
+///
+/// Invariants:
+/// - `chunks` owns every chunk, oldest first, each allocated with its `layout`;
+/// - if there is a chunk, `ptr` lies in the last chunk (or one past its end) and is derived
+///   from that chunk's `start`, and `end` is the address one past that chunk; if there is none,
+///   `ptr` is dangling and `end` is 0, so every non-zero request takes the slow path;
+/// - `allocated` is the sum of the chunks' sizes and never exceeds `limit` (when set) because
+///   of a new chunk;
+/// - chunk memory is only accessed through pointers derived from the chunks' `start`.
+pub struct Bump {
+    ptr: Cell<NonNull<u8>>,
+    end: Cell<usize>,
+    chunks: RefCell<Vec<Chunk>>,
+    allocated: Cell<usize>,
+    limit: Cell<Option<usize>>,
+}
+
+// SAFETY: as for `Arena`: the chunks are owned, nothing in them is reachable without borrowing
+// the arena, and values in them are never read or dropped as their type again. `Cell` keeps
+// `Bump` `!Sync`.
+unsafe impl Send for Bump {}
+
+impl Default for Bump {
+    fn default() -> Self {
+        Bump::new()
+    }
+}
+
+impl Bump {
+    /// An arena with no chunk yet: the first allocation allocates one.
+    pub fn new() -> Bump {
+        // TODO: no chunk: a dangling `ptr` and `end == 0`, so the first request takes the slow
+        // path.
+        todo!()
+    }
+
+    /// An arena whose first chunk holds at least `capacity` bytes (none for 0).
+    ///
+    /// # Panics
+    /// If that chunk cannot be allocated.
+    pub fn with_capacity(capacity: usize) -> Bump {
+        // TODO: a `Bump::new()` plus a first chunk of `capacity` bytes (none for 0).
+        todo!()
+    }
+
+    /// Reserves room for `layout`, growing if needed, or returns `None` if the size overflows,
+    /// the allocation limit forbids a new chunk, or the system is out of memory.
+    ///
+    /// The pointer is aligned, valid for writes of `layout.size()` bytes, and never returned
+    /// again. Zero-sized layouts always succeed and never allocate a chunk.
+    #[inline]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
+        // TODO: zero-sized: `dangling`. Fast path: round `ptr`'s address up to the alignment, check
+        // it fits before `end` without overflow, advance `ptr`. Otherwise call `alloc_slow`.
+        todo!()
+    }
+
+    /// The slow path: a new chunk, at least double the last one and large enough for `layout`.
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, layout: Layout) -> Option<NonNull<u8>> {
+        // TODO: choose the new chunk's size: at least double the last chunk, `MIN_CHUNK_SIZE` and
+        // the request; respect the allocation limit; align the chunk for the request (at least
+        // `CHUNK_ALIGN`); allocate it with `new_chunk`.
+        todo!()
+    }
+
+    /// Allocates a chunk with `chunk_layout`, makes it the current one with its first `used`
+    /// bytes taken, and returns its start (or `None` if the system is out of memory).
+    fn new_chunk(&self, chunk_layout: Layout, used: usize) -> Option<NonNull<u8>> {
+        // TODO: `alloc::alloc` the chunk (null: `None`), record it and its size, make it current
+        // with its first `used` bytes taken, return its start.
+        todo!()
+    }
+
+    /// Moves `value` into the arena, or returns `None` (dropping `value`) if it cannot.
+    #[inline]
+    pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
+        // TODO: as in the first stage, on top of `try_alloc_layout`.
+        todo!()
+    }
+
+    /// Moves `value` into the arena.
+    ///
+    /// # Panics
+    /// With "arena is full" if it cannot grow.
+    #[inline]
+    pub fn alloc<T>(&self, value: T) -> &mut T {
+        // TODO: `try_alloc`, or `full`.
+        todo!()
+    }
+
+    /// Copies `src` into the arena.
+    ///
+    /// # Panics
+    /// With "arena is full" if it cannot grow.
+    #[inline]
+    pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        // TODO: reserve `Layout::for_value(src)` (or `full`) and copy.
+        todo!()
+    }
+
+    /// Copies `s` into the arena.
+    ///
+    /// # Panics
+    /// With "arena is full" if it cannot grow.
+    pub fn alloc_str(&self, s: &str) -> &mut str {
+        // TODO: copy the bytes of `s`.
+        todo!()
+    }
+
+    /// Frees every chunk but the last (the largest) and rewinds into it. Destructors of the
+    /// values in the arena do not run.
+    pub fn reset(&mut self) {
+        // TODO: free every chunk but the last, rewind `ptr` to its start, update `end` and the
+        // count.
+        todo!()
+    }
+
+    /// The total size of every chunk the arena holds (used or not).
+    pub fn allocated_bytes(&self) -> usize {
+        // TODO: the sum of the chunks' sizes.
+        todo!()
+    }
+
+    /// The number of chunks the arena holds.
+    pub fn chunk_count(&self) -> usize {
+        // TODO: the number of chunks.
+        todo!()
+    }
+
+    /// Limits `allocated_bytes`: a request that would need a chunk past the limit fails.
+    /// `None` removes the limit. Chunks already allocated stay.
+    pub fn set_allocation_limit(&self, limit: Option<usize>) {
+        // TODO: store the limit.
+        todo!()
+    }
+
+    /// The current allocation limit.
+    pub fn allocation_limit(&self) -> Option<usize> {
+        // TODO: the stored limit.
+        todo!()
+    }
+}
+
+impl Drop for Bump {
+    fn drop(&mut self) {
+        // TODO: free every chunk with its layout. No `todo!()` here: a panic in `drop` while a test
+        // is already panicking aborts the run.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[repr(align(64))]
+    struct Align64([u8; 64]);
+
+    fn addr<T: ?Sized>(r: &T) -> usize {
+        (r as *const T).cast::<u8>().addr()
+    }
+
+    #[test]
+    fn a_new_bump_allocates_nothing_until_used() {
+        let bump = Bump::new();
+        assert_eq!(bump.allocated_bytes(), 0);
+        assert_eq!(bump.chunk_count(), 0);
+        bump.alloc(());
+        assert_eq!(
+            bump.allocated_bytes(),
+            0,
+            "a zero-sized value must not allocate a chunk"
+        );
+        assert_eq!(*bump.alloc(5u8), 5);
+        assert_eq!(bump.chunk_count(), 1);
+        assert!(bump.allocated_bytes() >= 1);
+    }
+
+    #[test]
+    fn with_capacity_allocates_one_chunk_that_is_used_first() {
+        let bump = Bump::with_capacity(100);
+        assert_eq!(bump.chunk_count(), 1);
+        assert!(bump.allocated_bytes() >= 100);
+        for i in 0..100u8 {
+            bump.alloc(i);
+        }
+        assert_eq!(bump.chunk_count(), 1, "100 bytes fit in the first chunk");
+    }
+
+    #[test]
+    fn references_into_old_chunks_stay_valid() {
+        let bump = Bump::with_capacity(64);
+        let n = if cfg!(miri) { 300 } else { 5_000 };
+        let refs: Vec<&mut u64> = (0..n).map(|i| bump.alloc(i)).collect();
+        assert!(bump.chunk_count() > 1, "{n} u64s cannot fit in 64 bytes");
+        for (i, r) in refs.into_iter().enumerate() {
+            assert_eq!(*r, i as u64, "allocation {i} was lost when the arena grew");
+            *r = 0;
+        }
+    }
+
+    #[test]
+    fn each_new_chunk_at_least_doubles() {
+        let bump = Bump::with_capacity(64);
+        let mut sizes = vec![bump.allocated_bytes()];
+        let n = if cfg!(miri) { 2_000 } else { 20_000 };
+        for i in 0..n {
+            let before = bump.allocated_bytes();
+            bump.alloc(i as u32);
+            let added = bump.allocated_bytes() - before;
+            if added > 0 {
+                sizes.push(added);
+            }
+        }
+        assert!(
+            sizes.len() >= 4,
+            "the arena should have grown several times: {sizes:?}"
+        );
+        assert!(
+            sizes.len() <= 12,
+            "chunks must grow geometrically, not one small chunk at a time: {sizes:?}"
+        );
+        for pair in sizes.windows(2) {
+            assert!(
+                pair[1] >= 2 * pair[0],
+                "chunk sizes must at least double: {sizes:?}"
+            );
+        }
+        assert_eq!(bump.chunk_count(), sizes.len());
+    }
+
+    #[test]
+    fn a_large_request_gets_a_chunk_that_fits() {
+        let bump = Bump::with_capacity(16);
+        let big = bump.alloc([7u8; 10_000]);
+        assert_eq!(big[9_999], 7);
+        assert!(bump.allocated_bytes() >= 16 + 10_000);
+        let aligned = bump.alloc(Align64([1; 64]));
+        assert_eq!(addr(aligned) % 64, 0);
+    }
+
+    #[test]
+    fn addresses_are_aligned_in_every_chunk() {
+        let bump = Bump::with_capacity(80);
+        for _ in 0..40 {
+            bump.alloc(1u8);
+            let x = bump.alloc(Align64([2; 64]));
+            assert_eq!(addr(x) % 64, 0, "align the address, in a new chunk too");
+            let y = bump.alloc(3u128);
+            assert_eq!(addr(y) % align_of::<u128>(), 0);
+            assert_eq!(x.0[63], 2);
+            assert_eq!(*y, 3);
+        }
+        assert!(bump.chunk_count() > 1);
+    }
+
+    #[test]
+    fn slices_and_strings_span_growth() {
+        let bump = Bump::with_capacity(32);
+        let words: Vec<&str> = (0..200)
+            .map(|i| &*bump.alloc_str(&format!("word{i}")))
+            .collect();
+        let nums = bump.alloc_slice_copy(&[1u64, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(nums.iter().sum::<u64>(), 36);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(*w, format!("word{i}"));
+        }
+        assert!(bump.alloc_slice_copy::<u32>(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_allocation_limit_is_respected() {
+        let bump = Bump::new();
+        bump.set_allocation_limit(Some(1000));
+        assert_eq!(bump.allocation_limit(), Some(1000));
+        assert!(
+            bump.try_alloc([0u8; 2000]).is_none(),
+            "2000 bytes exceed a limit of 1000"
+        );
+        assert_eq!(
+            bump.allocated_bytes(),
+            0,
+            "a refused request must not allocate"
+        );
+        let mut count = 0;
+        while bump.try_alloc(0u64).is_some() {
+            count += 1;
+            assert!(
+                count <= 125,
+                "the limit of 1000 bytes allows at most 125 u64s"
+            );
+        }
+        assert!(count > 0);
+        assert!(
+            bump.allocated_bytes() <= 1000,
+            "allocated {}",
+            bump.allocated_bytes()
+        );
+        bump.set_allocation_limit(None);
+        assert!(
+            bump.try_alloc(0u64).is_some(),
+            "removing the limit allows growth again"
+        );
+    }
+
+    #[test]
+    fn absurd_layouts_fail_without_panicking() {
+        let bump = Bump::with_capacity(64);
+        bump.alloc(1u8);
+        let huge = Layout::from_size_align(isize::MAX as usize, 1).unwrap();
+        assert!(bump.try_alloc_layout(huge).is_none());
+        let almost_huge = Layout::from_size_align(isize::MAX as usize - 8, 8).unwrap();
+        assert!(bump.try_alloc_layout(almost_huge).is_none());
+        assert_eq!(bump.chunk_count(), 1);
+        assert!(bump.try_alloc(2u8).is_some());
+    }
+
+    #[test]
+    fn reset_keeps_only_the_largest_chunk() {
+        let mut bump = Bump::with_capacity(64);
+        let mut last_chunk = 0;
+        let n = if cfg!(miri) { 1_000 } else { 10_000 };
+        for i in 0..n {
+            let before = bump.allocated_bytes();
+            bump.alloc(i as u64);
+            if bump.allocated_bytes() > before {
+                last_chunk = bump.allocated_bytes() - before;
+            }
+        }
+        assert!(bump.chunk_count() > 2);
+        bump.reset();
+        assert_eq!(bump.chunk_count(), 1, "reset must free all chunks but one");
+        assert_eq!(
+            bump.allocated_bytes(),
+            last_chunk,
+            "reset must keep the largest (last) chunk"
+        );
+        let first = addr(bump.alloc(1u64));
+        for i in 0..last_chunk / 8 - 1 {
+            bump.alloc(i as u64);
+        }
+        assert_eq!(
+            bump.chunk_count(),
+            1,
+            "the kept chunk must be reused from its start"
+        );
+        bump.reset();
+        assert_eq!(
+            addr(bump.alloc(2u64)),
+            first,
+            "reset rewinds to the start of the chunk"
+        );
+    }
+
+    #[test]
+    fn reset_of_an_empty_bump_is_harmless() {
+        let mut bump = Bump::new();
+        bump.reset();
+        assert_eq!(bump.chunk_count(), 0);
+        assert_eq!(*bump.alloc(3u16), 3);
+    }
+
+    #[test]
+    fn a_bump_can_be_moved_to_another_thread() {
+        let bump = Bump::new();
+        bump.alloc(1u32);
+        let bump = std::thread::spawn(move || {
+            bump.alloc(2u32);
+            bump
+        })
+        .join()
+        .unwrap();
+        assert_eq!(bump.chunk_count(), 1);
+    }
+}

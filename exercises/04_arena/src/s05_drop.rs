@@ -1,0 +1,291 @@
+//! # Drop semantics: who runs the destructors?
+//!
+//! [`Bump`](crate::s04_growth::Bump) never runs a destructor. It cannot: it keeps no record of
+//! what type lives where (that record would cost memory and time on every allocation, which is
+//! the very thing a bump allocator avoids), and `reset` would have to walk it. So a `String`
+//! allocated in a `Bump` leaks its heap buffer when the arena goes away. That is safe (leaking
+//! is not undefined behaviour) but rarely what you want for values that own resources.
+//!
+//! A typed arena fixes it by holding values of one type `T` only: [`TypedArena<T>`] keeps
+//! them in a list of `Vec<T>` chunks, and dropping the arena drops the `Vec`s, which drop
+//! every value exactly once. Like the typed-arena crate:
+//!
+//! - `alloc(&self, value) -> &mut T` pushes into the last chunk while it has spare capacity,
+//!   and starts a new chunk (double the capacity) when it is full. A chunk is never pushed past
+//!   its capacity, so it never reallocates, and references into it stay valid.
+//! - The returned reference must come from `chunk.as_mut_ptr().add(index)`: indexing the `Vec`
+//!   (`&mut chunk[index]`) goes through `DerefMut`, which makes a `&mut [T]` over the whole
+//!   chunk and invalidates the references already handed out. Miri reports that.
+//! - The chunk list lives in a `RefCell`, borrowed only inside `alloc`, so `T`'s own code
+//!   never runs while it is borrowed.
+//!
+//! Because values may borrow the arena, nodes can point at each other, cycles included: a
+//! `TypedArena<Node<'a>>` whose nodes hold `&'a Node<'a>` compiles. It compiles only because
+//! `TypedArena` has no `Drop` impl of its own: `Vec`'s destructor promises (with the unstable
+//! `#[may_dangle]`) not to look at the references inside its elements, and the compiler's drop
+//! check trusts that. A type with a plain `Drop` impl makes no such promise, so the compiler
+//! must assume its `drop` may follow the nodes' references while the arena is being torn down.
+//! This compiles:
+//!
+//! ```
+//! use std::cell::Cell;
+//! use arena::s05_drop::TypedArena;
+//!
+//! struct Node<'a> {
+//!     next: Cell<Option<&'a Node<'a>>>,
+//! }
+//!
+//! struct Wrapper<T>(TypedArena<T>);
+//!
+//! let arena = Wrapper(TypedArena::new());
+//! let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
+//! let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
+//! a.next.set(Some(b));
+//! ```
+//!
+//! and adding one empty `Drop` impl to the wrapper stops it compiling (E0713: "borrow may still
+//! be in use when destructor runs ... when `arena` is dropped and runs the `Drop` code for type
+//! `Wrapper`"):
+//!
+//! ```compile_fail,E0713
+//! use std::cell::Cell;
+//! use arena::s05_drop::TypedArena;
+//!
+//! struct Node<'a> {
+//!     next: Cell<Option<&'a Node<'a>>>,
+//! }
+//!
+//! struct Wrapper<T>(TypedArena<T>);
+//! impl<T> Drop for Wrapper<T> { fn drop(&mut self) {} } // the added line
+//!
+//! let arena = Wrapper(TypedArena::new());
+//! let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
+//! let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
+//! a.next.set(Some(b));
+//! ```
+//!
+//! Afterwards you can say when an arena must run destructors, why the drop check rejects a
+//! self-referential arena with a `Drop` impl, and what `#[may_dangle]` promises.
+//!
+//! Read: the Rustonomicon, "Drop Check" and "PhantomData"
+//! (<https://doc.rust-lang.org/nomicon/dropck.html>); the typed-arena crate
+//! (<https://docs.rs/typed-arena>); Rust for Rustaceans, chapter 8 (drop check).
+
+use std::cell::RefCell;
+
+/// The capacity, in bytes' worth of `T`, of a typed arena's first chunk.
+const FIRST_CHUNK_BYTES: usize = 1024;
+
+/// An arena of values of one type that drops every value when it is dropped.
+///
+/// Invariant: no chunk is ever pushed past its capacity, so no chunk's buffer ever moves, and
+/// references handed out by `alloc` stay valid until the arena is dropped or consumed.
+pub struct TypedArena<T> {
+    chunks: RefCell<Vec<Vec<T>>>,
+}
+
+impl<T> Default for TypedArena<T> {
+    fn default() -> Self {
+        TypedArena::new()
+    }
+}
+
+impl<T> TypedArena<T> {
+    /// An empty arena; the first `alloc` allocates the first chunk.
+    pub fn new() -> Self {
+        // TODO: no chunk yet.
+        todo!()
+    }
+
+    /// Moves `value` into the arena and returns a reference to it, valid as long as the arena.
+    pub fn alloc(&self, value: T) -> &mut T {
+        // TODO: if the last chunk is missing or full, push a new `Vec::with_capacity` (double the
+        // last, or about `FIRST_CHUNK_BYTES` worth of `T`). Push `value`, and return a reference
+        // made from `chunk.as_mut_ptr().add(index)`, never from indexing the `Vec`.
+        todo!()
+    }
+
+    /// The number of values in the arena.
+    pub fn len(&self) -> usize {
+        // TODO: the number of values in every chunk.
+        todo!()
+    }
+
+    /// Whether the arena holds no value.
+    pub fn is_empty(&self) -> bool {
+        // TODO: whether there is none.
+        todo!()
+    }
+
+    /// Consumes the arena and returns its values in allocation order.
+    pub fn into_vec(self) -> Vec<T> {
+        // TODO: every chunk's values, in order.
+        todo!()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s04_growth::Bump;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    /// Records its id in a shared log when dropped.
+    struct Tracked {
+        id: usize,
+        log: Rc<RefCell<Vec<usize>>>,
+    }
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.log.borrow_mut().push(self.id);
+        }
+    }
+
+    #[test]
+    fn every_value_is_dropped_exactly_once_with_the_arena() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let n = if cfg!(miri) { 100 } else { 1_000 };
+        {
+            let arena = TypedArena::new();
+            for id in 0..n {
+                arena.alloc(Tracked {
+                    id,
+                    log: Rc::clone(&log),
+                });
+            }
+            assert_eq!(arena.len(), n);
+            assert!(
+                log.borrow().is_empty(),
+                "nothing may be dropped while the arena lives"
+            );
+        }
+        let mut dropped = log.borrow().clone();
+        dropped.sort_unstable();
+        assert_eq!(
+            dropped,
+            (0..n).collect::<Vec<_>>(),
+            "each value dropped exactly once"
+        );
+    }
+
+    #[test]
+    fn references_stay_valid_as_the_arena_grows() {
+        let arena = TypedArena::new();
+        let n = if cfg!(miri) { 300 } else { 3_000 };
+        let refs: Vec<&mut String> = (0..n).map(|i| arena.alloc(i.to_string())).collect();
+        for (i, s) in refs.into_iter().enumerate() {
+            assert_eq!(*s, i.to_string(), "value {i} moved or was overwritten");
+            s.push('!');
+        }
+        assert_eq!(arena.len(), n);
+    }
+
+    #[test]
+    fn zero_sized_values_are_dropped_too() {
+        thread_local!(static DROPS: Cell<usize> = const { Cell::new(0) });
+        struct Zst;
+        impl Drop for Zst {
+            fn drop(&mut self) {
+                DROPS.with(|d| d.set(d.get() + 1));
+            }
+        }
+        {
+            let arena = TypedArena::new();
+            for _ in 0..10 {
+                arena.alloc(Zst);
+            }
+            assert_eq!(arena.len(), 10);
+        }
+        assert_eq!(
+            DROPS.with(Cell::get),
+            10,
+            "every zero-sized value must be dropped once"
+        );
+    }
+
+    #[test]
+    fn nodes_can_point_at_each_other() {
+        struct Node<'a> {
+            name: &'static str,
+            next: Cell<Option<&'a Node<'a>>>,
+        }
+        let arena = TypedArena::new();
+        let a: &Node = arena.alloc(Node {
+            name: "a",
+            next: Cell::new(None),
+        });
+        let b: &Node = arena.alloc(Node {
+            name: "b",
+            next: Cell::new(Some(a)),
+        });
+        let c: &Node = arena.alloc(Node {
+            name: "c",
+            next: Cell::new(Some(b)),
+        });
+        a.next.set(Some(c));
+        let mut walk = Vec::new();
+        let mut at = a;
+        for _ in 0..6 {
+            walk.push(at.name);
+            at = at.next.get().expect("the nodes form a cycle");
+        }
+        assert_eq!(walk, ["a", "c", "b", "a", "c", "b"]);
+    }
+
+    #[test]
+    fn into_vec_returns_values_in_allocation_order() {
+        let arena = TypedArena::new();
+        let n = if cfg!(miri) { 200 } else { 2_000 };
+        for i in 0..n {
+            *arena.alloc(i) += 1;
+        }
+        assert_eq!(arena.into_vec(), (1..=n).collect::<Vec<_>>());
+        assert!(TypedArena::<u8>::new().is_empty());
+    }
+
+    #[test]
+    fn a_value_can_allocate_more_values_while_being_built() {
+        let arena = TypedArena::new();
+        let first = arena.alloc(vec![1]);
+        let second = arena.alloc({
+            let inner = arena.alloc(vec![2]);
+            inner.push(3);
+            inner.clone()
+        });
+        first.push(4);
+        assert_eq!((&first[..], &second[..]), (&[1, 4][..], &[2, 3][..]));
+        assert_eq!(arena.len(), 3);
+    }
+
+    #[test]
+    fn bump_forgets_its_values_but_a_typed_arena_drops_them() {
+        struct Counted<'a>(&'a Cell<usize>);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        let drops = Cell::new(0);
+        {
+            let bump = Bump::new();
+            bump.alloc(Counted(&drops));
+        }
+        assert_eq!(
+            drops.get(),
+            0,
+            "Bump runs no destructor: it does not know what it holds"
+        );
+        {
+            let arena = TypedArena::new();
+            arena.alloc(Counted(&drops));
+            arena.alloc(Counted(&drops));
+        }
+        assert_eq!(
+            drops.get(),
+            2,
+            "TypedArena must drop each of its values once"
+        );
+    }
+}
