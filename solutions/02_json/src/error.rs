@@ -63,7 +63,12 @@ impl Error {
 
     /// The input ended in the middle of a value.
     pub fn eof(line: usize, column: usize) -> Self {
-        Self::new(Category::Eof, "EOF while parsing a value".into(), line, column)
+        Self::new(
+            Category::Eof,
+            "EOF while parsing a value".into(),
+            line,
+            column,
+        )
     }
 
     /// A data error (wrong type, value out of range, missing field). The position is filled

@@ -22,5 +22,4 @@ pub use s02_parser::{parse_slice, parse_str};
 pub use s03_serialize::{Serialize, Serializer, to_json, to_json_pretty};
 pub use s04_deserialize::{Deserialize, Deserializer, Visitor, from_json, from_slice};
 
-
-
+pub use s07_errors::{from_reader, to_writer};

@@ -308,7 +308,11 @@ mod tests {
         assert_eq!(Value::from(-0.5).to_compact(), "-0.5");
         assert_eq!(Value::from(1e300).to_compact(), "1e300");
         assert_eq!(Value::from(2.5e-8).to_compact(), "2.5e-8");
-        assert_eq!(Value::from(0.1).to_compact(), "0.1", "shortest round-trip form");
+        assert_eq!(
+            Value::from(0.1).to_compact(),
+            "0.1",
+            "shortest round-trip form"
+        );
     }
 
     #[test]
@@ -357,7 +361,10 @@ mod tests {
 
     #[test]
     fn non_ascii_and_delete_pass_through() {
-        assert_eq!(Value::from("héllo 😀 日本").to_compact(), "\"héllo 😀 日本\"");
+        assert_eq!(
+            Value::from("héllo 😀 日本").to_compact(),
+            "\"héllo 😀 日本\""
+        );
         assert_eq!(
             Value::from("\u{7f}\u{2028}").to_compact(),
             "\"\u{7f}\u{2028}\"",
@@ -395,7 +402,8 @@ mod tests {
                 Value::from(vec![Value::from(1i64), obj(&[("k", Value::from(true))])]),
             ),
         ]);
-        let expected = "{\n  \"list\": [\n    1,\n    {\n      \"k\": true\n    }\n  ],\n  \"name\": \"x\"\n}";
+        let expected =
+            "{\n  \"list\": [\n    1,\n    {\n      \"k\": true\n    }\n  ],\n  \"name\": \"x\"\n}";
         assert_eq!(v.to_pretty(), expected);
     }
 

@@ -493,7 +493,10 @@ mod tests {
         ("1e-5", "an exponent with -"),
         ("0.5e-0", "a zero exponent"),
         ("1e05", "leading zeros are allowed in the exponent"),
-        ("123456789012345678901234567890", "an integer larger than u64"),
+        (
+            "123456789012345678901234567890",
+            "an integer larger than u64",
+        ),
         ("1e-400", "an underflowing number (rounds to 0)"),
         ("\"\"", "the empty string"),
         ("\"a\"", "a string at the top level"),
@@ -512,7 +515,10 @@ mod tests {
         ("{\"\":0}", "an empty key"),
         ("{\"a\":1,\"a\":2}", "a duplicate key"),
         ("{\"a\":{\"b\":{\"c\":[]}}}", "nested objects"),
-        (" \t\r\n[ \t\r\n1 \t\r\n, 2 ] \t\r\n", "all four whitespace characters everywhere"),
+        (
+            " \t\r\n[ \t\r\n1 \t\r\n, 2 ] \t\r\n",
+            "all four whitespace characters everywhere",
+        ),
         ("{ \"a\" : 1 , \"b\" : 2 }", "whitespace around : and ,"),
         ("[-1.0e-2]", "a full number in an array"),
         ("\"/\"", "an unescaped solidus"),
@@ -553,7 +559,10 @@ mod tests {
         (b"\"\\U0041\"", "a capital U escape"),
         (b"\"\\ud800\"", "a lone leading surrogate"),
         (b"\"\\ud800x\"", "a leading surrogate followed by text"),
-        (b"\"\\ud800\\u0041\"", "a leading surrogate followed by a non-surrogate"),
+        (
+            b"\"\\ud800\\u0041\"",
+            "a leading surrogate followed by a non-surrogate",
+        ),
         (b"\"\\ud800\\ud800\"", "two leading surrogates"),
         (b"\"\\udc00\"", "a lone trailing surrogate"),
         (b"\"\\udc00\\ud800\"", "a pair in the wrong order"),
@@ -565,7 +574,10 @@ mod tests {
         (b"\"\xc0\xaf\"", "an overlong UTF-8 encoding"),
         (b"\"\xed\xa0\x80\"", "a surrogate encoded in UTF-8"),
         (b"\"\xe6\x97\"", "a truncated UTF-8 sequence"),
-        (b"\xef\xbb\xbf{}", "a byte-order mark (this parser does not skip one)"),
+        (
+            b"\xef\xbb\xbf{}",
+            "a byte-order mark (this parser does not skip one)",
+        ),
         (b"[", "an unclosed array"),
         (b"[1", "an unclosed array after an element"),
         (b"[1,", "an unclosed array after a comma"),
@@ -624,7 +636,11 @@ mod tests {
         assert_eq!(parse_str("false").unwrap(), Value::Bool(false));
         assert_eq!(
             parse_str("[1, [2], []]").unwrap(),
-            Value::Array(vec![int(1), Value::Array(vec![int(2)]), Value::Array(vec![])])
+            Value::Array(vec![
+                int(1),
+                Value::Array(vec![int(2)]),
+                Value::Array(vec![])
+            ])
         );
         let v = parse_str(r#"{"name": "Ada", "tags": ["x"], "none": null}"#).unwrap();
         assert_eq!(v.get("name").and_then(Value::as_str), Some("Ada"));
@@ -672,7 +688,11 @@ mod tests {
         assert_eq!(s(r#""x\u0000y""#), "x\0y");
         assert_eq!(s(r#""plain""#), "plain");
         assert_eq!(s(r#""\n""#), "\n", "a string that is only an escape");
-        assert_eq!(s(r#""ab\ncd\tef""#), "ab\ncd\tef", "text between escapes is kept");
+        assert_eq!(
+            s(r#""ab\ncd\tef""#),
+            "ab\ncd\tef",
+            "text between escapes is kept"
+        );
     }
 
     #[test]
@@ -771,7 +791,11 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         let e = parse_err(deep.as_bytes());
         assert_eq!(e.message(), "recursion limit exceeded");
-        assert_eq!(e.column(), MAX_DEPTH + 1, "at the bracket that went too deep");
+        assert_eq!(
+            e.column(),
+            MAX_DEPTH + 1,
+            "at the bracket that went too deep"
+        );
     }
 
     #[test]
@@ -787,7 +811,9 @@ mod tests {
                 (arrays, objects)
             })
             .unwrap();
-        let (arrays, objects) = handle.join().expect("the parser must not overflow its stack");
+        let (arrays, objects) = handle
+            .join()
+            .expect("the parser must not overflow its stack");
         assert_eq!(arrays, Err(Category::Syntax));
         assert_eq!(objects, Err(Category::Syntax));
     }

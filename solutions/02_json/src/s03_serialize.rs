@@ -73,8 +73,7 @@ pub trait Serializer: Sized {
     fn serialize_none(self) -> Result<Self::Ok>;
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Self::Ok>;
     /// `E::V` where `V` has no data.
-    fn serialize_unit_variant(self, name: &'static str, variant: &'static str)
-    -> Result<Self::Ok>;
+    fn serialize_unit_variant(self, name: &'static str, variant: &'static str) -> Result<Self::Ok>;
     /// `E::V(value)`.
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -714,7 +713,11 @@ mod tests {
         assert_eq!(to_json(&300usize).unwrap(), "300");
         assert_eq!(to_json(&-3isize).unwrap(), "-3");
         assert_eq!(to_json(&1.5f64).unwrap(), "1.5");
-        assert_eq!(to_json(&2.0f64).unwrap(), "2.0", "floats keep their fraction");
+        assert_eq!(
+            to_json(&2.0f64).unwrap(),
+            "2.0",
+            "floats keep their fraction"
+        );
         assert_eq!(to_json(&0.5f32).unwrap(), "0.5");
         assert_eq!(to_json(&()).unwrap(), "null");
     }
@@ -858,7 +861,10 @@ mod tests {
             to_json_pretty(&Shape::Line(1, 2)).unwrap(),
             "{\n  \"Line\": [\n    1,\n    2\n  ]\n}"
         );
-        assert_eq!(to_json_pretty(&Shape::Circle(0.5)).unwrap(), "{\n  \"Circle\": 0.5\n}");
+        assert_eq!(
+            to_json_pretty(&Shape::Circle(0.5)).unwrap(),
+            "{\n  \"Circle\": 0.5\n}"
+        );
         assert_eq!(to_json_pretty(&Vec::<u8>::new()).unwrap(), "[]");
     }
 

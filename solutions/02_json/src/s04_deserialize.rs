@@ -692,7 +692,9 @@ impl Deserialize for Value {
                 Ok(Value::from(v))
             }
             fn visit_seq<A: SeqAccess>(self, seq: A) -> Result<Value> {
-                VecVisitor(std::marker::PhantomData).visit_seq(seq).map(Value::Array)
+                VecVisitor(std::marker::PhantomData)
+                    .visit_seq(seq)
+                    .map(Value::Array)
             }
             fn visit_map<A: MapAccess>(self, map: A) -> Result<Value> {
                 MapVisitor::<Map, Value>(std::marker::PhantomData)
@@ -718,14 +720,19 @@ mod tests {
 
     #[test]
     fn primitives_deserialize() {
-        assert_eq!(from_json::<bool>("true").unwrap(), true);
+        assert!(from_json::<bool>("true").unwrap());
+        assert!(!from_json::<bool>("false").unwrap());
         assert_eq!(from_json::<u8>("255").unwrap(), 255);
         assert_eq!(from_json::<i8>("-128").unwrap(), -128);
         assert_eq!(from_json::<u64>("18446744073709551615").unwrap(), u64::MAX);
         assert_eq!(from_json::<i64>("-9223372036854775808").unwrap(), i64::MIN);
         assert_eq!(from_json::<i32>(" 42 ").unwrap(), 42);
         assert_eq!(from_json::<f64>("1.5").unwrap(), 1.5);
-        assert_eq!(from_json::<f64>("3").unwrap(), 3.0, "floats accept integers");
+        assert_eq!(
+            from_json::<f64>("3").unwrap(),
+            3.0,
+            "floats accept integers"
+        );
         assert_eq!(from_json::<f32>("-2").unwrap(), -2.0);
         assert_eq!(from_json::<String>(r#""a\nb""#).unwrap(), "a\nb");
         assert_eq!(from_json::<char>(r#""é""#).unwrap(), 'é');

@@ -44,7 +44,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::s03_serialize::{SerializeSeq, SerializeStruct, Serialize, Serializer};
+use crate::s03_serialize::{Serialize, SerializeSeq, SerializeStruct, Serializer};
 use crate::s04_deserialize::{Deserialize, Deserializer, MapAccess, Visitor, missing_field};
 
 /// A struct with a required field of each common kind and an optional one.
@@ -288,7 +288,6 @@ where
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,7 +342,11 @@ mod tests {
     #[test]
     fn an_absent_option_field_is_none() {
         let c: Config = from_json(r#"{"name": "web", "port": 8080, "tags": ["a", "b"]}"#).unwrap();
-        assert_eq!(c, config(), "an absent Option field must be None, not an error");
+        assert_eq!(
+            c,
+            config(),
+            "an absent Option field must be None, not an error"
+        );
     }
 
     #[test]
@@ -422,7 +425,8 @@ mod tests {
 
     #[test]
     fn an_unknown_variant_lists_the_expected_ones() {
-        let expected = "unknown variant `Square`, expected one of `Empty`, `Circle`, `Line`, `Rect`";
+        let expected =
+            "unknown variant `Square`, expected one of `Empty`, `Circle`, `Line`, `Rect`";
         assert_eq!(err::<Shape>(r#""Square""#), expected);
         assert_eq!(err::<Shape>(r#"{"Square": 1}"#), expected);
     }
@@ -436,7 +440,10 @@ mod tests {
         let one_key = "expected an object with exactly one key, the variant";
         assert_eq!(err::<Shape>("{}"), one_key);
         assert_eq!(err::<Shape>(r#"{"Circle": 1, "Empty": null}"#), one_key);
-        assert_eq!(err::<Shape>("5"), "invalid type: integer `5`, expected enum Shape");
+        assert_eq!(
+            err::<Shape>("5"),
+            "invalid type: integer `5`, expected enum Shape"
+        );
         assert_eq!(
             err::<Shape>(r#"{"Line": [1]}"#),
             "invalid length 1, expected a tuple of size 2"

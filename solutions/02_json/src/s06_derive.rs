@@ -165,7 +165,11 @@ mod tests {
 
     #[test]
     fn newtype_tuple_and_unit_structs() {
-        assert_eq!(to_json(&Meters(1.5)).unwrap(), "1.5", "a newtype is transparent");
+        assert_eq!(
+            to_json(&Meters(1.5)).unwrap(),
+            "1.5",
+            "a newtype is transparent"
+        );
         assert_eq!(from_json::<Meters>("2").unwrap(), Meters(2.0));
         assert_eq!(to_json(&Rgb(1, 2, 3)).unwrap(), "[1,2,3]");
         assert_eq!(from_json::<Rgb>("[4,5,6]").unwrap(), Rgb(4, 5, 6));
@@ -205,7 +209,10 @@ mod tests {
             to_json(&Shape::Rect { w: 3, h: 4 }).unwrap(),
             r#"{"Rect":{"w":3,"h":4}}"#
         );
-        assert_eq!(from_json::<Shape>(r#"{"Empty":null}"#).unwrap(), Shape::Empty);
+        assert_eq!(
+            from_json::<Shape>(r#"{"Empty":null}"#).unwrap(),
+            Shape::Empty
+        );
     }
 
     #[test]
@@ -215,7 +222,10 @@ mod tests {
             msg(r#""Square""#),
             "unknown variant `Square`, expected one of `Empty`, `Circle`, `Line`, `Rect`"
         );
-        assert_eq!(msg(r#""Circle""#), "variant `Circle` of enum Shape needs a value");
+        assert_eq!(
+            msg(r#""Circle""#),
+            "variant `Circle` of enum Shape needs a value"
+        );
         assert_eq!(
             msg("{}"),
             "expected an object with exactly one key, the variant"
@@ -225,7 +235,10 @@ mod tests {
             "expected an object with exactly one key, the variant"
         );
         assert_eq!(msg(r#"{"Rect": {"w": 1}}"#), "missing field `h`");
-        assert_eq!(msg("true"), "invalid type: boolean `true`, expected enum Shape");
+        assert_eq!(
+            msg("true"),
+            "invalid type: boolean `true`, expected enum Shape"
+        );
     }
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -237,7 +250,10 @@ mod tests {
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     enum Tree<T> {
         Leaf(T),
-        Node { left: Box<Tree<T>>, right: Box<Tree<T>> },
+        Node {
+            left: Box<Tree<T>>,
+            right: Box<Tree<T>>,
+        },
     }
 
     #[test]
@@ -322,9 +338,16 @@ mod tests {
             level: Level::Low,
         };
         let text = to_json(&s).unwrap();
-        assert!(!text.contains("cache"), "a skipped field is not written: {text}");
+        assert!(
+            !text.contains("cache"),
+            "a skipped field is not written: {text}"
+        );
         let back: Settings = from_json(&text).unwrap();
-        assert_eq!(back.cache, Vec::<u8>::new(), "a skipped field is Default on read");
+        assert_eq!(
+            back.cache,
+            Vec::<u8>::new(),
+            "a skipped field is Default on read"
+        );
         assert!(
             from_json::<Settings>(r#"{"userName":"a","level":"low","cache":[1]}"#).is_err(),
             "a skipped field is not an expected key"

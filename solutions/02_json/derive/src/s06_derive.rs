@@ -377,7 +377,9 @@ fn expand_deserialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 if types.len() == 1 {
                     quote!(::core::result::Result::map(::json::Deserialize::deserialize(__d), #name))
                 } else {
-                    let binds: Vec<_> = (0..types.len()).map(|i| format_ident!("__f{}", i)).collect();
+                    let binds: Vec<_> = (0..types.len())
+                        .map(|i| format_ident!("__f{}", i))
+                        .collect();
                     quote! {
                         let (#(#binds,)*): (#(#types,)*) = ::json::Deserialize::deserialize(__d)?;
                         ::core::result::Result::Ok(#name(#(#binds),*))
@@ -453,7 +455,9 @@ fn deserialize_enum(
                         #key => #name::#v(::json::s04_deserialize::MapAccess::next_value(&mut __map)?),
                     });
                 } else {
-                    let binds: Vec<_> = (0..types.len()).map(|i| format_ident!("__f{}", i)).collect();
+                    let binds: Vec<_> = (0..types.len())
+                        .map(|i| format_ident!("__f{}", i))
+                        .collect();
                     map_arms.push(quote! {
                         #key => {
                             let (#(#binds,)*): (#(#types,)*) =
