@@ -55,7 +55,7 @@ impl App {
     }
 
     pub fn options(&self) -> Options {
-        Options { color: self.color }
+        Options { color: self.color, target_dir: None }
     }
 
     /// Records a stage's result in the progress.
@@ -70,19 +70,37 @@ impl App {
         }
     }
 
-    /// Title, file and what the stage teaches, as the top of a run's screen.
+    /// Title, file and what the stage teaches, as the top of a run's screen; the first stage of
+    /// a project also shows the project's outcomes and readings (and of a phase, its goal).
     pub fn stage_banner(&self, stage: usize) -> String {
         let st = &self.course.stages[stage];
         let project = self.course.project_of(stage);
-        let pos = self.course.stages_of(st.project).position(|s| s == stage).unwrap_or(0) + 1;
-        let total = self.course.stages_of(st.project).count();
-        format!(
+        let stages: Vec<usize> = self.course.stages_of(st.project).collect();
+        let pos = stages.iter().position(|&s| s == stage).unwrap_or(0) + 1;
+        let mut out = String::new();
+        if pos == 1 {
+            let phase = &self.course.phases[project.phase];
+            let first_of_phase = self.course.stages.iter().position(|s| self.course.projects[s.project].phase == project.phase) == Some(stage);
+            if first_of_phase {
+                out.push_str(&format!("{}  {}\n", term::heading(&phase.title), phase.goal));
+                out.extend(phase.readings.iter().map(|r| format!("  read: {r}\n")));
+            }
+            out.push_str(&format!("{}\n", term::heading(&format!("Project: {}", project.title))));
+            out.extend(project.outcomes.iter().map(|o| format!("  you will: {o}\n")));
+            out.extend(project.readings.iter().map(|r| format!("  read: {r}\n")));
+            out.push('\n');
+        }
+        out.push_str(&format!(
             "{} {}  {}\n  {}\n",
-            term::heading(&format!("{} {pos}/{total}:", project.title)),
+            term::heading(&format!("{} {pos}/{}:", project.title, stages.len())),
             term::heading(&st.title),
             term::dim(&format!("({})", st.name)),
             term::link(self.root(), &self.course.stage_path(stage)),
-        )
+        ));
+        if !st.teaches.is_empty() {
+            out.push_str(&format!("  {}\n", term::dim(&format!("teaches: {}", st.teaches))));
+        }
+        out
     }
 
     /// What to do after a stage's run, as text.
@@ -103,18 +121,20 @@ impl App {
         let stage = self.stage_arg(name)?;
         print!("{}", self.stage_banner(stage));
         let mut out = Output::new(self.root(), true, false, self.color);
-        let result = run::run_stage(&self.course, stage, self.root(), self.options(), &mut out, &AtomicBool::new(false))?;
+        let result = run::run_stage(&self.course, stage, self.root(), &self.options(), &mut out, &AtomicBool::new(false))?;
         self.record(stage, &result);
+        // Without the watch loop's `n`, passing the current stage is what moves on.
+        if result.passed() && self.state.current_index(&self.course) == Some(stage) {
+            self.advance(stage);
+        }
         self.save()?;
         print!("\n{}", self.verdict_text(stage, &result));
         if result.passed() {
-            let next = self.state.next_pending(&self.course, Some(stage));
-            match next {
-                Some(n) if name.is_none() || self.state.current_index(&self.course) == Some(stage) => {
-                    println!("Compare with the reference: `mastery solution {}`. Next: `mastery` (or `mastery run {}`).", self.course.stages[stage].name, self.course.stages[n].name);
-                }
-                Some(_) => {}
-                None => println!("\n{}", self.course.final_message.trim_end()),
+            println!("Compare with the reference: `mastery solution {}`.", self.course.stages[stage].name);
+            if self.state.course_finished(&self.course) {
+                println!("\n{}", self.course.final_message.trim_end());
+            } else if let Some(next) = self.state.next_pending(&self.course, Some(stage)) {
+                println!("Next: `mastery run {}` (or `mastery` to watch; press n there to move on).", self.course.stages[next].name);
             }
             Ok(ExitCode::SUCCESS)
         } else {

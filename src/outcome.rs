@@ -68,9 +68,11 @@ impl Report {
         }
     }
 
-    /// The results of the tests whose names start with `prefix`.
+    /// The results of the tests whose names start with `prefix`, or, for doctests (named by
+    /// their path from the workspace root), that hold `/prefix`.
     pub fn matching<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, TestStatus)> + 'a {
-        self.results.iter().filter(move |(n, _)| n.starts_with(prefix)).map(|(n, s)| (n, *s))
+        let nested = format!("/{prefix}");
+        self.results.iter().filter(move |(n, _)| n.starts_with(prefix) || n.contains(&nested)).map(|(n, s)| (n, *s))
     }
 }
 
@@ -215,8 +217,9 @@ mod tests {
 
     #[test]
     fn doctests_are_mapped_by_file() {
-        let r = report("   Doc-tests demo\ntest src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n");
+        let r = report("   Doc-tests demo\ntest exercises/01_demo/src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n");
         assert_eq!(judge(&r, "src/s01_a.rs - ", true), Verdict::Passed { tests: 1 });
+        assert_eq!(judge(&r, "src/s02_b.rs - ", true), Verdict::NoTests);
     }
 
     #[test]

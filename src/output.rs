@@ -86,18 +86,6 @@ impl Output {
         }
     }
 
-    /// A message of the runner's own: shown and logged, never cut.
-    pub fn say(&mut self, text: &str) {
-        for line in text.lines() {
-            self.log(line);
-        }
-        if self.screen {
-            for line in text.lines() {
-                self.print(line);
-            }
-        }
-    }
-
     /// Ends the run: says how much was not shown, flushes the log.
     pub fn finish(&mut self) {
         if self.hidden_lines > 0 {

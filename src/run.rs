@@ -37,7 +37,7 @@ impl StageResult {
 }
 
 /// Runs every check of one stage, in order, stopping at the first that does not pass.
-pub fn run_stage(course: &Course, stage: usize, workspace: &Path, opts: Options, out: &mut Output, cancel: &AtomicBool) -> Result<StageResult> {
+pub fn run_stage(course: &Course, stage: usize, workspace: &Path, opts: &Options, out: &mut Output, cancel: &AtomicBool) -> Result<StageResult> {
     let st = &course.stages[stage];
     let mut result = StageResult::default();
     for &kind in &st.checks {
@@ -96,11 +96,11 @@ pub fn run_batch(
     stages: &[usize],
     kinds: &BTreeSet<CheckKind>,
     workspace: &Path,
+    opts: &Options,
     out: &mut Output,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(CheckKind, &[(usize, Verdict)]),
 ) -> Result<Vec<StageResult>> {
-    let opts = Options { color: false };
     let mut results = vec![StageResult::default(); stages.len()];
     for &kind in kinds {
         let members: Vec<usize> = stages.iter().copied().filter(|&s| course.stages[s].has_check(kind)).collect();
@@ -114,7 +114,21 @@ pub fn run_batch(
                 out.log(&format!("$ {}", job.display()));
                 let finished = process::run(&job, &mut |line| out.line(line), cancel)
                     .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
-                members.iter().map(|&s| (s, verdict_for(course, s, kind, &finished, workspace))).collect()
+                let mut verdicts: Vec<(usize, Verdict)> = members.iter().map(|&s| (s, verdict_for(course, s, kind, &finished, workspace))).collect();
+                // A crash or a timeout ends the whole test binary: stages that had not reported
+                // yet are run on their own, so each gets its own verdict.
+                if members.len() > 1 && (finished.timed_out.is_some() || finished.report.crash.is_some()) {
+                    for (s, verdict) in &mut verdicts {
+                        let prefix = check::test_prefix(&course.stages[*s], kind);
+                        if finished.report.matching(&prefix).next().is_none() {
+                            let job = check::job(course, project, &[*s], kind, workspace, opts);
+                            out.log(&format!("$ {}", job.display()));
+                            let alone = process::run(&job, &mut |line| out.line(line), cancel)?;
+                            *verdict = verdict_for(course, *s, kind, &alone, workspace);
+                        }
+                    }
+                }
+                verdicts
             }
         };
         progress(kind, &verdicts);

@@ -51,7 +51,7 @@ pub fn cmd_verify(app: &mut App, json: bool, only: &[String]) -> Result<ExitCode
         if stages.is_empty() {
             continue;
         }
-        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &mut out, &std::sync::atomic::AtomicBool::new(false), &mut |kind, verdicts| {
+        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Default::default(), &mut out, &std::sync::atomic::AtomicBool::new(false), &mut |kind, verdicts| {
             if !json {
                 let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
                 eprintln!("  {:16} {:5} {passed}/{} stages pass", project.name, kind.name(), verdicts.len());

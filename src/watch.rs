@@ -285,7 +285,7 @@ impl Loop<'_> {
         let cancel = Arc::new(AtomicBool::new(false));
         let course: Arc<Course> = self.app.course.clone();
         let tx = self.tx.clone();
-        let opts = Options { color: self.app.color };
+        let opts = self.app.options();
         let color = self.app.color;
         match target {
             Target::Stage(stage) => say(&format!("{}\n", self.app.stage_banner(stage))),
@@ -301,7 +301,7 @@ impl Loop<'_> {
                 });
                 match target {
                     Target::Stage(stage) => {
-                        let result = run::run_stage(&course, stage, &course.root, opts, &mut out, &flag);
+                        let result = run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
                         let _ = tx.send(Event::StageDone(id, result));
                     }
                     Target::All => {
@@ -360,7 +360,7 @@ fn check_all(course: &Course, out: &mut Output, cancel: &AtomicBool, tx: &Sender
         let stages: Vec<usize> = course.stages_of(p).collect();
         let name = course.projects[p].name.clone();
         let mut quiet = Output::new(&course.root, false, false, false);
-        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &mut quiet, cancel, &mut |kind, verdicts| {
+        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Options::default(), &mut quiet, cancel, &mut |kind, verdicts| {
             let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
             let _ = tx.send(Event::Line(id, format!("  {name:16} {:5} {passed}/{} stages pass", kind.name(), verdicts.len())));
         })?;
