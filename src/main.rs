@@ -1,1 +1,70 @@
-fn main() {}
+//! mastery: the course runner. Parses the command line, loads the course and the progress,
+//! and hands over to the command. ARCHITECTURE.md maps the modules.
+
+mod app;
+mod bench;
+mod check;
+mod cli;
+mod course;
+mod dev;
+mod doctor;
+mod outcome;
+mod output;
+mod process;
+mod reset;
+mod run;
+mod state;
+mod term;
+mod toolchain;
+mod verify;
+mod watch;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::app::App;
+use crate::cli::{Cli, Command, DevCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    term::init(term::color_wanted());
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{} {e:#}", term::bad("error:"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let command = cli.command.unwrap_or(Command::Watch(cli.watch));
+    match command {
+        Command::Doctor => Ok(doctor::cmd_doctor(course::find_root(&cwd).as_deref())),
+        Command::Dev(DevCommand::Check { project }) => dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref()),
+        Command::Dev(DevCommand::Lock) => reset::cmd_lock(&course::load(&app::root_from(&cwd)?)?),
+        Command::Bench { project, solution } => bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution),
+        command => {
+            let mut app = App::load(&cwd)?;
+            match command {
+                Command::Watch(args) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => watch::cmd_watch(&mut app, args),
+                Command::Watch(_) => app.cmd_run(None),
+                Command::Run { stage } => app.cmd_run(stage.as_deref()),
+                Command::Hint { stage, all } => app.cmd_hint(stage.as_deref(), all),
+                Command::Verify { json, only } => verify::cmd_verify(&mut app, json, &only),
+                Command::Reset { stage, yes } => reset::cmd_reset(&mut app, &stage, yes),
+                Command::List => {
+                    print!("{}", app.list_text());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Command::Solution { stage, force } => app.cmd_solution(stage.as_deref(), force),
+                Command::Skip { project, undo } => app.cmd_skip(&project, undo),
+                Command::Doctor | Command::Dev(_) | Command::Bench { .. } => unreachable!("handled above"),
+            }
+        }
+    }
+}

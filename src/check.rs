@@ -1,0 +1,173 @@
+//! The cargo command behind each check kind, for one stage or for a whole crate at once.
+//! Pure: it builds `Job`s; `process` runs them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::course::{CheckKind, Course, Stage};
+use crate::process::Job;
+
+/// Building (not running) a check may take this long at most: a first build of a crate and
+/// its dependencies on a slow machine, or Miri's first run.
+pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// The cfg that switches a crate's `sync` module to loom.
+pub const LOOM_CFG: &str = "mastery_loom";
+
+/// Where the tests of `stage` are found in the output of `kind`: unit tests by module path,
+/// doctests by file.
+pub fn test_prefix(stage: &Stage, kind: CheckKind) -> String {
+    match kind {
+        CheckKind::Doc => format!("{} - ", stage.file.display()),
+        _ => format!("{}::", stage.module()),
+    }
+}
+
+/// The libtest filter that selects the tests of `stage`.
+fn filter(stage: &Stage, kind: CheckKind) -> String {
+    match kind {
+        CheckKind::Doc => stage.file.display().to_string(),
+        _ => format!("{}::", stage.module()),
+    }
+}
+
+/// Options for the commands.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub color: bool,
+    /// A cargo target directory other than the workspace's own (`dev check`'s copies share
+    /// the solutions' build this way).
+    pub target_dir: Option<std::path::PathBuf>,
+}
+
+/// The job that runs `kind` for `stages` (all of one project) in the workspace at `workspace`
+/// (the course root, or `solutions/`). One stage gives a filtered run; several give one run of
+/// the crate with a filter per stage.
+pub fn job(course: &Course, project: usize, stages: &[usize], kind: CheckKind, workspace: &Path, opts: &Options) -> Job {
+    let package = &course.projects[project].name;
+    let color = if opts.color { "always" } else { "never" };
+    let mut args: Vec<String> = Vec::new();
+    let mut env: Vec<(String, String)> = Vec::new();
+    match kind {
+        CheckKind::Test | CheckKind::Doc => args.push("test".into()),
+        CheckKind::Miri => {
+            args.extend(["+nightly", "miri", "test"].map(String::from));
+            let flags = &course.projects[project].miri_flags;
+            if !flags.is_empty() {
+                env.push(("MIRIFLAGS".into(), flags.join(" ")));
+            }
+        }
+        CheckKind::Loom => {
+            args.extend(["test", "--release"].map(String::from));
+            let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+            env.push(("RUSTFLAGS".into(), format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string()));
+            env.push(("LOOM_MAX_PREEMPTIONS".into(), "2".into()));
+            env.push(("CARGO_TARGET_DIR".into(), loom_target_dir(workspace, opts)));
+        }
+    }
+    if let (Some(dir), false) = (&opts.target_dir, kind == CheckKind::Loom) {
+        env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
+    }
+    args.extend(["-p".into(), package.clone(), format!("--color={color}")]);
+    args.push(if kind == CheckKind::Doc { "--doc".into() } else { "--lib".into() });
+    args.push("--".into());
+    args.extend(stages.iter().map(|&s| filter(&course.stages[s], kind)));
+    args.push(format!("--color={color}"));
+
+    let run_secs: u64 = stages.iter().map(|&s| course.stages[s].timeout_secs(kind)).sum();
+    Job {
+        program: "cargo".into(),
+        args,
+        env,
+        // A runner started by `cargo run` inherits these; the checks must see the learner's
+        // own toolchain choice instead.
+        env_remove: vec!["RUSTUP_TOOLCHAIN".into(), "RUST_RECURSION_COUNT".into()],
+        cwd: workspace.to_path_buf(),
+        run_timeout: Duration::from_secs(run_secs.max(1)),
+        total_timeout: BUILD_LIMIT + Duration::from_secs(run_secs),
+    }
+}
+
+/// Loom builds with other RUSTFLAGS: a target directory of their own keeps the ordinary build
+/// from being thrown away at every switch.
+fn loom_target_dir(workspace: &Path, opts: &Options) -> String {
+    let base = opts
+        .target_dir
+        .clone()
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from))
+        .unwrap_or_else(|| workspace.join("target"));
+    base.join("loom").display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn course() -> Course {
+        let text = r#"format_version = 1
+welcome = "w"
+final_message = "f"
+[[phases]]
+id = "p"
+title = "P"
+goal = "g"
+[[projects]]
+name = "demo"
+dir = "exercises/01_demo"
+phase = "p"
+title = "A"
+miri_flags = ["-Zmiri-strict-provenance"]
+[[stages]]
+name = "a1"
+project = "demo"
+file = "src/s01_a.rs"
+title = "t"
+checks = ["test", "doc", "miri", "loom"]
+timeout_secs = 7
+hints = ["h"]
+[[stages]]
+name = "a2"
+project = "demo"
+file = "src/s02_b.rs"
+title = "t"
+checks = ["test"]
+hints = ["h"]
+"#;
+        crate::course::parse(Path::new("/c"), text, &|_| true).unwrap()
+    }
+
+    #[test]
+    fn a_stage_test_run_is_filtered_by_module() {
+        let c = course();
+        let job = job(&c, 0, &[0], CheckKind::Test, Path::new("/c"), &Options::default());
+        assert_eq!(job.display(), "cargo test -p demo --color=never --lib -- s01_a:: --color=never");
+        assert_eq!(job.run_timeout, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_crate_run_has_one_filter_per_stage_and_their_summed_timeouts() {
+        let c = course();
+        let job = job(&c, 0, &[0, 1], CheckKind::Test, Path::new("/c"), &Options { color: true, target_dir: None });
+        assert_eq!(job.display(), "cargo test -p demo --color=always --lib -- s01_a:: s02_b:: --color=always");
+        assert_eq!(job.run_timeout, Duration::from_secs(67));
+    }
+
+    #[test]
+    fn doctests_are_filtered_by_file() {
+        let c = course();
+        let job = job(&c, 0, &[0], CheckKind::Doc, Path::new("/c"), &Options::default());
+        assert_eq!(job.display(), "cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never");
+        assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
+    }
+
+    #[test]
+    fn miri_gets_the_projects_flags_and_loom_its_cfg() {
+        let c = course();
+        let miri = job(&c, 0, &[0], CheckKind::Miri, Path::new("/c"), &Options::default());
+        assert!(miri.display().starts_with("MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri test -p demo"), "{}", miri.display());
+        let loom = job(&c, 0, &[0], CheckKind::Loom, Path::new("/c"), &Options::default());
+        assert!(loom.env.iter().any(|(k, v)| k == "RUSTFLAGS" && v.ends_with("--cfg mastery_loom")));
+        assert!(loom.env.iter().any(|(k, v)| k == "LOOM_MAX_PREEMPTIONS" && v == "2"));
+        assert!(loom.args.contains(&"--release".to_string()));
+    }
+}

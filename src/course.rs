@@ -1,0 +1,520 @@
+//! The course: `info.toml` read once, validated once, and turned into the model the rest of the
+//! runner works with. The serde structs mirror the file; the model is what is true after
+//! validation (names unique, files present, paths inside the course). No I/O after `load`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The only `format_version` this runner understands.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The name of the course file at the course root.
+pub const INFO_FILE: &str = "info.toml";
+
+// ---------------------------------------------------------------------------------------------
+// The file, as written.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InfoFile {
+    format_version: Spanned<u32>,
+    welcome: String,
+    final_message: String,
+    #[serde(default)]
+    phases: Vec<PhaseEntry>,
+    #[serde(default)]
+    projects: Vec<ProjectEntry>,
+    #[serde(default)]
+    stages: Vec<StageEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhaseEntry {
+    id: Spanned<String>,
+    title: String,
+    goal: String,
+    #[serde(default)]
+    readings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectEntry {
+    name: Spanned<String>,
+    dir: Spanned<String>,
+    phase: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    outcomes: Vec<String>,
+    #[serde(default)]
+    readings: Vec<String>,
+    #[serde(default)]
+    miri_flags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageEntry {
+    name: Spanned<String>,
+    project: Spanned<String>,
+    file: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    teaches: String,
+    checks: Spanned<Vec<Spanned<String>>>,
+    timeout_secs: Option<Spanned<u64>>,
+    hints: Spanned<Vec<String>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model.
+
+/// One kind of check a stage can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckKind {
+    /// The stage's unit tests.
+    Test,
+    /// The stage's doctests (compile_fail included).
+    Doc,
+    /// The unit tests again, under Miri.
+    Miri,
+    /// The loom models, built with `--cfg mastery_loom`.
+    Loom,
+}
+
+impl CheckKind {
+    pub const ALL: [CheckKind; 4] = [CheckKind::Test, CheckKind::Doc, CheckKind::Miri, CheckKind::Loom];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Test => "test",
+            CheckKind::Doc => "doc",
+            CheckKind::Miri => "miri",
+            CheckKind::Loom => "loom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CheckKind> {
+        CheckKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// How long the tests of one stage may run (after building) unless the stage says otherwise.
+    pub fn default_timeout_secs(self) -> u64 {
+        match self {
+            CheckKind::Test | CheckKind::Doc => 60,
+            CheckKind::Miri | CheckKind::Loom => 300,
+        }
+    }
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub goal: String,
+    pub readings: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    /// The cargo package name.
+    pub name: String,
+    /// `exercises/NN_name`, relative to the course root.
+    pub dir: PathBuf,
+    /// Index into `Course::phases`.
+    pub phase: usize,
+    pub title: String,
+    pub optional: bool,
+    pub outcomes: Vec<String>,
+    pub readings: Vec<String>,
+    pub miri_flags: Vec<String>,
+}
+
+impl Project {
+    /// The project's directory name (`NN_name`), shared by its exercise, solution and bench.
+    pub fn dir_name(&self) -> &str {
+        self.dir.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+    }
+
+    pub fn solution_dir(&self) -> PathBuf {
+        Path::new("solutions").join(self.dir_name())
+    }
+
+    pub fn bench_dir(&self) -> PathBuf {
+        Path::new("benches").join(self.dir_name())
+    }
+}
+
+#[derive(Debug)]
+pub struct Stage {
+    pub name: String,
+    /// Index into `Course::projects`.
+    pub project: usize,
+    /// Relative to the project's directory, e.g. `src/s01_trait.rs`.
+    pub file: PathBuf,
+    pub title: String,
+    pub teaches: String,
+    pub checks: Vec<CheckKind>,
+    pub timeout_secs: Option<u64>,
+    pub hints: Vec<String>,
+}
+
+impl Stage {
+    /// The stage's module name: its file stem. Test paths start with it.
+    pub fn module(&self) -> &str {
+        self.file.file_stem().and_then(|s| s.to_str()).unwrap_or_default()
+    }
+
+    pub fn timeout_secs(&self, kind: CheckKind) -> u64 {
+        self.timeout_secs.unwrap_or_else(|| kind.default_timeout_secs())
+    }
+
+    pub fn has_check(&self, kind: CheckKind) -> bool {
+        self.checks.contains(&kind)
+    }
+}
+
+#[derive(Debug)]
+pub struct Course {
+    /// The directory holding `info.toml`.
+    pub root: PathBuf,
+    pub welcome: String,
+    pub final_message: String,
+    pub phases: Vec<Phase>,
+    pub projects: Vec<Project>,
+    pub stages: Vec<Stage>,
+}
+
+impl Course {
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+
+    /// Finds a stage by name, or says which names exist.
+    pub fn find_stage(&self, name: &str) -> Result<usize, String> {
+        self.stage_index(name).ok_or_else(|| {
+            let close: Vec<&str> = self
+                .stages
+                .iter()
+                .map(|s| s.name.as_str())
+                .filter(|n| n.contains(name) || name.contains(*n))
+                .take(5)
+                .collect();
+            let mut msg = format!("there is no stage named `{name}` in {INFO_FILE}.");
+            if !close.is_empty() {
+                msg.push_str(&format!(" Did you mean: {}?", close.join(", ")));
+            }
+            msg.push_str(" Run `mastery list` to see every stage.");
+            msg
+        })
+    }
+
+    pub fn find_project(&self, name: &str) -> Result<usize, String> {
+        self.projects.iter().position(|p| p.name == name || p.dir_name() == name).ok_or_else(|| {
+            let names: Vec<&str> = self.projects.iter().map(|p| p.name.as_str()).collect();
+            format!("there is no project named `{name}`. The projects are: {}.", names.join(", "))
+        })
+    }
+
+    pub fn project_of(&self, stage: usize) -> &Project {
+        &self.projects[self.stages[stage].project]
+    }
+
+    /// The stage's file relative to the course root (`exercises/NN_name/src/sNN_topic.rs`).
+    pub fn stage_path(&self, stage: usize) -> PathBuf {
+        self.project_of(stage).dir.join(&self.stages[stage].file)
+    }
+
+    /// The reference solution of the stage, relative to the course root.
+    pub fn solution_path(&self, stage: usize) -> PathBuf {
+        self.project_of(stage).solution_dir().join(&self.stages[stage].file)
+    }
+
+    /// The stages of one project, in order.
+    pub fn stages_of(&self, project: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.stages.len()).filter(move |&i| self.stages[i].project == project)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and validation.
+
+/// An error in `info.toml`, with the line it concerns when there is one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CourseError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CourseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for CourseError {}
+
+/// Looks for the course root: `start` or the nearest ancestor holding `info.toml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| dir.join(INFO_FILE).is_file()).map(Path::to_path_buf)
+}
+
+/// Reads and validates `root/info.toml`.
+pub fn load(root: &Path) -> Result<Course, CourseError> {
+    let path = root.join(INFO_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| CourseError {
+        file: path.clone(),
+        line: None,
+        message: format!("cannot read the course file: {e}"),
+    })?;
+    parse(root, &text, &|p| root.join(p).is_file())
+}
+
+/// Parses and validates the text of `info.toml`. `file_exists` answers for paths relative to
+/// the course root, so the validation itself does no I/O.
+pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Result<Course, CourseError> {
+    let file = root.join(INFO_FILE);
+    let err = |span: Option<std::ops::Range<usize>>, message: String| CourseError {
+        file: file.clone(),
+        line: span.map(|s| line_of(text, s.start)),
+        message,
+    };
+
+    let raw: InfoFile = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim_end().to_string();
+        err(e.span(), format!("{message} (fix the TOML syntax; COURSE_FORMAT.md describes every field)"))
+    })?;
+
+    if *raw.format_version.get_ref() != FORMAT_VERSION {
+        return Err(err(
+            Some(raw.format_version.span()),
+            format!(
+                "format_version {} is not supported: this runner reads format_version {FORMAT_VERSION}. Update the runner (`git pull`, then `cargo run --release`).",
+                raw.format_version.get_ref()
+            ),
+        ));
+    }
+
+    let mut phases = Vec::new();
+    for p in raw.phases {
+        if phases.iter().any(|q: &Phase| q.id == *p.id.get_ref()) {
+            return Err(err(Some(p.id.span()), format!("the phase id `{}` is used twice; phase ids must be unique", p.id.get_ref())));
+        }
+        phases.push(Phase { id: p.id.into_inner(), title: p.title, goal: p.goal, readings: p.readings });
+    }
+
+    let mut projects: Vec<Project> = Vec::new();
+    for p in raw.projects {
+        let name = p.name.get_ref();
+        if projects.iter().any(|q| q.name == *name) {
+            return Err(err(Some(p.name.span()), format!("the project name `{name}` is used twice; project names must be unique")));
+        }
+        let phase = phases.iter().position(|ph| ph.id == *p.phase.get_ref()).ok_or_else(|| {
+            err(Some(p.phase.span()), format!("project `{name}` names the phase `{}`, which no [[phases]] entry defines", p.phase.get_ref()))
+        })?;
+        let dir = PathBuf::from(p.dir.get_ref());
+        if !is_inside(&dir) || dir.parent() != Some(Path::new("exercises")) {
+            return Err(err(Some(p.dir.span()), format!("the project dir `{}` must be a directory directly under `exercises/`", p.dir.get_ref())));
+        }
+        if !file_exists(&dir.join("Cargo.toml")) {
+            return Err(err(Some(p.dir.span()), format!("the project dir `{}` has no Cargo.toml", p.dir.get_ref())));
+        }
+        if projects.iter().any(|q| q.dir == dir) {
+            return Err(err(Some(p.dir.span()), format!("the project dir `{}` is used twice", p.dir.get_ref())));
+        }
+        projects.push(Project {
+            name: p.name.into_inner(),
+            dir,
+            phase,
+            title: p.title,
+            optional: p.optional,
+            outcomes: p.outcomes,
+            readings: p.readings,
+            miri_flags: p.miri_flags,
+        });
+    }
+
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut names = HashSet::new();
+    for s in raw.stages {
+        let name = s.name.get_ref().clone();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(err(Some(s.name.span()), format!("the stage name `{name}` may hold only letters, digits, `-` and `_`")));
+        }
+        if !names.insert(name.clone()) {
+            return Err(err(Some(s.name.span()), format!("the stage name `{name}` is used twice; stage names must be unique")));
+        }
+        let project = projects.iter().position(|p| p.name == *s.project.get_ref()).ok_or_else(|| {
+            err(Some(s.project.span()), format!("stage `{name}` names the project `{}`, which no [[projects]] entry defines", s.project.get_ref()))
+        })?;
+        let file = PathBuf::from(s.file.get_ref());
+        if !is_inside(&file) || file.extension().and_then(|e| e.to_str()) != Some("rs") {
+            return Err(err(Some(s.file.span()), format!("the stage file `{}` must be a relative `.rs` path inside its project", s.file.get_ref())));
+        }
+        let full = projects[project].dir.join(&file);
+        if !file_exists(&full) {
+            return Err(err(Some(s.file.span()), format!("stage `{name}`: the file `{}` does not exist", full.display())));
+        }
+        if let Some(last) = stages.last() {
+            if last.project != project && stages.iter().any(|st| st.project == project) {
+                return Err(err(Some(s.project.span()), format!("stage `{name}`: the stages of project `{}` must be listed together", projects[project].name)));
+            }
+        }
+        let mut checks = Vec::new();
+        for c in s.checks.get_ref() {
+            let kind = CheckKind::parse(c.get_ref()).ok_or_else(|| {
+                err(Some(c.span()), format!("stage `{name}`: unknown check `{}`; the checks are test, doc, miri and loom", c.get_ref()))
+            })?;
+            if !checks.contains(&kind) {
+                checks.push(kind);
+            }
+        }
+        if checks.is_empty() {
+            return Err(err(Some(s.checks.span()), format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`")));
+        }
+        checks.sort();
+        let hints = s.hints.get_ref();
+        if hints.is_empty() || hints.len() > 3 || hints.iter().any(|h| h.trim().is_empty()) {
+            return Err(err(Some(s.hints.span()), format!("stage `{name}` needs one to three non-empty hints, a nudge first")));
+        }
+        let timeout_secs = match s.timeout_secs {
+            Some(t) if *t.get_ref() == 0 => return Err(err(Some(t.span()), format!("stage `{name}`: timeout_secs must be at least 1"))),
+            Some(t) => Some(t.into_inner()),
+            None => None,
+        };
+        stages.push(Stage {
+            name,
+            project,
+            file,
+            title: s.title,
+            teaches: s.teaches,
+            checks,
+            timeout_secs,
+            hints: s.hints.into_inner(),
+        });
+    }
+
+    Ok(Course { root: root.to_path_buf(), welcome: raw.welcome, final_message: raw.final_message, phases, projects, stages })
+}
+
+/// A relative path with no `..`, root or prefix: it cannot leave the directory it is joined to.
+fn is_inside(path: &Path) -> bool {
+    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#"format_version = 1
+welcome = "hi"
+final_message = "bye"
+
+[[phases]]
+id = "p0"
+title = "Phase 0"
+goal = "g"
+
+[[projects]]
+name = "demo"
+dir = "exercises/01_demo"
+phase = "p0"
+title = "Demo"
+"#;
+
+    fn stage(name: &str, file: &str, checks: &str) -> String {
+        format!("\n[[stages]]\nname = \"{name}\"\nproject = \"demo\"\nfile = \"{file}\"\ntitle = \"T\"\nchecks = {checks}\nhints = [\"nudge\"]\n")
+    }
+
+    fn check(text: &str) -> Result<Course, CourseError> {
+        parse(Path::new("/c"), text, &|p| p.starts_with("exercises/01_demo") && !p.ends_with("missing.rs"))
+    }
+
+    fn error(text: &str) -> String {
+        check(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_valid_course_loads_with_its_stages_in_order() {
+        let text = format!("{HEAD}{}{}", stage("a", "src/s01_a.rs", "[\"test\", \"miri\"]"), stage("b", "src/s02_b.rs", "[\"doc\"]"));
+        let course = check(&text).unwrap();
+        assert_eq!(course.stages.len(), 2);
+        assert_eq!(course.stages[0].module(), "s01_a");
+        assert_eq!(course.stages[0].checks, vec![CheckKind::Test, CheckKind::Miri]);
+        assert_eq!(course.stage_path(1), Path::new("exercises/01_demo/src/s02_b.rs"));
+        assert_eq!(course.solution_path(1), Path::new("solutions/01_demo/src/s02_b.rs"));
+    }
+
+    #[test]
+    fn duplicate_stage_names_are_reported_with_their_line() {
+        let text = format!("{HEAD}{}{}", stage("a", "src/s01_a.rs", "[\"test\"]"), stage("a", "src/s02_b.rs", "[\"test\"]"));
+        assert_eq!(error(&text), "/c/info.toml:25: the stage name `a` is used twice; stage names must be unique");
+    }
+
+    #[test]
+    fn unknown_check_kinds_are_named() {
+        let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[\"test\", \"fuzz\"]"));
+        assert_eq!(error(&text), "/c/info.toml:21: stage `a`: unknown check `fuzz`; the checks are test, doc, miri and loom");
+    }
+
+    #[test]
+    fn missing_files_and_escaping_paths_are_refused() {
+        let text = format!("{HEAD}{}", stage("a", "src/missing.rs", "[\"test\"]"));
+        assert!(error(&text).ends_with("stage `a`: the file `exercises/01_demo/src/missing.rs` does not exist"));
+        let text = format!("{HEAD}{}", stage("a", "../../etc/passwd.rs", "[\"test\"]"));
+        assert!(error(&text).contains("must be a relative `.rs` path inside its project"));
+    }
+
+    #[test]
+    fn syntax_errors_point_at_their_line() {
+        let text = format!("{HEAD}\n[[stages]]\nname = \"a\nproject = 1\n");
+        let e = check(&text).unwrap_err();
+        assert_eq!(e.line, Some(17));
+        assert!(e.message.contains("fix the TOML syntax"), "{}", e.message);
+    }
+
+    #[test]
+    fn unsupported_format_versions_say_what_to_do() {
+        let text = HEAD.replace("format_version = 1", "format_version = 9");
+        assert!(error(&text).starts_with("/c/info.toml:1: format_version 9 is not supported"));
+    }
+
+    #[test]
+    fn stages_need_hints_and_checks() {
+        let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[]"));
+        assert!(error(&text).contains("lists no checks"));
+        let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[\"test\"]").replace("[\"nudge\"]", "[]"));
+        assert!(error(&text).contains("needs one to three non-empty hints"));
+    }
+
+    #[test]
+    fn unknown_stage_names_get_suggestions() {
+        let text = format!("{HEAD}{}", stage("demo-map", "src/s01_a.rs", "[\"test\"]"));
+        let course = check(&text).unwrap();
+        assert_eq!(
+            course.find_stage("map").unwrap_err(),
+            "there is no stage named `map` in info.toml. Did you mean: demo-map? Run `mastery list` to see every stage."
+        );
+    }
+}

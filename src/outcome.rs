@@ -1,0 +1,249 @@
+//! What a cargo run means: the test results, compile errors, crashes and Miri reports read out
+//! of cargo's and libtest's output, line by line, and the verdict for one stage. Pure: it sees
+//! lines (colours already stripped), never processes.
+
+use std::collections::BTreeMap;
+
+use crate::course::CheckKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestStatus {
+    Ok,
+    Failed,
+    Ignored,
+}
+
+/// What the lines of one cargo invocation said.
+#[derive(Default, Debug)]
+pub struct Report {
+    /// Every `test NAME ... STATUS` line, by test name.
+    pub results: BTreeMap<String, TestStatus>,
+    /// Test binaries cargo started (`Running unittests src/lib.rs (target/debug/deps/x-1234)`).
+    pub binaries: Vec<String>,
+    /// Cargo could not compile a crate.
+    pub compile_error: bool,
+    /// A test process died of a signal or a stack overflow: a plain description.
+    pub crash: Option<String>,
+    /// Miri found undefined behaviour or a leak: its one-line summary.
+    pub miri_error: Option<String>,
+    /// The build is over and the tests run: the timeout clock runs from here.
+    pub tests_started: bool,
+}
+
+impl Report {
+    /// Feeds one line (without its newline, colours stripped).
+    pub fn line(&mut self, line: &str) {
+        let trimmed = line.trim_start();
+        if let Some(rest) = line.strip_prefix("test ") {
+            if let Some((name, status)) = rest.rsplit_once(" ... ") {
+                let status = match status.trim_end() {
+                    "ok" => TestStatus::Ok,
+                    "FAILED" => TestStatus::Failed,
+                    s if s.starts_with("ignored") => TestStatus::Ignored,
+                    _ => return,
+                };
+                self.results.insert(name.to_string(), status);
+            }
+        } else if let Some(rest) = trimmed.strip_prefix("Running ") {
+            self.tests_started = true;
+            if let (Some(open), true) = (rest.rfind('('), rest.ends_with(')')) {
+                self.binaries.push(rest[open + 1..rest.len() - 1].to_string());
+            }
+        } else if trimmed.starts_with("Doc-tests ") {
+            self.tests_started = true;
+        } else if trimmed.starts_with("error: could not compile") || trimmed.starts_with("error[E") {
+            self.compile_error = true;
+        } else if line.contains("has overflowed its stack") {
+            self.crash = Some("a stack overflow (infinite or too deep recursion?)".to_string());
+        } else if let Some(signal) = signal_of(line) {
+            if self.crash.is_none() {
+                self.crash = Some(signal);
+            }
+        } else if let Some(rest) = trimmed.strip_prefix("error: Undefined Behavior: ") {
+            self.miri_error.get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
+        } else if trimmed.starts_with("error: memory leaked") {
+            self.miri_error.get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
+        } else if let Some(rest) = trimmed.strip_prefix("error: unsupported operation: ") {
+            self.miri_error.get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
+        }
+    }
+
+    /// The results of the tests whose names start with `prefix`, or, for doctests (named by
+    /// their path from the workspace root), that hold `/prefix`.
+    pub fn matching<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, TestStatus)> + 'a {
+        let nested = format!("/{prefix}");
+        self.results.iter().filter(move |(n, _)| n.starts_with(prefix) || n.contains(&nested)).map(|(n, s)| (n, *s))
+    }
+}
+
+/// `process didn't exit successfully: `...` (signal: 11, SIGSEGV: invalid memory reference)`
+fn signal_of(line: &str) -> Option<String> {
+    let start = line.find("(signal: ")?;
+    let inner = line[start + 1..].trim_end().strip_suffix(')')?;
+    let name = inner.split(", ").nth(1).unwrap_or(inner);
+    let words = match name.split(':').next().unwrap_or_default() {
+        "SIGSEGV" => "a segmentation fault (an invalid memory access)",
+        "SIGBUS" => "a bus error (a misaligned or invalid memory access)",
+        "SIGABRT" => "an abort (a failed allocation, a double panic, or `std::process::abort`)",
+        "SIGILL" => "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)",
+        "SIGKILL" => "being killed (out of memory?)",
+        "SIGFPE" => "an arithmetic fault",
+        _ => return Some(format!("the signal {name}")),
+    };
+    Some(words.to_string())
+}
+
+/// The verdict of one check on one stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Passed { tests: usize },
+    Failed { failed: Vec<String> },
+    CompileError,
+    NoTests,
+    TimedOut { secs: u64, running: Vec<String> },
+    Crashed { what: String },
+    MiriError { what: String },
+    Cancelled,
+    /// The check could not run here (a toolchain is missing): never a pass.
+    Unavailable { why: String },
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        matches!(self, Verdict::Passed { .. })
+    }
+
+    /// One sentence for the learner, with what to do next.
+    pub fn describe(&self, kind: CheckKind) -> String {
+        match self {
+            Verdict::Passed { tests } => format!("{kind}: {tests} passed"),
+            Verdict::Failed { failed } if failed.is_empty() => format!("{kind}: failed"),
+            Verdict::Failed { failed } => {
+                let shown: Vec<&str> = failed.iter().take(5).map(|s| s.as_str()).collect();
+                let more = if failed.len() > 5 { format!(" and {} more", failed.len() - 5) } else { String::new() };
+                format!("{kind}: {} failed: {}{more}", failed.len(), shown.join(", "))
+            }
+            Verdict::CompileError => format!("{kind}: does not compile; the compiler's errors are above"),
+            Verdict::NoTests => format!("{kind}: no test of this stage ran (is the tests module still there?)"),
+            Verdict::TimedOut { secs, running } if running.is_empty() => {
+                format!("{kind}: timed out after {secs} s; a test may loop forever or deadlock")
+            }
+            Verdict::TimedOut { secs, running } => format!(
+                "{kind}: timed out after {secs} s while {} was still running; it may loop forever or deadlock",
+                running.join(", ")
+            ),
+            Verdict::Crashed { what } if what.starts_with("a stack overflow") => format!(
+                "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
+            ),
+            Verdict::Crashed { what } => format!(
+                "{kind}: the test process crashed with {what}. Undefined behaviour in unsafe code is the usual cause: run the tests under Miri (`cargo +nightly miri test`) to find it"
+            ),
+            Verdict::MiriError { what } => format!("{kind}: Miri found {what}; its report above shows where"),
+            Verdict::Cancelled => format!("{kind}: cancelled"),
+            Verdict::Unavailable { why } => format!("{kind}: not run: {why}"),
+        }
+    }
+}
+
+/// Judges a finished (or killed) run for the tests that start with `prefix`.
+pub fn judge(report: &Report, prefix: &str, exit_ok: bool) -> Verdict {
+    let mut ran = 0;
+    let mut failed = Vec::new();
+    for (name, status) in report.matching(prefix) {
+        match status {
+            TestStatus::Ok => ran += 1,
+            TestStatus::Failed => failed.push(name.clone()),
+            TestStatus::Ignored => {}
+        }
+    }
+    if let Some(what) = &report.miri_error {
+        return Verdict::MiriError { what: what.clone() };
+    }
+    if !failed.is_empty() {
+        return Verdict::Failed { failed };
+    }
+    if report.compile_error {
+        return Verdict::CompileError;
+    }
+    if let Some(what) = &report.crash {
+        return Verdict::Crashed { what: what.clone() };
+    }
+    if ran == 0 {
+        return if exit_ok { Verdict::NoTests } else { Verdict::Failed { failed } };
+    }
+    Verdict::Passed { tests: ran }
+}
+
+/// Strips ANSI escape sequences, so colourful output parses like plain output.
+pub fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
+    console::strip_ansi_codes(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(text: &str) -> Report {
+        let mut r = Report::default();
+        for line in text.lines() {
+            r.line(&strip_ansi(line));
+        }
+        r
+    }
+
+    #[test]
+    fn passing_tests_of_the_stage_pass() {
+        let r = report(
+            "   Compiling demo v0.1.0\n     Running unittests src/lib.rs (target/debug/deps/demo-abc)\n\nrunning 2 tests\ntest s01_a::tests::one ... ok\ntest s01_a::tests::two ... ok\n\ntest result: ok. 2 passed; 0 failed",
+        );
+        assert!(r.tests_started);
+        assert_eq!(r.binaries, vec!["target/debug/deps/demo-abc"]);
+        assert_eq!(judge(&r, "s01_a::", true), Verdict::Passed { tests: 2 });
+        assert_eq!(judge(&r, "s02_b::", true), Verdict::NoTests);
+    }
+
+    #[test]
+    fn failures_are_named_per_stage() {
+        let r = report("test s01_a::tests::one ... ok\ntest s02_b::tests::two ... FAILED\ntest s02_b::tests::three ... ignored, needs x");
+        assert_eq!(judge(&r, "s01_a::", false), Verdict::Passed { tests: 1 });
+        assert_eq!(judge(&r, "s02_b::", false), Verdict::Failed { failed: vec!["s02_b::tests::two".into()] });
+    }
+
+    #[test]
+    fn coloured_output_parses_like_plain_output() {
+        let r = report("test s01_a::tests::one ... \x1b[32mok\x1b[0m");
+        assert_eq!(judge(&r, "s01_a::", true), Verdict::Passed { tests: 1 });
+    }
+
+    #[test]
+    fn doctests_are_mapped_by_file() {
+        let r = report("   Doc-tests demo\ntest exercises/01_demo/src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n");
+        assert_eq!(judge(&r, "src/s01_a.rs - ", true), Verdict::Passed { tests: 1 });
+        assert_eq!(judge(&r, "src/s02_b.rs - ", true), Verdict::NoTests);
+    }
+
+    #[test]
+    fn compile_errors_are_recognised() {
+        let r = report("error[E0308]: mismatched types\nerror: could not compile `demo` (lib test) due to 1 previous error");
+        assert_eq!(judge(&r, "s01_a::", false), Verdict::CompileError);
+    }
+
+    #[test]
+    fn crashes_are_named_in_plain_words() {
+        let r = report("error: test failed, to rerun pass `-p demo --lib`\n\nCaused by:\n  process didn't exit successfully: `/t/demo-1 s01` (signal: 11, SIGSEGV: invalid memory reference)");
+        assert_eq!(judge(&r, "s01_a::", false), Verdict::Crashed { what: "a segmentation fault (an invalid memory access)".into() });
+        let r = report("\nthread 's01_a::tests::deep' has overflowed its stack\nfatal runtime error: stack overflow\n  process didn't exit successfully: `x` (signal: 6, SIGABRT: process abort signal)");
+        assert_eq!(judge(&r, "s01_a::", false), Verdict::Crashed { what: "a stack overflow (infinite or too deep recursion?)".into() });
+    }
+
+    #[test]
+    fn miri_reports_are_summarised() {
+        let r = report("error: Undefined Behavior: attempting a read access using <1234> at alloc5[0x0], but that tag does not exist\n");
+        assert!(matches!(judge(&r, "s01_a::", false), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read")));
+    }
+
+    #[test]
+    fn a_failed_run_with_no_results_is_a_failure_not_a_pass() {
+        assert_eq!(judge(&Report::default(), "s01_a::", false), Verdict::Failed { failed: vec![] });
+    }
+}

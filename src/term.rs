@@ -1,0 +1,81 @@
+//! Drawing: colours (only on a terminal, never with NO_COLOR), clickable file links, progress
+//! bars, and the words for a stage's result.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use console::style;
+
+use crate::course::Course;
+use crate::run::StageResult;
+use crate::state::State;
+
+/// Colours on stdout: a terminal, and no NO_COLOR.
+pub fn color_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Sets whether `console` styles anything, once, at start.
+pub fn init(color: bool) {
+    console::set_colors_enabled(color);
+    console::set_colors_enabled_stderr(color && std::io::stderr().is_terminal());
+}
+
+/// A path the terminal can open on click (OSC 8), shown relative to the course root.
+pub fn link(root: &Path, rel: &Path) -> String {
+    let shown = rel.display().to_string();
+    if !console::colors_enabled() {
+        return shown;
+    }
+    let abs = root.join(rel);
+    format!("\x1b]8;;file://{}\x1b\\{}\x1b]8;;\x1b\\", abs.display(), style(shown).underlined())
+}
+
+pub fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(0);
+    format!("[{}{}] {done:>2}/{total}", style("#".repeat(filled)).green(), "-".repeat(width - filled))
+}
+
+/// One progress bar per phase.
+pub fn phase_bars(course: &Course, state: &State) -> String {
+    let width = course.phases.iter().map(|p| p.title.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (i, phase) in course.phases.iter().enumerate() {
+        let stages = (0..course.stages.len()).filter(|&s| course.projects[course.stages[s].project].phase == i);
+        let (done, total) = state.count(course, stages);
+        if total > 0 {
+            out.push_str(&format!("  {:width$}  {}\n", phase.title, bar(done, total, 24)));
+        }
+    }
+    out
+}
+
+/// The verdict lines of a stage's result.
+pub fn result_lines(result: &StageResult) -> String {
+    let mut out = String::new();
+    for (kind, verdict) in &result.checks {
+        let mark = if verdict.passed() { style("ok").green().bold() } else { style("!!").red().bold() };
+        out.push_str(&format!("  {mark} {}\n", verdict.describe(*kind)));
+    }
+    out
+}
+
+pub fn heading(text: &str) -> String {
+    style(text).bold().to_string()
+}
+
+pub fn good(text: &str) -> String {
+    style(text).green().bold().to_string()
+}
+
+pub fn bad(text: &str) -> String {
+    style(text).red().bold().to_string()
+}
+
+pub fn dim(text: &str) -> String {
+    style(text).dim().to_string()
+}
+
+pub fn warn(text: &str) -> String {
+    format!("{} {text}", style("warning:").yellow().bold())
+}

@@ -1,0 +1,122 @@
+//! `mastery verify`: every stage checked, one cargo invocation per crate and check kind, a
+//! table by phase and project, and the progress saved.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::course::CheckKind;
+use crate::output::Output;
+use crate::run::{self, StageResult};
+use crate::term;
+
+#[derive(Serialize)]
+struct JsonStage<'a> {
+    name: &'a str,
+    project: &'a str,
+    phase: &'a str,
+    optional: bool,
+    passed: bool,
+    checks: Vec<JsonCheck>,
+}
+
+#[derive(Serialize)]
+struct JsonCheck {
+    kind: &'static str,
+    passed: bool,
+    detail: String,
+}
+
+/// Parses `--only`: empty means every kind.
+pub fn kinds(only: &[String]) -> Result<BTreeSet<CheckKind>> {
+    if only.is_empty() {
+        return Ok(CheckKind::ALL.into_iter().collect());
+    }
+    only.iter()
+        .map(|k| CheckKind::parse(k.trim()).ok_or_else(|| anyhow::anyhow!("unknown check kind `{k}` in --only; the kinds are test, doc, miri and loom")))
+        .collect()
+}
+
+pub fn cmd_verify(app: &mut App, json: bool, only: &[String]) -> Result<ExitCode> {
+    let kinds = kinds(only)?;
+    let full = kinds.len() == CheckKind::ALL.len();
+    let course = &app.course;
+    let mut out = Output::new(&course.root, false, false, false);
+    let mut results: Vec<StageResult> = vec![StageResult::default(); course.stages.len()];
+    for (p, project) in course.projects.iter().enumerate() {
+        let stages: Vec<usize> = course.stages_of(p).collect();
+        if stages.is_empty() {
+            continue;
+        }
+        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Default::default(), &mut out, &std::sync::atomic::AtomicBool::new(false), &mut |kind, verdicts| {
+            if !json {
+                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+                eprintln!("  {:16} {:5} {passed}/{} stages pass", project.name, kind.name(), verdicts.len());
+            }
+        })?;
+        for (s, r) in stages.into_iter().zip(batch) {
+            results[s] = r;
+        }
+    }
+    if full {
+        let passed = results.iter().enumerate().filter(|(_, r)| r.passed()).map(|(s, _)| course.stages[s].name.clone()).collect();
+        app.state.passed = passed;
+        app.save()?;
+    }
+
+    if json {
+        let rows: Vec<JsonStage> = results
+            .iter()
+            .enumerate()
+            .map(|(s, r)| {
+                let st = &course.stages[s];
+                let pr = course.project_of(s);
+                JsonStage {
+                    name: &st.name,
+                    project: &pr.name,
+                    phase: &course.phases[pr.phase].id,
+                    optional: pr.optional,
+                    passed: r.passed(),
+                    checks: r.checks.iter().map(|(k, v)| JsonCheck { kind: k.name(), passed: v.passed(), detail: v.describe(*k) }).collect(),
+                }
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", table(app, &results));
+        println!("The full output is in {}.", out.log_path().display());
+    }
+    let course = &app.course;
+    let required_pending = results.iter().enumerate().any(|(s, r)| !r.passed() && !course.project_of(s).optional);
+    Ok(if required_pending { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn table(app: &App, results: &[StageResult]) -> String {
+    let course = &app.course;
+    let mut out = String::new();
+    for (ph, phase) in course.phases.iter().enumerate() {
+        out.push_str(&format!("\n{}\n", term::heading(&phase.title)));
+        for (p, project) in course.projects.iter().enumerate().filter(|(_, pr)| pr.phase == ph) {
+            let stages: Vec<usize> = course.stages_of(p).collect();
+            let done = stages.iter().filter(|&&s| results[s].passed()).count();
+            let tag = if project.optional { " (optional: not needed to finish)" } else { "" };
+            out.push_str(&format!("  {}{}  {done}/{}\n", project.title, term::dim(tag), stages.len()));
+            for s in stages {
+                let r = &results[s];
+                let mark = if r.passed() { term::good("pass") } else { term::bad("todo") };
+                let detail = match r.failure() {
+                    Some((k, v)) => v.describe(*k),
+                    None => r.checks.iter().map(|(k, _)| k.name()).collect::<Vec<_>>().join(", "),
+                };
+                out.push_str(&format!("    {mark}  {:28} {}\n", course.stages[s].name, term::dim(&detail)));
+            }
+        }
+    }
+    let required: Vec<usize> = (0..course.stages.len()).filter(|&s| !course.project_of(s).optional).collect();
+    let done = required.iter().filter(|&&s| results[s].passed()).count();
+    out.push_str(&format!("\n{done} of {} required stages pass.\n", required.len()));
+    out
+}

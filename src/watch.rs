@@ -1,0 +1,373 @@
+//! The watch loop. Every source of events (the file watcher, the keyboard, the running job's
+//! lines and its end) feeds one channel of `Event`s, read by one loop that owns the screen and
+//! the progress. Each run has an id; lines and results of a run that was replaced are dropped,
+//! so an old run's output can never leak into a new one. A save during a run cancels it (its
+//! process group is killed) and starts again after the burst of events is over.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossterm::event::{self as term_event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use notify::{RecursiveMode, Watcher};
+
+use crate::app::App;
+use crate::check::Options;
+use crate::cli::WatchArgs;
+use crate::course::{CheckKind, Course};
+use crate::output::Output;
+use crate::run::{self, StageResult};
+use crate::term;
+
+/// Events closer together than this are one save (editors write, rename, touch).
+pub const QUIET: Duration = Duration::from_millis(100);
+
+enum Event {
+    FileChanged,
+    Key(KeyEvent),
+    Line(u64, String),
+    StageDone(u64, Result<StageResult>),
+    AllDone(u64, Result<Vec<StageResult>>),
+}
+
+/// What a run is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Stage(usize),
+    All,
+}
+
+struct Running {
+    id: u64,
+    cancel: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+/// The terminal in raw mode for as long as this lives; restored on drop (quit, error, panic).
+struct RawMode;
+
+impl RawMode {
+    fn enable() -> Result<RawMode> {
+        crossterm::terminal::enable_raw_mode().context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::terminal::disable_raw_mode();
+            previous(info);
+        }));
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        let _ = std::io::stdout().write_all(b"\x1b[?25h");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Prints text in raw mode, where a newline must also return the carriage.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
+    let _ = out.flush();
+}
+
+fn clear() {
+    say("\x1b[2J\x1b[3J\x1b[H");
+}
+
+pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCode> {
+    let first_time = app.state.current.is_none();
+    let Some(mut stage) = app.state.current_index(&app.course) else {
+        println!("{}", app.course.final_message.trim_end());
+        println!("\nEvery stage has passed. `mastery list` shows them; `mastery run STAGE` reruns one.");
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
+    app.state.set_current(&app.course, Some(stage));
+    app.save()?;
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    let root = app.course.root.clone();
+    let _watcher = if args.manual { None } else { Some(watch_files(&root, tx.clone())?) };
+    let raw = RawMode::enable()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let keys = spawn_keys(tx.clone(), stop.clone());
+
+    let mut lp = Loop { app, tx, running: None, next_id: 0, last: None, manual: args.manual, finished: Vec::new() };
+    if first_time {
+        say(&format!("{}\n\n", lp.app.course.welcome.trim_end()));
+        lp.start(Target::Stage(stage), false);
+    } else {
+        lp.start(Target::Stage(stage), true);
+    }
+    let result = lp.run(&rx, &mut stage);
+
+    stop.store(true, Ordering::SeqCst);
+    lp.cancel();
+    for handle in lp.finished.drain(..) {
+        let _ = handle.join();
+    }
+    let _ = keys.join();
+    drop(raw);
+    lp.app.save()?;
+    result?;
+    println!("\nProgress saved. Run `mastery` to continue where you left off.");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(event) = res else { return };
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        let relevant = event.paths.iter().any(|p| {
+            p.extension().is_some_and(|e| e == "rs" || e == "toml") && !p.components().any(|c| c.as_os_str() == "target")
+        });
+        if relevant {
+            let _ = tx.send(Event::FileChanged);
+        }
+    })
+    .context("cannot start the file watcher (try `mastery watch --manual`)")?;
+    let dir = root.join("exercises");
+    watcher
+        .watch(&dir, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {} (try `mastery watch --manual`, then press r to rerun)", dir.display()))?;
+    Ok(watcher)
+}
+
+fn spawn_keys(tx: Sender<Event>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    thread::Builder::new()
+        .name("mastery-keys".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match term_event::poll(Duration::from_millis(50)) {
+                    Ok(true) => {
+                        if let Ok(term_event::Event::Key(key)) = term_event::read() {
+                            if key.kind != KeyEventKind::Release && tx.send(Event::Key(key)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+        .expect("spawning the key thread")
+}
+
+struct Loop<'a> {
+    app: &'a mut App,
+    tx: Sender<Event>,
+    running: Option<(Target, Running)>,
+    next_id: u64,
+    /// The last complete result of the current stage.
+    last: Option<StageResult>,
+    manual: bool,
+    /// Threads of replaced runs, joined on exit.
+    finished: Vec<JoinHandle<()>>,
+}
+
+impl Loop<'_> {
+    fn run(&mut self, rx: &Receiver<Event>, stage: &mut usize) -> Result<()> {
+        let mut save_at: Option<Instant> = None;
+        loop {
+            let wait = save_at.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
+            let event = match rx.recv_timeout(wait) {
+                Ok(e) => Some(e),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            match event {
+                None => {
+                    save_at = None;
+                    self.start(Target::Stage(*stage), true);
+                }
+                Some(Event::FileChanged) => save_at = Some(Instant::now() + QUIET),
+                Some(Event::Line(id, line)) => {
+                    if self.is_current(id) {
+                        say(&line);
+                        say("\n");
+                    }
+                }
+                Some(Event::StageDone(id, result)) => {
+                    if self.is_current(id) {
+                        let (_, running) = self.running.take().expect("a current run");
+                        let _ = running.handle.join();
+                        self.stage_done(*stage, result?);
+                    }
+                }
+                Some(Event::AllDone(id, results)) => {
+                    if self.is_current(id) {
+                        let (_, running) = self.running.take().expect("a current run");
+                        let _ = running.handle.join();
+                        self.all_done(results?);
+                    }
+                }
+                Some(Event::Key(key)) => {
+                    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+                    match key.code {
+                        _ if ctrl_c => return Ok(()),
+                        KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
+                        KeyCode::Char('r') => self.start(Target::Stage(*stage), true),
+                        KeyCode::Char('h') => {
+                            let text = self.app.hint_text(*stage, false);
+                            self.app.save()?;
+                            say(&format!("\n{text}"));
+                            self.keys_line();
+                        }
+                        KeyCode::Char('l') => {
+                            say(&format!("\n{}", self.app.list_text()));
+                            self.keys_line();
+                        }
+                        KeyCode::Char('c') => self.start(Target::All, true),
+                        KeyCode::Char('n') => {
+                            if self.app.state.is_passed(&self.app.course, *stage) && self.running.is_none() {
+                                let solution = self.app.course.solution_path(*stage);
+                                match self.app.advance(*stage) {
+                                    Some(next) => {
+                                        *stage = next;
+                                        self.app.save()?;
+                                        self.last = None;
+                                        self.start(Target::Stage(next), true);
+                                        say(&format!("{} {}\n\n", term::dim("Compare your last stage with the reference:"), term::link(&self.app.course.root, &solution)));
+                                    }
+                                    None => {
+                                        self.app.save()?;
+                                        say(&format!("\n{}\n", self.app.course.final_message.trim_end()));
+                                        say(&format!("\n{} {}\n", term::dim("The reference of your last stage:"), term::link(&self.app.course.root, &solution)));
+                                        self.keys_line();
+                                    }
+                                }
+                            } else {
+                                say(&format!("\n{}\n", term::dim("n moves on once the stage passes.")));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_current(&self, id: u64) -> bool {
+        self.running.as_ref().is_some_and(|(_, r)| r.id == id)
+    }
+
+    fn cancel(&mut self) {
+        if let Some((_, running)) = self.running.take() {
+            running.cancel.store(true, Ordering::SeqCst);
+            self.finished.push(running.handle);
+        }
+    }
+
+    /// Starts a run, cancelling the one in progress.
+    fn start(&mut self, target: Target, clear_screen: bool) {
+        self.cancel();
+        // Reap replaced runs that are over.
+        let (done, pending): (Vec<_>, Vec<_>) = self.finished.drain(..).partition(|h| h.is_finished());
+        self.finished = pending;
+        for handle in done {
+            let _ = handle.join();
+        }
+        if clear_screen {
+            clear();
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let course: Arc<Course> = self.app.course.clone();
+        let tx = self.tx.clone();
+        let opts = self.app.options();
+        let color = self.app.color;
+        match target {
+            Target::Stage(stage) => say(&format!("{}\n", self.app.stage_banner(stage))),
+            Target::All => say(&format!("{}\n", term::heading("Checking every stage (one cargo run per crate and check)..."))),
+        }
+        let flag = cancel.clone();
+        let handle = thread::Builder::new()
+            .name("mastery-run".into())
+            .spawn(move || {
+                let line_tx = Mutex::new(tx.clone());
+                let mut out = Output::new(&course.root, true, true, color).forward_to(move |line| {
+                    let _ = line_tx.lock().map(|t| t.send(Event::Line(id, line.to_string())));
+                });
+                match target {
+                    Target::Stage(stage) => {
+                        let result = run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
+                        let _ = tx.send(Event::StageDone(id, result));
+                    }
+                    Target::All => {
+                        let result = check_all(&course, &mut out, &flag, &tx, id);
+                        let _ = tx.send(Event::AllDone(id, result));
+                    }
+                }
+            })
+            .expect("spawning a run thread");
+        self.running = Some((target, Running { id, cancel, handle }));
+    }
+
+    fn stage_done(&mut self, stage: usize, result: StageResult) {
+        if result.cancelled() {
+            return;
+        }
+        self.app.record(stage, &result);
+        let _ = self.app.save();
+        say(&format!("\n{}", self.app.verdict_text(stage, &result)));
+        if result.passed() {
+            say(&format!("{}\n", term::good("Press n to go on to the next stage.")));
+        }
+        self.last = Some(result);
+        say(&format!("\n{}", term::phase_bars(&self.app.course, &self.app.state)));
+        self.keys_line();
+    }
+
+    fn all_done(&mut self, results: Vec<StageResult>) {
+        for (s, r) in results.iter().enumerate() {
+            self.app.record(s, r);
+        }
+        let _ = self.app.save();
+        say(&format!("\n{}", self.app.list_text()));
+        self.keys_line();
+    }
+
+    fn keys_line(&self) {
+        let passed = self.last.as_ref().is_some_and(StageResult::passed);
+        let mut keys = vec!["h hint", "r rerun", "l list", "c check all", "q quit"];
+        if passed {
+            keys.insert(0, "n next");
+        }
+        let watching = if self.manual { "manual mode: r reruns" } else { "watching exercises/ for saves" };
+        say(&format!("{}  {}\n", term::heading(&keys.join("  ")), term::dim(watching)));
+    }
+}
+
+/// `c`: every stage of every project, by crate and check kind, with progress lines.
+fn check_all(course: &Course, out: &mut Output, cancel: &AtomicBool, tx: &Sender<Event>, id: u64) -> Result<Vec<StageResult>> {
+    let mut results = vec![StageResult::default(); course.stages.len()];
+    let kinds = CheckKind::ALL.into_iter().collect();
+    for p in 0..course.projects.len() {
+        if cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        let stages: Vec<usize> = course.stages_of(p).collect();
+        let name = course.projects[p].name.clone();
+        let mut quiet = Output::new(&course.root, false, false, false);
+        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Options::default(), &mut quiet, cancel, &mut |kind, verdicts| {
+            let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+            let _ = tx.send(Event::Line(id, format!("  {name:16} {:5} {passed}/{} stages pass", kind.name(), verdicts.len())));
+        })?;
+        for (s, r) in stages.into_iter().zip(batch) {
+            results[s] = r;
+        }
+    }
+    out.finish();
+    Ok(results)
+}
