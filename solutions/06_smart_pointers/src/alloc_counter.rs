@@ -77,7 +77,13 @@ pub(crate) fn count<R>(f: impl FnOnce() -> R) -> (R, Counts) {
     let (a0, f0) = (ALLOCS.with(Cell::get), FREES.with(Cell::get));
     let r = f();
     let (a1, f1) = (ALLOCS.with(Cell::get), FREES.with(Cell::get));
-    (r, Counts { allocs: a1 - a0, frees: f1 - f0 })
+    (
+        r,
+        Counts {
+            allocs: a1 - a0,
+            frees: f1 - f0,
+        },
+    )
 }
 
 /// Like `count`, but counts only blocks aligned to `BIG_ALIGN` or more.
@@ -85,5 +91,11 @@ pub(crate) fn count_big<R>(f: impl FnOnce() -> R) -> (R, Counts) {
     let (a0, f0) = (BIG_ALLOCS.with(Cell::get), BIG_FREES.with(Cell::get));
     let r = f();
     let (a1, f1) = (BIG_ALLOCS.with(Cell::get), BIG_FREES.with(Cell::get));
-    (r, Counts { allocs: a1 - a0, frees: f1 - f0 })
+    (
+        r,
+        Counts {
+            allocs: a1 - a0,
+            frees: f1 - f0,
+        },
+    )
 }

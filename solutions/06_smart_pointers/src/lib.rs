@@ -7,5 +7,6 @@ mod sync;
 pub mod s01_box;
 pub mod s02_rc;
 pub mod s03_weak;
+pub mod s04_variance;
 pub mod s05_arc;
 pub mod s06_arc_weak;

@@ -84,7 +84,10 @@ impl<T> MyBox<T> {
         // SAFETY: `ptr` is valid for writes of a `T` and properly aligned (fresh allocation
         // of `T`'s layout, or dangling-but-aligned for a ZST).
         unsafe { ptr.as_ptr().write(value) };
-        Self { ptr, _owns: PhantomData }
+        Self {
+            ptr,
+            _owns: PhantomData,
+        }
     }
 
     /// Moves the value out and frees the memory, without dropping the value.
@@ -124,7 +127,10 @@ impl<T> MyBox<T> {
     pub unsafe fn from_raw(ptr: *mut T) -> Self {
         // SAFETY: `into_raw` never returns null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Self { ptr, _owns: PhantomData }
+        Self {
+            ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -212,7 +218,10 @@ mod tests {
     fn deref_mut_writes_through() {
         let mut b = MyBox::new(String::from("hello"));
         b.push_str(", world");
-        assert_eq!(*b, "hello, world", "`DerefMut` must give access to the boxed value");
+        assert_eq!(
+            *b, "hello, world",
+            "`DerefMut` must give access to the boxed value"
+        );
     }
 
     #[test]
@@ -230,7 +239,10 @@ mod tests {
         let ((), counts) = count(|| drop(MyBox::new([7_u64; 4])));
         assert_eq!(
             counts,
-            Counts { allocs: 1, frees: 1 },
+            Counts {
+                allocs: 1,
+                frees: 1
+            },
             "a MyBox of a non-zero-sized type allocates exactly once and frees exactly once"
         );
     }
@@ -241,7 +253,11 @@ mod tests {
         let b = MyBox::new(DropCounter(Rc::clone(&drops)));
         assert_eq!(drops.get(), 0, "nothing may be dropped while the box lives");
         drop(b);
-        assert_eq!(drops.get(), 1, "dropping the box must drop the value exactly once");
+        assert_eq!(
+            drops.get(),
+            1,
+            "dropping the box must drop the value exactly once"
+        );
     }
 
     #[test]
@@ -262,7 +278,10 @@ mod tests {
         });
         assert_eq!(
             counts,
-            Counts { allocs: 0, frees: 0 },
+            Counts {
+                allocs: 0,
+                frees: 0
+            },
             "a zero-sized type needs no memory: use NonNull::dangling(), never alloc(size 0)"
         );
         assert_eq!(
@@ -278,10 +297,17 @@ mod tests {
         let (value, counts) = count(|| MyBox::into_inner(MyBox::new(DropCounter(drops.clone()))));
         assert_eq!(
             counts,
-            Counts { allocs: 1, frees: 1 },
+            Counts {
+                allocs: 1,
+                frees: 1
+            },
             "into_inner must free the heap memory"
         );
-        assert_eq!(drops.get(), 0, "into_inner moves the value out: it must not drop it");
+        assert_eq!(
+            drops.get(),
+            0,
+            "into_inner moves the value out: it must not drop it"
+        );
         drop(value);
         assert_eq!(drops.get(), 1);
         assert_eq!(MyBox::into_inner(MyBox::new(String::from("s"))), "s");
@@ -331,10 +357,16 @@ mod tests {
             let b = MyBox::new(PanicsOnDrop(1));
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(b)))
         });
-        assert!(result.is_err(), "the value's drop panicked; the panic must propagate");
+        assert!(
+            result.is_err(),
+            "the value's drop panicked; the panic must propagate"
+        );
         assert_eq!(
             counts,
-            Counts { allocs: 1, frees: 1 },
+            Counts {
+                allocs: 1,
+                frees: 1
+            },
             "the memory must be freed even when the value's drop panics (free in a guard)"
         );
     }

@@ -78,7 +78,10 @@ impl<T> MyRc<T> {
             weak: Cell::new(1),
             value: ManuallyDrop::new(value),
         });
-        Self { ptr: NonNull::from(Box::leak(inner)), _owns: PhantomData }
+        Self {
+            ptr: NonNull::from(Box::leak(inner)),
+            _owns: PhantomData,
+        }
     }
 
     /// How many `MyRc`s point to this value.
@@ -162,7 +165,10 @@ pub(crate) unsafe fn release_weak<T>(ptr: NonNull<RcInner<T>>) {
 impl<T> Clone for MyRc<T> {
     fn clone(&self) -> Self {
         increment(strong(self.ptr));
-        Self { ptr: self.ptr, _owns: PhantomData }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -226,7 +232,11 @@ mod tests {
         let a = MyRc::new(RefCell::new(vec![1]));
         let b = a.clone();
         b.borrow_mut().push(2);
-        assert_eq!(*a.borrow(), [1, 2], "clones point to the same value, not copies");
+        assert_eq!(
+            *a.borrow(),
+            [1, 2],
+            "clones point to the same value, not copies"
+        );
         assert!(MyRc::ptr_eq(&a, &b));
         assert!(
             !MyRc::ptr_eq(&a, &MyRc::new(RefCell::new(vec![1, 2]))),
@@ -238,7 +248,14 @@ mod tests {
     fn clone_does_not_allocate() {
         let a = MyRc::new(1_u8);
         let (b, counts) = count(|| a.clone());
-        assert_eq!(counts, Counts { allocs: 0, frees: 0 }, "clone only bumps a count");
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 0,
+                frees: 0
+            },
+            "clone only bumps a count"
+        );
         drop(b);
     }
 
@@ -253,22 +270,37 @@ mod tests {
             assert_eq!(MyRc::strong_count(&clones[0]), 5);
             drop(clones);
         });
-        assert_eq!(drops.get(), 1, "the last clone's drop drops the value, exactly once");
+        assert_eq!(
+            drops.get(),
+            1,
+            "the last clone's drop drops the value, exactly once"
+        );
         assert_eq!(
             counts.allocs, counts.frees,
             "every allocation (the block and the Vec) must be freed"
         );
-        assert_eq!(counts.allocs, 2, "one block for the value (plus the Vec of clones)");
+        assert_eq!(
+            counts.allocs, 2,
+            "one block for the value (plus the Vec of clones)"
+        );
     }
 
     #[test]
     fn get_mut_only_when_unique() {
         let mut a = MyRc::new(String::from("a"));
-        MyRc::get_mut(&mut a).expect("one strong pointer: get_mut must succeed").push('b');
+        MyRc::get_mut(&mut a)
+            .expect("one strong pointer: get_mut must succeed")
+            .push('b');
         let b = a.clone();
-        assert!(MyRc::get_mut(&mut a).is_none(), "another clone exists: no &mut");
+        assert!(
+            MyRc::get_mut(&mut a).is_none(),
+            "another clone exists: no &mut"
+        );
         drop(b);
-        assert!(MyRc::get_mut(&mut a).is_some(), "unique again after the clone dropped");
+        assert!(
+            MyRc::get_mut(&mut a).is_some(),
+            "unique again after the clone dropped"
+        );
         assert_eq!(*a, "ab");
     }
 
@@ -277,8 +309,19 @@ mod tests {
         let drops = Rc::new(Cell::new(0));
         let (result, counts) = count(|| MyRc::try_unwrap(MyRc::new(DropCounter(drops.clone()))));
         let value = result.ok().expect("a unique MyRc must unwrap");
-        assert_eq!(counts, Counts { allocs: 1, frees: 1 }, "try_unwrap frees the block");
-        assert_eq!(drops.get(), 0, "try_unwrap moves the value out: it must not drop it");
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 1,
+                frees: 1
+            },
+            "try_unwrap frees the block"
+        );
+        assert_eq!(
+            drops.get(),
+            0,
+            "try_unwrap moves the value out: it must not drop it"
+        );
         drop(value);
         assert_eq!(drops.get(), 1);
     }
@@ -288,7 +331,11 @@ mod tests {
         let a = MyRc::new(7);
         let b = a.clone();
         let a = MyRc::try_unwrap(a).expect_err("two clones: try_unwrap must fail");
-        assert_eq!(MyRc::strong_count(&a), 2, "a failed try_unwrap changes no count");
+        assert_eq!(
+            MyRc::strong_count(&a),
+            2,
+            "a failed try_unwrap changes no count"
+        );
         drop(b);
         assert_eq!(MyRc::try_unwrap(a).ok(), Some(7));
     }
@@ -309,7 +356,11 @@ mod tests {
         drop(inner);
         assert_eq!(drops.get(), 0);
         drop(outer);
-        assert_eq!(drops.get(), 1, "dropping the outer MyRc releases the inner one");
+        assert_eq!(
+            drops.get(),
+            1,
+            "dropping the outer MyRc releases the inner one"
+        );
     }
 
     #[test]
@@ -341,7 +392,11 @@ mod tests {
     fn clone_aborts_when_the_count_would_overflow() {
         use std::os::unix::process::ExitStatusExt;
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "s02_rc::tests::overflow_child", "--test-threads=1"])
+            .args([
+                "--exact",
+                "s02_rc::tests::overflow_child",
+                "--test-threads=1",
+            ])
             .env("SMART_POINTERS_OVERFLOW_CHILD", "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -54,7 +54,10 @@ impl<T> MyRc<T> {
     /// A new weak pointer to this value.
     pub fn downgrade(this: &Self) -> MyWeak<T> {
         increment(weak(this.ptr));
-        MyWeak { ptr: Some(this.ptr), _owns: PhantomData }
+        MyWeak {
+            ptr: Some(this.ptr),
+            _owns: PhantomData,
+        }
     }
 
     /// How many `MyWeak`s point to this value (not counting the strong pointers' share).
@@ -66,7 +69,10 @@ impl<T> MyRc<T> {
 impl<T> MyWeak<T> {
     /// A weak pointer to nothing: `upgrade` always gives `None`. Allocates nothing.
     pub const fn new() -> Self {
-        Self { ptr: None, _owns: PhantomData }
+        Self {
+            ptr: None,
+            _owns: PhantomData,
+        }
     }
 
     /// A strong pointer to the value, if it is still alive.
@@ -77,7 +83,10 @@ impl<T> MyWeak<T> {
             return None; // the value is dropped (or being dropped): never resurrect it
         }
         increment(s);
-        Some(MyRc { ptr, _owns: PhantomData })
+        Some(MyRc {
+            ptr,
+            _owns: PhantomData,
+        })
     }
 
     /// How many `MyRc`s point to the value (0 once it is dropped, or for `MyWeak::new()`).
@@ -97,7 +106,10 @@ impl<T> Clone for MyWeak<T> {
         if let Some(ptr) = self.ptr {
             increment(weak(ptr));
         }
-        Self { ptr: self.ptr, _owns: PhantomData }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -131,11 +143,21 @@ mod tests {
         let a = MyRc::new(5);
         let w = MyRc::downgrade(&a);
         assert_eq!(MyRc::weak_count(&a), 1, "downgrade adds one weak pointer");
-        assert_eq!(MyRc::strong_count(&a), 1, "downgrade does not touch the strong count");
-        let b = w.upgrade().expect("the value is alive: upgrade must succeed");
+        assert_eq!(
+            MyRc::strong_count(&a),
+            1,
+            "downgrade does not touch the strong count"
+        );
+        let b = w
+            .upgrade()
+            .expect("the value is alive: upgrade must succeed");
         assert_eq!(*b, 5);
         assert!(MyRc::ptr_eq(&a, &b));
-        assert_eq!(MyRc::strong_count(&a), 2, "a successful upgrade adds a strong pointer");
+        assert_eq!(
+            MyRc::strong_count(&a),
+            2,
+            "a successful upgrade adds a strong pointer"
+        );
         assert_eq!(w.strong_count(), 2);
     }
 
@@ -145,8 +167,15 @@ mod tests {
         let a = MyRc::new(DropCounter(drops.clone()));
         let w = MyRc::downgrade(&a);
         drop(a);
-        assert_eq!(drops.get(), 1, "the value is dropped with the last strong pointer");
-        assert!(w.upgrade().is_none(), "no strong pointer left: upgrade must give None");
+        assert_eq!(
+            drops.get(),
+            1,
+            "the value is dropped with the last strong pointer"
+        );
+        assert!(
+            w.upgrade().is_none(),
+            "no strong pointer left: upgrade must give None"
+        );
         assert_eq!(w.strong_count(), 0);
     }
 
@@ -157,13 +186,22 @@ mod tests {
             let w1 = MyRc::downgrade(&a);
             let w2 = w1.clone();
             let (_, inner) = count(|| drop(a));
-            assert_eq!(inner.frees, 0, "weak pointers remain: the block must not be freed");
+            assert_eq!(
+                inner.frees, 0,
+                "weak pointers remain: the block must not be freed"
+            );
             let (_, inner) = count(|| drop(w1));
             assert_eq!(inner.frees, 0, "one weak pointer remains: keep the block");
             let (_, inner) = count(|| drop(w2));
             assert_eq!(inner.frees, 1, "the last weak pointer frees the block");
         });
-        assert_eq!(counts, Counts { allocs: 1, frees: 1 });
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 1,
+                frees: 1
+            }
+        );
     }
 
     #[test]
@@ -174,7 +212,14 @@ mod tests {
             drop(w2);
             w
         });
-        assert_eq!(counts, Counts { allocs: 0, frees: 0 }, "MyWeak::new() allocates nothing");
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 0,
+                frees: 0
+            },
+            "MyWeak::new() allocates nothing"
+        );
         assert!(w.upgrade().is_none());
         assert_eq!(w.strong_count(), 0);
         assert!(MyWeak::<u8>::default().upgrade().is_none());
@@ -199,10 +244,16 @@ mod tests {
             let w = MyRc::downgrade(&a);
             let v = MyRc::try_unwrap(a).expect("one strong pointer: try_unwrap succeeds");
             assert_eq!(v, "v");
-            assert!(w.upgrade().is_none(), "the value was moved out: upgrade gives None");
+            assert!(
+                w.upgrade().is_none(),
+                "the value was moved out: upgrade gives None"
+            );
             drop(w);
         });
-        assert_eq!(counts.allocs, counts.frees, "the last weak pointer frees the block");
+        assert_eq!(
+            counts.allocs, counts.frees,
+            "the last weak pointer frees the block"
+        );
     }
 
     #[test]
@@ -219,7 +270,10 @@ mod tests {
         }
         let seen = Rc::new(Cell::new(None));
         let ((), counts) = count(|| {
-            let a = MyRc::new(SelfAware { me: RefCell::new(MyWeak::new()), seen_in_drop: seen.clone() });
+            let a = MyRc::new(SelfAware {
+                me: RefCell::new(MyWeak::new()),
+                seen_in_drop: seen.clone(),
+            });
             *a.me.borrow_mut() = MyRc::downgrade(&a);
             drop(a);
         });
@@ -228,7 +282,10 @@ mod tests {
             Some(false),
             "inside the value's drop the strong count is 0: upgrade must not resurrect it"
         );
-        assert_eq!(counts.allocs, counts.frees, "the weak inside the value frees the block");
+        assert_eq!(
+            counts.allocs, counts.frees,
+            "the weak inside the value frees the block"
+        );
     }
 
     #[test]
@@ -262,15 +319,29 @@ mod tests {
             }
             let b = root.children.borrow()[1].clone();
             let parent = b.parent.borrow().upgrade().expect("the root is alive");
-            assert_eq!(parent.name, "root", "a child reaches its parent through the weak");
-            assert_eq!(MyRc::weak_count(&root), 3, "each child holds one weak to the root");
+            assert_eq!(
+                parent.name, "root",
+                "a child reaches its parent through the weak"
+            );
+            assert_eq!(
+                MyRc::weak_count(&root),
+                3,
+                "each child holds one weak to the root"
+            );
             drop(parent);
             drop(root);
-            assert_eq!(drops.get(), 3, "the root, `a` and `c` are dropped; `b` is still held");
+            assert_eq!(
+                drops.get(),
+                3,
+                "the root, `a` and `c` are dropped; `b` is still held"
+            );
             assert!(b.parent.borrow().upgrade().is_none(), "the parent is gone");
             drop(b);
         });
         assert_eq!(drops.get(), 4, "every node is dropped exactly once");
-        assert_eq!(counts.allocs, counts.frees, "the whole tree is freed: no cycle leaks");
+        assert_eq!(
+            counts.allocs, counts.frees,
+            "the whole tree is freed: no cycle leaks"
+        );
     }
 }

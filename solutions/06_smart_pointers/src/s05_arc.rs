@@ -85,8 +85,14 @@ unsafe impl<T: Send + Sync> Sync for MyArc<T> {}
 impl<T> MyArc<T> {
     /// Moves `value` into a new block with a count of 1.
     pub fn new(value: T) -> Self {
-        let inner = Box::new(ArcInner { count: AtomicUsize::new(1), value });
-        Self { ptr: NonNull::from(Box::leak(inner)), _owns: PhantomData }
+        let inner = Box::new(ArcInner {
+            count: AtomicUsize::new(1),
+            value,
+        });
+        Self {
+            ptr: NonNull::from(Box::leak(inner)),
+            _owns: PhantomData,
+        }
     }
 
     fn inner(&self) -> &ArcInner<T> {
@@ -128,7 +134,10 @@ impl<T> Clone for MyArc<T> {
         if old > usize::MAX / 2 {
             std::process::abort();
         }
-        Self { ptr: self.ptr, _owns: PhantomData }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -172,7 +181,8 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || tx.send(f()).unwrap());
         let limit = if cfg!(miri) { 600 } else { 20 };
-        rx.recv_timeout(Duration::from_secs(limit)).expect("the test hung (watchdog)")
+        rx.recv_timeout(Duration::from_secs(limit))
+            .expect("the test hung (watchdog)")
     }
 
     struct DropCounter(Arc<AtomicUsize>);
@@ -202,13 +212,19 @@ mod tests {
         drop(a);
         assert_eq!(drops.load(Ordering::Relaxed), 0, "b still holds the value");
         drop(b);
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "the last drop drops the value once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "the last drop drops the value once"
+        );
     }
 
     #[test]
     fn get_mut_only_when_unique() {
         let mut a = MyArc::new(vec![1]);
-        MyArc::get_mut(&mut a).expect("unique: get_mut succeeds").push(2);
+        MyArc::get_mut(&mut a)
+            .expect("unique: get_mut succeeds")
+            .push(2);
         let b = a.clone();
         assert!(MyArc::get_mut(&mut a).is_none(), "a clone exists: no &mut");
         drop(b);
@@ -337,7 +353,9 @@ mod loom_tests {
     unsafe impl<T: Send + Sync> Send for WeakenedArc<T> {}
     impl<T> WeakenedArc<T> {
         fn new(value: T) -> Self {
-            Self { ptr: NonNull::from(Box::leak(Box::new((AtomicUsize::new(1), value)))) }
+            Self {
+                ptr: NonNull::from(Box::leak(Box::new((AtomicUsize::new(1), value)))),
+            }
         }
         fn get(&self) -> &(AtomicUsize, T) {
             // SAFETY: as in `MyArc::inner`.

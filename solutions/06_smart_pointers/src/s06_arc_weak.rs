@@ -2,10 +2,18 @@
 //!
 //! Rebuild `MyArc<T>` with a `MyWeak<T>` beside it, as std's `Arc` and `sync::Weak`. The block
 //! now has two atomic counts: `strong`, the number of `MyArc`s, and `weak`, the number of
-//! `MyWeak`s plus one for all the `MyArc`s together (the convention of `MyRc`). The value
-//! lives in an `UnsafeCell<ManuallyDrop<T>>`: it is dropped by hand when `strong` reaches 0,
-//! and the block is freed when `weak` reaches 0. The `UnsafeCell` says that the value may be
-//! mutated (dropped, or written through `get_mut`) while shared references to the block exist.
+//! `MyWeak`s plus one for all the `MyArc`s together (the convention of `MyRc`). The value is
+//! a `ManuallyDrop<T>`, dropped by hand when `strong` reaches 0; the block is freed when
+//! `weak` reaches 0.
+//!
+//! Two traps in the layout. Do not wrap the value in an `UnsafeCell` to be allowed to drop it
+//! through a shared pointer: `UnsafeCell<T>` is invariant in `T`, so `MyArc<T>` would become
+//! invariant too, and the variance test of the last stage (which pins every pointer of this
+//! project, this one included) stops compiling. And, as in `MyRc`, never make a reference to
+//! the whole block: while one thread drops the value, another may be upgrading a `MyWeak`,
+//! and a `&ArcInner<T>` made there would overlap the value being dropped (Miri reports a data
+//! race on the retag). Reach the counts with `&(*ptr.as_ptr()).strong` and the value with
+//! `&(*ptr.as_ptr()).value`, one field at a time.
 //!
 //! Three operations need more than the orderings of the last stage:
 //!
@@ -53,7 +61,6 @@
 //! std's `Arc::get_mut` and `is_unique`: <https://doc.rust-lang.org/src/alloc/sync.rs.html>.
 
 use crate::sync::{AtomicUsize, Ordering, fence, spin_loop};
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -73,7 +80,7 @@ struct ArcInner<T> {
     /// `get_mut` checks for uniqueness. The block is freed when this reaches zero.
     weak: AtomicUsize,
     /// Dropped by hand when `strong` reaches zero.
-    value: UnsafeCell<ManuallyDrop<T>>,
+    value: ManuallyDrop<T>,
 }
 
 /// A thread-safe reference-counted pointer with weak pointers.
@@ -99,15 +106,25 @@ unsafe impl<T: Send + Sync> Send for MyWeak<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Sync for MyWeak<T> {}
 
-/// The block at `ptr`.
+/// The strong count of the block at `ptr`.
 ///
 /// # Safety
 ///
 /// The caller holds a `MyArc` or `MyWeak` to the block, so it is allocated.
-unsafe fn inner<'a, T>(ptr: NonNull<ArcInner<T>>) -> &'a ArcInner<T> {
-    // SAFETY: the block is allocated (the caller's contract); mutation of the value goes
-    // through the `UnsafeCell`, so a shared reference to the whole block is fine.
-    unsafe { ptr.as_ref() }
+unsafe fn strong<'a, T>(ptr: NonNull<ArcInner<T>>) -> &'a AtomicUsize {
+    // SAFETY: the block is allocated (the caller's contract); the reference covers the count
+    // alone, never the value another thread may be dropping.
+    unsafe { &(*ptr.as_ptr()).strong }
+}
+
+/// The weak count of the block at `ptr`.
+///
+/// # Safety
+///
+/// As for `strong`.
+unsafe fn weak<'a, T>(ptr: NonNull<ArcInner<T>>) -> &'a AtomicUsize {
+    // SAFETY: as for `strong`.
+    unsafe { &(*ptr.as_ptr()).weak }
 }
 
 impl<T> MyArc<T> {
@@ -116,24 +133,32 @@ impl<T> MyArc<T> {
         let inner = Box::new(ArcInner {
             strong: AtomicUsize::new(1),
             weak: AtomicUsize::new(1),
-            value: UnsafeCell::new(ManuallyDrop::new(value)),
+            value: ManuallyDrop::new(value),
         });
-        Self { ptr: NonNull::from(Box::leak(inner)), _owns: PhantomData }
+        Self {
+            ptr: NonNull::from(Box::leak(inner)),
+            _owns: PhantomData,
+        }
     }
 
-    fn inner(&self) -> &ArcInner<T> {
+    fn strong(&self) -> &AtomicUsize {
         // SAFETY: we are a `MyArc` to the block.
-        unsafe { inner(self.ptr) }
+        unsafe { strong(self.ptr) }
+    }
+
+    fn weak(&self) -> &AtomicUsize {
+        // SAFETY: we are a `MyArc` to the block.
+        unsafe { weak(self.ptr) }
     }
 
     /// How many `MyArc`s point to this value (a snapshot, for diagnostics).
     pub fn strong_count(this: &Self) -> usize {
-        this.inner().strong.load(Ordering::Relaxed)
+        this.strong().load(Ordering::Relaxed)
     }
 
     /// How many `MyWeak`s point to this value (a snapshot, for diagnostics).
     pub fn weak_count(this: &Self) -> usize {
-        match this.inner().weak.load(Ordering::Relaxed) {
+        match this.weak().load(Ordering::Relaxed) {
             // A `get_mut` on another clone holds the lock, which it only takes from 1.
             LOCKED => 0,
             // We are a `MyArc`, so the strong pointers' shared weak reference is there.
@@ -148,7 +173,7 @@ impl<T> MyArc<T> {
 
     /// A new weak pointer to this value.
     pub fn downgrade(this: &Self) -> MyWeak<T> {
-        let weak = &this.inner().weak;
+        let weak = this.weak();
         let mut n = weak.load(Ordering::Relaxed);
         loop {
             if n == LOCKED {
@@ -163,7 +188,12 @@ impl<T> MyArc<T> {
             // Acquire: pairs with the `Release` unlock in `get_mut`, so that the `&mut T` it
             // handed out is finished with before this weak pointer can upgrade and read.
             match weak.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => return MyWeak { ptr: Some(this.ptr), _owns: PhantomData },
+                Ok(_) => {
+                    return MyWeak {
+                        ptr: Some(this.ptr),
+                        _owns: PhantomData,
+                    };
+                }
                 Err(current) => n = current,
             }
         }
@@ -171,20 +201,19 @@ impl<T> MyArc<T> {
 
     /// A unique reference to the value, if no other `MyArc` and no `MyWeak` points to it.
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
-        let inner = this.inner();
         // Lock the weak count, so that no `downgrade` can happen while we look at the strong
         // count. Only from 1: any other value means a `MyWeak` exists. Acquire: pairs with
         // the release decrement of dropped `MyWeak`s, whose upgrades may have used the value.
-        if inner
-            .weak
+        if this
+            .weak()
             .compare_exchange(1, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             return None;
         }
-        let unique = inner.strong.load(Ordering::Relaxed) == 1;
+        let unique = this.strong().load(Ordering::Relaxed) == 1;
         // Release: pairs with the acquire in `downgrade`, which now may proceed.
-        inner.weak.store(1, Ordering::Release);
+        this.weak().store(1, Ordering::Release);
         if !unique {
             return None;
         }
@@ -193,31 +222,38 @@ impl<T> MyArc<T> {
         fence(Ordering::Acquire);
         // SAFETY: we are the only `MyArc`, no `MyWeak` exists and none can be made without
         // going through `this`, which is mutably borrowed for as long as the `&mut T` lives.
-        Some(unsafe { &mut *this.inner().value.get() })
+        Some(unsafe { &mut (*this.ptr.as_ptr()).value })
     }
 }
 
 impl<T> Clone for MyArc<T> {
     fn clone(&self) -> Self {
         // Relaxed: made from a pointer we hold; nothing to publish.
-        if self.inner().strong.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+        if self.strong().fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
             std::process::abort();
         }
-        Self { ptr: self.ptr, _owns: PhantomData }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
 impl<T> Drop for MyArc<T> {
     fn drop(&mut self) {
         // Release: our uses of the value happen before the last owner drops it.
-        if self.inner().strong.fetch_sub(1, Ordering::Release) == 1 {
+        if self.strong().fetch_sub(1, Ordering::Release) == 1 {
             // Acquire: every other owner's uses happen before the drop below.
             fence(Ordering::Acquire);
             // SAFETY: the strong count is 0 and `upgrade` never raises it from 0, so no
-            // reference to the value exists or can be made: drop it, exactly once.
-            unsafe { ManuallyDrop::drop(&mut *self.inner().value.get()) };
+            // reference to the value exists or can be made: drop it, exactly once, through a
+            // reference to the value field alone (other threads may read the counts).
+            unsafe { ManuallyDrop::drop(&mut (*self.ptr.as_ptr()).value) };
             // Release the strong pointers' shared weak reference (may free the block).
-            drop(MyWeak { ptr: Some(self.ptr), _owns: PhantomData });
+            drop(MyWeak {
+                ptr: Some(self.ptr),
+                _owns: PhantomData,
+            });
         }
     }
 }
@@ -228,7 +264,7 @@ impl<T> Deref for MyArc<T> {
     fn deref(&self) -> &T {
         // SAFETY: a strong pointer keeps the value alive, and `&mut T` is only handed out by
         // `get_mut` when no other pointer exists.
-        unsafe { &*self.inner().value.get() }
+        unsafe { &(*self.ptr.as_ptr()).value }
     }
 }
 
@@ -241,14 +277,17 @@ impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
 impl<T> MyWeak<T> {
     /// A weak pointer to nothing: `upgrade` always gives `None`. Allocates nothing.
     pub const fn new() -> Self {
-        Self { ptr: None, _owns: PhantomData }
+        Self {
+            ptr: None,
+            _owns: PhantomData,
+        }
     }
 
     /// A strong pointer to the value, if it is still alive. Never resurrects a dropped value.
     pub fn upgrade(&self) -> Option<MyArc<T>> {
         let ptr = self.ptr?;
         // SAFETY: we are a `MyWeak` to the block.
-        let strong = &unsafe { inner(ptr) }.strong;
+        let strong = unsafe { strong(ptr) };
         let mut n = strong.load(Ordering::Relaxed);
         loop {
             if n == 0 {
@@ -260,7 +299,12 @@ impl<T> MyWeak<T> {
             // Relaxed: like `clone`, the value's visibility comes from the strong pointer
             // whose existence we just proved; the count itself is all we change.
             match strong.compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed) {
-                Ok(_) => return Some(MyArc { ptr, _owns: PhantomData }),
+                Ok(_) => {
+                    return Some(MyArc {
+                        ptr,
+                        _owns: PhantomData,
+                    });
+                }
                 Err(current) => n = current,
             }
         }
@@ -269,7 +313,8 @@ impl<T> MyWeak<T> {
     /// How many `MyArc`s point to the value (0 once it is dropped, or for `MyWeak::new()`).
     pub fn strong_count(&self) -> usize {
         // SAFETY: we are a `MyWeak` to the block.
-        self.ptr.map_or(0, |ptr| unsafe { inner(ptr) }.strong.load(Ordering::Relaxed))
+        self.ptr
+            .map_or(0, |ptr| unsafe { strong(ptr) }.load(Ordering::Relaxed))
     }
 }
 
@@ -284,11 +329,14 @@ impl<T> Clone for MyWeak<T> {
         if let Some(ptr) = self.ptr {
             // SAFETY: we are a `MyWeak` to the block. Relaxed: as for `MyArc::clone`. The
             // count cannot be `LOCKED` here: `get_mut` locks only when no `MyWeak` exists.
-            if unsafe { inner(ptr) }.weak.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
+            if unsafe { weak(ptr) }.fetch_add(1, Ordering::Relaxed) > MAX_REFCOUNT {
                 std::process::abort();
             }
         }
-        Self { ptr: self.ptr, _owns: PhantomData }
+        Self {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -297,7 +345,7 @@ impl<T> Drop for MyWeak<T> {
         let Some(ptr) = self.ptr else { return };
         // SAFETY: we are a `MyWeak` (or the strong pointers' shared one) to the block.
         // Release: our uses of the block happen before whoever frees it.
-        if unsafe { inner(ptr) }.weak.fetch_sub(1, Ordering::Release) == 1 {
+        if unsafe { weak(ptr) }.fetch_sub(1, Ordering::Release) == 1 {
             // Acquire: every other pointer's uses of the block happen before the free.
             fence(Ordering::Acquire);
             // SAFETY: no pointer of any kind is left; the value was dropped when the strong
@@ -320,7 +368,8 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || tx.send(f()).unwrap());
         let limit = if cfg!(miri) { 600 } else { 20 };
-        rx.recv_timeout(Duration::from_secs(limit)).expect("the test hung (watchdog)")
+        rx.recv_timeout(Duration::from_secs(limit))
+            .expect("the test hung (watchdog)")
     }
 
     struct DropCounter(Arc<AtomicUsize>);
@@ -338,7 +387,11 @@ mod tests {
         let b = w.upgrade().expect("the value is alive: upgrade succeeds");
         assert!(MyArc::ptr_eq(&a, &b));
         assert_eq!(*b, "v");
-        assert_eq!(w.strong_count(), 2, "a successful upgrade adds a strong pointer");
+        assert_eq!(
+            w.strong_count(),
+            2,
+            "a successful upgrade adds a strong pointer"
+        );
         assert_eq!(format!("{b:?}"), "\"v\"");
     }
 
@@ -350,15 +403,28 @@ mod tests {
             let w = MyArc::downgrade(&a);
             let w2 = w.clone();
             let (_, inner) = count(|| drop(a));
-            assert_eq!(drops.load(Ordering::Relaxed), 1, "the last strong drops the value");
+            assert_eq!(
+                drops.load(Ordering::Relaxed),
+                1,
+                "the last strong drops the value"
+            );
             assert_eq!(inner.frees, 0, "weak pointers remain: keep the block");
-            assert!(w.upgrade().is_none(), "the value is gone: upgrade gives None");
+            assert!(
+                w.upgrade().is_none(),
+                "the value is gone: upgrade gives None"
+            );
             assert_eq!(w.strong_count(), 0);
             drop(w);
             let (_, inner) = count(|| drop(w2));
             assert_eq!(inner.frees, 1, "the last weak pointer frees the block");
         });
-        assert_eq!(counts, Counts { allocs: 1, frees: 1 });
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 1,
+                frees: 1
+            }
+        );
         assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
     }
 
@@ -369,7 +435,14 @@ mod tests {
             drop(w.clone());
             w
         });
-        assert_eq!(counts, Counts { allocs: 0, frees: 0 }, "MyWeak::new() allocates nothing");
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 0,
+                frees: 0
+            },
+            "MyWeak::new() allocates nothing"
+        );
         assert!(w.upgrade().is_none());
         assert!(MyWeak::<u8>::default().upgrade().is_none());
     }
@@ -379,13 +452,23 @@ mod tests {
         let mut a = MyArc::new(1);
         *MyArc::get_mut(&mut a).expect("unique: get_mut succeeds") += 1;
         let w = MyArc::downgrade(&a);
-        assert!(MyArc::get_mut(&mut a).is_none(), "a weak pointer exists: no &mut");
+        assert!(
+            MyArc::get_mut(&mut a).is_none(),
+            "a weak pointer exists: no &mut"
+        );
         drop(w);
         let b = a.clone();
-        assert!(MyArc::get_mut(&mut a).is_none(), "another MyArc exists: no &mut");
+        assert!(
+            MyArc::get_mut(&mut a).is_none(),
+            "another MyArc exists: no &mut"
+        );
         drop(b);
         assert_eq!(MyArc::get_mut(&mut a).copied(), Some(2));
-        assert_eq!(MyArc::weak_count(&a), 0, "get_mut must leave the weak count unlocked");
+        assert_eq!(
+            MyArc::weak_count(&a),
+            0,
+            "get_mut must leave the weak count unlocked"
+        );
         drop(MyArc::downgrade(&a)); // would spin forever if get_mut left the lock on
     }
 
@@ -402,10 +485,17 @@ mod tests {
             }
         }
         let seen = Arc::new(Mutex::new(None));
-        let a = MyArc::new(SelfAware { me: Mutex::new(MyWeak::new()), seen: seen.clone() });
+        let a = MyArc::new(SelfAware {
+            me: Mutex::new(MyWeak::new()),
+            seen: seen.clone(),
+        });
         *a.me.lock().unwrap() = MyArc::downgrade(&a);
         drop(a);
-        assert_eq!(*seen.lock().unwrap(), Some(false), "upgrade in drop must not resurrect");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some(false),
+            "upgrade in drop must not resurrect"
+        );
     }
 
     #[test]
@@ -444,7 +534,11 @@ mod tests {
                 }
             }
         });
-        assert_eq!(drops.load(Ordering::Relaxed), rounds, "each value dropped exactly once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            rounds,
+            "each value dropped exactly once"
+        );
     }
 
     #[test]
@@ -485,7 +579,10 @@ mod loom_tests {
     }
     impl Tracked {
         fn new(drops: &Arc<AtomicUsize>) -> Self {
-            Self { cell: UnsafeCell::new(1), drops: drops.clone() }
+            Self {
+                cell: UnsafeCell::new(1),
+                drops: drops.clone(),
+            }
         }
         fn read(&self) -> u32 {
             // SAFETY (of the test): loom reports a read not ordered after every write.
