@@ -118,6 +118,7 @@ impl Arena {
     /// The pointer is aligned to `layout.align()`, valid for writes of `layout.size()` bytes,
     /// derived from the buffer's start pointer, and never returned again. Zero-sized layouts
     /// always succeed and use no capacity.
+    #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
         // TODO: zero-sized layouts: `dangling(layout.align())`. Otherwise round the *address*
         // `start + offset` up to `layout.align()`, add the size with overflow checks, refuse
@@ -127,6 +128,7 @@ impl Arena {
 
     /// Moves `value` into the arena and returns a mutable reference to it, or `None` (dropping
     /// `value`) if there is no room.
+    #[inline]
     pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
         // TODO: reserve `Layout::new::<T>()`, write `value` there, return `&mut *ptr`.
         todo!()
@@ -136,6 +138,7 @@ impl Arena {
     ///
     /// # Panics
     /// With a message containing "arena is full" if there is no room.
+    #[inline]
     pub fn alloc<T>(&self, value: T) -> &mut T {
         // TODO: `try_alloc`, or `full(Layout::new::<T>())` when it returns `None`.
         todo!()

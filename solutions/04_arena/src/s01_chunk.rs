@@ -125,6 +125,7 @@ impl Arena {
     /// The pointer is aligned to `layout.align()`, valid for writes of `layout.size()` bytes,
     /// derived from the buffer's start pointer, and never returned again. Zero-sized layouts
     /// always succeed and use no capacity.
+    #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
         if layout.size() == 0 {
             return Some(dangling(layout.align()));
@@ -132,8 +133,10 @@ impl Arena {
         let base = self.start.addr().get();
         // `base + offset` is inside (or one past) the buffer, so it cannot overflow.
         let current = base + self.offset.get();
-        // Align the address: the buffer's own alignment is not to be trusted.
-        let aligned = current.checked_next_multiple_of(layout.align())?;
+        // Align the address, not the offset: the buffer's own alignment is not to be trusted.
+        // The alignment is a power of two, so rounding up is an add and a mask.
+        let mask = layout.align() - 1;
+        let aligned = current.checked_add(mask)? & !mask;
         let new_offset = (aligned - base).checked_add(layout.size())?;
         if new_offset > self.capacity {
             return None;
@@ -146,6 +149,7 @@ impl Arena {
 
     /// Moves `value` into the arena and returns a mutable reference to it, or `None` (dropping
     /// `value`) if there is no room.
+    #[inline]
     pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
         let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
         // SAFETY: `ptr` is aligned and valid for a `T`, and no other pointer to those bytes has
@@ -161,6 +165,7 @@ impl Arena {
     ///
     /// # Panics
     /// With a message containing "arena is full" if there is no room.
+    #[inline]
     pub fn alloc<T>(&self, value: T) -> &mut T {
         match self.try_alloc(value) {
             Some(r) => r,
