@@ -1,0 +1,618 @@
+//! # A lock-free MPSC queue
+//!
+//! Many producers, one consumer, no lock: Dmitry Vyukov's node-based queue. It is a singly
+//! linked list that always holds one *stub* node at the consumer's end. Build [`MpscQueue`]
+//! and, on top of it, a channel ([`channel`]) with a blocking [`Receiver::recv`].
+//!
+//! - **Push** (any thread): allocate a node, `swap` it into `tail` (one atomic operation, no
+//!   retry loop: producers never wait for each other), then link the previous tail to it with
+//!   a `Release` store of `prev.next`. The swap is `AcqRel`: `Release` so that the next
+//!   producer, which writes into our node, sees it initialised; `Acquire` so that we may write
+//!   into the node the previous producer allocated.
+//! - **Pop** (the one consumer): `head` is the stub. If `head.next` (loaded with `Acquire`,
+//!   pairing with the producer's link) is non-null, that node holds the next value: take the
+//!   value out, make that node the new stub, and free the old one. No producer can still be
+//!   touching the old stub: its only visitor was the producer that linked its `next`, and we
+//!   just saw that store.
+//! - **The inconsistent moment.** Between a producer's swap and its link, `tail` has moved but
+//!   `head.next` is still null: the queue is not empty, yet the consumer cannot reach the
+//!   item. [`MpscQueue::try_pop`] reports it as [`Pop::Inconsistent`] (compare `tail` with
+//!   `head` to tell it from [`Pop::Empty`]); [`MpscQueue::pop`] spins through it. If the
+//!   producer is preempted right there, the consumer waits for it: this queue is lock-free for
+//!   producers but not for the consumer. The loom test `the_inconsistent_moment_exists`
+//!   finds the interleaving.
+//! - Popping is `unsafe`: the type cannot stop two threads from calling `pop` on a shared
+//!   `&MpscQueue` (this is where the borrow checker cannot help), so "one consumer at a
+//!   time" is the caller's contract. The [`channel`] wraps it in a [`Receiver`] that is not
+//!   `Sync`, which turns the contract back into a type fact.
+//! - Dropping the queue frees every node, stub included, and drops every value not popped.
+//! - **Blocking receive.** `recv` spins a bounded number of times, then parks the thread.
+//!   Before parking it announces `sleeping = true` and checks the queue once more; a sender
+//!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 2:
+//!   each side stores, then loads what the other stored, so a `SeqCst` fence must separate
+//!   store and load on both sides, or both may miss each other and the receiver sleeps
+//!   forever (a lost wake-up). Disconnection works as in stage 1.
+//!
+//! Afterwards you can explain every ordering in a real lock-free queue, test it for
+//! exactly-once delivery and per-producer order, and say precisely where it is not lock-free.
+//!
+//! Read: Dmitry Vyukov, *Intrusive MPSC node-based queue* (1024cores.net); Michael and Scott,
+//! *Simple, fast, and practical non-blocking and blocking concurrent queue algorithms* (1996);
+//! *The Art of Multiprocessor Programming*, chapter 10; *Rust Atomics and Locks*, chapter 5.
+//!
+//! The receiver is one thread's at a time:
+//!
+//! ```compile_fail
+//! let (tx, rx) = mpsc::s04_mpsc::channel::<u32>();
+//! tx.send(1).unwrap();
+//! std::thread::scope(|s| {
+//!     s.spawn(|| rx.try_recv());
+//!     s.spawn(|| rx.try_recv()); // error: `Receiver<u32>` cannot be shared between threads
+//! });
+//! ```
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr;
+
+use crate::s01_channel::{RecvError, SendError, TryRecvError};
+use crate::s03_spsc::CachePadded;
+use crate::sync::{
+    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint,
+    thread,
+};
+
+/// What [`MpscQueue::try_pop`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pop<T> {
+    /// The oldest value.
+    Data(T),
+    /// Nothing queued.
+    Empty,
+    /// A producer is between its swap and its link: a value is coming but not reachable yet.
+    Inconsistent,
+}
+
+struct Node<T> {
+    next: AtomicPtr<Node<T>>,
+    /// `None` only in the stub. Written by the producer before the node is linked, taken by
+    /// the consumer after; an `UnsafeCell` so that loom checks those two accesses are ordered.
+    value: UnsafeCell<Option<T>>,
+}
+
+impl<T> Node<T> {
+    fn alloc(value: Option<T>) -> *mut Self {
+        Box::into_raw(Box::new(Node {
+            next: AtomicPtr::new(ptr::null_mut()),
+            value: UnsafeCell::new(value),
+        }))
+    }
+}
+
+/// A multi-producer, single-consumer lock-free queue (Vyukov's node-based queue).
+pub struct MpscQueue<T> {
+    /// The last node; producers swap themselves in here.
+    tail: CachePadded<AtomicPtr<Node<T>>>,
+    /// The stub node, whose `next` is the oldest value. Only the consumer touches it.
+    head: CachePadded<UnsafeCell<*mut Node<T>>>,
+}
+
+// SAFETY: values move from producer threads to the consumer thread, hence `T: Send`; the
+// queue never hands out `&T`. Nodes are shared through atomics as described on each access.
+unsafe impl<T: Send> Send for MpscQueue<T> {}
+// SAFETY: as above; `push` is safe from any thread, `pop` is `unsafe` and single-consumer.
+unsafe impl<T: Send> Sync for MpscQueue<T> {}
+
+impl<T> Default for MpscQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> MpscQueue<T> {
+    /// An empty queue (one stub node).
+    pub fn new() -> Self {
+    // TODO: allocate the stub node; `head` and `tail` both point at it.
+    todo!()
+}
+
+    /// Appends `value`. Safe from any number of threads at once; never waits.
+    pub fn push(&self, value: T) {
+    // TODO: allocate a node, swap it into `tail`, link the previous tail to it.
+    // Choose and justify each ordering.
+    todo!()
+}
+
+    /// Removes the oldest value, reporting an inconsistent moment instead of waiting through
+    /// it.
+    ///
+    /// # Safety
+    ///
+    /// No other thread may call `try_pop` or `pop` on this queue at the same time.
+    pub unsafe fn try_pop(&self) -> Pop<T> {
+    // TODO: follow the stub's `next`; if set, that node holds the value and becomes the
+    // new stub (free the old one). If not, compare `tail` with the stub: `Empty` or
+    // `Inconsistent`.
+    todo!()
+}
+
+    /// Removes the oldest value, spinning through inconsistent moments; `None` only when
+    /// the queue is empty.
+    ///
+    /// # Safety
+    ///
+    /// No other thread may call `try_pop` or `pop` on this queue at the same time.
+    pub unsafe fn pop(&self) -> Option<T> {
+    // TODO: `try_pop`, spinning (`spin_hint`) through inconsistent moments.
+    todo!()
+}
+}
+
+impl<T> Drop for MpscQueue<T> {
+    fn drop(&mut self) {
+    // TODO: free every node from the stub on, dropping the values not popped.
+}
+}
+
+/// How many times `recv` retries before it parks the thread. None under loom: a spinning
+/// thread yields there, which lets the sender run first, and the model would never see the
+/// receiver asleep before the send.
+const SPINS: usize = if cfg!(mastery_loom) { 0 } else { 64 };
+
+struct Shared<T> {
+    queue: MpscQueue<T>,
+    senders: AtomicUsize,
+    receiver_alive: AtomicBool,
+    /// True while the receiver is (about to be) parked.
+    sleeping: AtomicBool,
+    /// The thread to unpark; set by the receiver before it sleeps.
+    waiter: Mutex<Option<thread::Thread>>,
+}
+
+impl<T> Shared<T> {
+    /// Wakes the receiver if it announced that it sleeps. The caller has made its change
+    /// (a push, a disconnection) and issued a SeqCst fence since.
+    fn wake_receiver(&self) {
+    // TODO: if the receiver announced that it sleeps, unpark its thread.
+    todo!()
+}
+}
+
+/// The sending half of a lock-free channel.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving half: movable to another thread, never shared.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+/// Creates a lock-free channel.
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    // TODO: one `Shared` behind an `Arc`, one sender counted, the receiver alive.
+    todo!()
+}
+
+impl<T> Sender<T> {
+    /// Queues `value`, or hands it back if the receiver is gone.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+    // TODO: refuse if the receiver is gone; push; fence; wake the receiver if it sleeps.
+    todo!()
+}
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+    // TODO: count one more sender.
+    todo!()
+}
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+    // TODO: count one sender fewer; the last one must wake a sleeping receiver.
+}
+}
+
+impl<T> Receiver<T> {
+    /// Takes the next message if one is queued, without sleeping.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+    // TODO: pop; if empty and no sender is left, look once more before `Disconnected`.
+    todo!()
+}
+
+    /// Takes the next message, sleeping while the channel is empty and a sender is alive.
+    pub fn recv(&self) -> Result<T, RecvError> {
+    // TODO: spin up to `SPINS` times on `try_recv`; then register this thread, announce
+    // `sleeping`, fence, look once more, and park if still empty. Loop.
+    todo!()
+}
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+    // TODO: mark the receiver gone and drop every queued message now.
+}
+}
+
+#[cfg(all(test, not(mastery_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::time::{Duration, Instant};
+
+    /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
+    fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
+        let secs = if cfg!(miri) { secs * 30 } else { secs };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(Duration::from_secs(secs)) {
+            Ok(value) => value,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("timed out after {secs} s: lost wake-up or lost message")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => unreachable!("the test thread ended without a result"),
+            },
+        }
+    }
+
+    #[derive(Debug)]
+    struct Counted(std::sync::Arc<StdAtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_empty_queue_pops_nothing() {
+        let q = MpscQueue::<u32>::new();
+        // SAFETY: this thread is the only consumer.
+        unsafe {
+            assert_eq!(q.try_pop(), Pop::Empty);
+            assert_eq!(q.pop(), None);
+        }
+    }
+
+    #[test]
+    fn one_thread_pops_what_it_pushed_in_order() {
+        let q = MpscQueue::new();
+        for i in 0..5 {
+            q.push(i);
+        }
+        // SAFETY: this thread is the only consumer.
+        unsafe {
+            assert_eq!(q.try_pop(), Pop::Data(0));
+            for i in 1..5 {
+                assert_eq!(q.pop(), Some(i), "values must come out in the order pushed");
+            }
+            assert_eq!(q.try_pop(), Pop::Empty);
+            q.push(9);
+            assert_eq!(q.pop(), Some(9), "the queue is reusable after running empty");
+        }
+    }
+
+    #[test]
+    fn dropping_the_queue_drops_every_value_not_popped() {
+        let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+        let q = MpscQueue::new();
+        for _ in 0..5 {
+            q.push(Counted(std::sync::Arc::clone(&drops)));
+        }
+        // SAFETY: this thread is the only consumer.
+        drop(unsafe { q.pop() });
+        drop(unsafe { q.pop() });
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 2);
+        drop(q);
+        assert_eq!(
+            drops.load(std::sync::atomic::Ordering::SeqCst),
+            5,
+            "the three values left must be dropped with the queue, once each"
+        );
+    }
+
+    /// The curriculum's example: four producers push `i * 1000 + j` into a shared queue; one
+    /// consumer pops until it has all 4000, each once, each producer's in order.
+    #[test]
+    fn four_producers_one_consumer_every_value_once_in_producer_order() {
+        let per: usize = if cfg!(miri) { 50 } else { 1000 };
+        within(10, move || {
+            let queue = std::sync::Arc::new(MpscQueue::new());
+            let producers: Vec<_> = (0..4)
+                .map(|i| {
+                    let queue = std::sync::Arc::clone(&queue);
+                    std::thread::spawn(move || {
+                        for j in 0..per {
+                            queue.push(i * 1000 + j);
+                        }
+                    })
+                })
+                .collect();
+            let mut seen = vec![false; 4000];
+            let mut next = [0usize; 4];
+            let mut got = 0;
+            while got < 4 * per {
+                // SAFETY: this thread is the only consumer.
+                match unsafe { queue.pop() } {
+                    Some(v) => {
+                        assert!(!seen[v], "value {v} was delivered twice");
+                        seen[v] = true;
+                        let (i, j) = (v / 1000, v % 1000);
+                        assert_eq!(j, next[i], "producer {i}'s values must arrive in order");
+                        next[i] += 1;
+                        got += 1;
+                    }
+                    None => std::thread::yield_now(),
+                }
+            }
+            for p in producers {
+                p.join().unwrap();
+            }
+            // SAFETY: this thread is the only consumer.
+            assert_eq!(unsafe { queue.pop() }, None, "nothing beyond the 4000 values");
+            assert_eq!(next, [per; 4]);
+        });
+    }
+
+    #[test]
+    fn channel_delivers_then_reports_disconnection() {
+        within(5, || {
+            let (tx, rx) = channel();
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+            let tx2 = tx.clone();
+            drop(tx);
+            assert_eq!(rx.recv(), Ok(1));
+            drop(tx2);
+            assert_eq!(rx.recv(), Ok(2), "queued messages outlive the senders");
+            assert_eq!(rx.recv(), Err(RecvError));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+        });
+    }
+
+    #[test]
+    fn send_after_the_receiver_drops_hands_the_message_back() {
+        let (tx, rx) = channel();
+        drop(rx);
+        assert_eq!(tx.send(5), Err(SendError(5)));
+    }
+
+    #[test]
+    fn dropping_the_receiver_drops_queued_messages_now() {
+        let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+        let (tx, rx) = channel();
+        for _ in 0..3 {
+            tx.send(Counted(std::sync::Arc::clone(&drops))).unwrap();
+        }
+        drop(rx);
+        assert_eq!(
+            drops.load(std::sync::atomic::Ordering::SeqCst),
+            3,
+            "queued messages must be dropped with the receiver"
+        );
+        drop(tx);
+    }
+
+    #[test]
+    fn a_sleeping_receiver_is_woken_by_a_send() {
+        within(5, || {
+            let (tx, rx) = channel();
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                tx.send(42).unwrap();
+                tx
+            });
+            let start = Instant::now();
+            assert_eq!(rx.recv(), Ok(42), "recv must wake up for a message sent later");
+            assert!(start.elapsed() < Duration::from_secs(3));
+            drop(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn a_sleeping_receiver_is_woken_by_the_last_sender_leaving() {
+        within(5, || {
+            let (tx, rx) = channel::<u8>();
+            let dropper = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                drop(tx);
+            });
+            assert_eq!(
+                rx.recv(),
+                Err(RecvError),
+                "the last sender's drop must wake a sleeping receiver"
+            );
+            dropper.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn ping_pong_never_loses_a_wake_up() {
+        let rounds = if cfg!(miri) { 20 } else { 2000 };
+        within(10, move || {
+            let (ping_tx, ping_rx) = channel::<u32>();
+            let (pong_tx, pong_rx) = channel::<u32>();
+            let echo = std::thread::spawn(move || {
+                while let Ok(v) = ping_rx.recv() {
+                    pong_tx.send(v + 1).unwrap();
+                }
+            });
+            for i in 0..rounds {
+                ping_tx.send(i).unwrap();
+                assert_eq!(pong_rx.recv(), Ok(i + 1));
+            }
+            drop(ping_tx);
+            echo.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn two_producers_through_the_channel_every_message_once_in_order() {
+        let per: u64 = if cfg!(miri) { 100 } else { 100_000 };
+        within(10, move || {
+            let (tx, rx) = channel::<(u64, u64)>();
+            for p in 0..2 {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    for j in 0..per {
+                        tx.send((p, j)).unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            let mut next = [0u64; 2];
+            while let Ok((p, j)) = rx.recv() {
+                assert_eq!(j, next[p as usize], "producer {p}'s messages out of order");
+                next[p as usize] += 1;
+            }
+            assert_eq!(next, [per; 2], "every message exactly once");
+        });
+    }
+}
+
+#[cfg(all(test, mastery_loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    /// Two producers, one value each; the consumer must get both, once each.
+    #[test]
+    fn two_producers_deliver_exactly_once() {
+        loom::model(|| {
+            let q = Arc::new(MpscQueue::new());
+            let producers: Vec<_> = (0..2)
+                .map(|i| {
+                    let q = Arc::clone(&q);
+                    thread::spawn(move || q.push(Box::new(i)))
+                })
+                .collect();
+            let mut got = [false; 2];
+            for _ in 0..2 {
+                // SAFETY: this thread is the only consumer.
+                let v = loop {
+                    match unsafe { q.pop() } {
+                        Some(v) => break v,
+                        None => thread::yield_now(),
+                    }
+                };
+                assert!(!got[*v], "value {v} delivered twice");
+                got[*v] = true;
+            }
+            for p in producers {
+                p.join().unwrap();
+            }
+            // SAFETY: as above.
+            assert!(unsafe { q.pop() }.is_none());
+        });
+    }
+
+    /// One producer's two values arrive in its order, while the consumer pops concurrently.
+    #[test]
+    fn one_producer_keeps_its_order() {
+        loom::model(|| {
+            let q = Arc::new(MpscQueue::new());
+            let producer = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || {
+                    q.push(1);
+                    q.push(2);
+                })
+            };
+            let mut last = 0;
+            while last < 2 {
+                // SAFETY: this thread is the only consumer.
+                match unsafe { q.pop() } {
+                    Some(v) => {
+                        assert_eq!(v, last + 1, "values out of order");
+                        last = v;
+                    }
+                    None => thread::yield_now(),
+                }
+            }
+            producer.join().unwrap();
+        });
+    }
+
+    /// Some interleaving stops the producer between its swap and its link: the consumer then
+    /// sees `Inconsistent`. Loom must find it (and the queue must survive it).
+    #[test]
+    fn the_inconsistent_moment_exists() {
+        use std::sync::atomic::{AtomicBool as StdAtomicBool, Ordering as StdOrdering};
+        static SEEN: StdAtomicBool = StdAtomicBool::new(false);
+        loom::model(|| {
+            let q = Arc::new(MpscQueue::new());
+            let producer = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.push(7))
+            };
+            // SAFETY: this thread is the only consumer.
+            match unsafe { q.try_pop() } {
+                Pop::Inconsistent => {
+                    SEEN.store(true, StdOrdering::Relaxed);
+                    producer.join().unwrap();
+                    assert_eq!(unsafe { q.try_pop() }, Pop::Data(7));
+                }
+                Pop::Data(v) => {
+                    assert_eq!(v, 7);
+                    producer.join().unwrap();
+                }
+                Pop::Empty => {
+                    producer.join().unwrap();
+                    assert_eq!(unsafe { q.try_pop() }, Pop::Data(7));
+                }
+            }
+        });
+        assert!(
+            SEEN.load(StdOrdering::Relaxed),
+            "loom found no run where the consumer saw the queue inconsistent"
+        );
+    }
+
+    /// A blocking receive against a sender that sends once and leaves: no lost wake-up
+    /// (loom reports a deadlock if the receiver parks forever). The receiver runs on the
+    /// spawned thread: loom 0.7 cannot model an unpark aimed at a thread blocked in `join`.
+    #[test]
+    fn recv_never_misses_the_disconnection() {
+        loom::model(|| {
+            let (tx, rx) = channel();
+            let receiver = thread::spawn(move || {
+                assert_eq!(rx.recv(), Ok(1));
+                assert_eq!(rx.recv(), Err(RecvError));
+            });
+            tx.send(1).unwrap();
+            drop(tx);
+            receiver.join().unwrap();
+        });
+    }
+
+    /// The sender stays alive until its message has been received, so only the wake-up in
+    /// `send` can end the receiver's sleep. Without it (or without the SeqCst fences) the
+    /// receiver parks forever and the sender spins: loom fails the model.
+    #[test]
+    fn recv_never_misses_a_send() {
+        loom::model(|| {
+            let (tx, rx) = channel();
+            let received = Arc::new(AtomicBool::new(false));
+            let receiver = {
+                let received = Arc::clone(&received);
+                thread::spawn(move || {
+                    assert_eq!(rx.recv(), Ok(1));
+                    received.store(true, Ordering::Release);
+                })
+            };
+            tx.send(1).unwrap();
+            while !received.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+            drop(tx);
+            receiver.join().unwrap();
+        });
+    }
+}

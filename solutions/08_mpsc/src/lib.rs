@@ -1,0 +1,11 @@
+//! # mpsc: a lock-free multi-producer, single-consumer queue
+//!
+//! From a `Mutex<VecDeque<T>>` channel to a lock-free SPSC ring buffer and Dmitry Vyukov's
+//! MPSC queue, with memory orderings justified and checked by loom and Miri.
+
+mod sync;
+
+pub mod s01_channel;
+pub mod s02_ordering;
+pub mod s03_spsc;
+pub mod s04_mpsc;

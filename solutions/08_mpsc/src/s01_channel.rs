@@ -1,0 +1,507 @@
+//! # The lock-based baseline: a channel over `Mutex<VecDeque<T>>`
+//!
+//! Build a multi-producer, single-consumer channel the simple way: a `VecDeque<T>` behind a
+//! `Mutex`, and a `Condvar` the receiver sleeps on while the queue is empty. `channel()` returns
+//! a [`Sender`] (cloneable, one per producer) and a [`Receiver`] (exactly one). The receiver
+//! can wait forever ([`Receiver::recv`]), not at all ([`Receiver::try_recv`]) or for a while
+//! ([`Receiver::recv_timeout`]).
+//!
+//! Disconnection works in both directions. When the last sender is dropped, the receiver still
+//! gets every message already queued, then `Disconnected`; a receiver blocked in `recv` must
+//! be woken for that. When the receiver is dropped, `send` hands the message back in a
+//! [`SendError`], and every message still queued is dropped at once rather than when the last
+//! sender goes.
+//!
+//! "Single consumer" is a type fact here, not a promise: `Receiver` is neither `Clone` nor
+//! `Sync`, so no two threads can ever receive at once (the `compile_fail` examples below).
+//! The lock-free queues of the later stages rely on exactly that guarantee, which the borrow
+//! checker enforces for us; inside them, it cannot help any more.
+//!
+//! This channel is the baseline every later queue is measured against (`mastery bench mpsc`).
+//! Every `send` and every `recv` takes the one lock, so under contention producers queue up
+//! behind each other and behind the consumer: the lock's cache line moves between cores on
+//! every operation, and a thread that finds it taken may be put to sleep by the OS. On the
+//! reference machine (2 cores) two producers push about half as many messages per second as
+//! one, which is the cost the lock-free queues remove.
+//!
+//! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
+//! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.
+//!
+//! The receiver cannot be cloned:
+//!
+//! ```compile_fail
+//! use mpsc::s01_channel::channel;
+//! let (tx, rx) = channel::<u32>();
+//! let second = rx.clone(); // error: `Receiver` is not `Clone`
+//! tx.send(1).unwrap();
+//! ```
+//!
+//! nor shared between threads (it is `Send`, not `Sync`):
+//!
+//! ```compile_fail
+//! use mpsc::s01_channel::channel;
+//! let (tx, rx) = channel::<u32>();
+//! tx.send(1).unwrap();
+//! std::thread::scope(|s| {
+//!     s.spawn(|| rx.try_recv());
+//!     s.spawn(|| rx.try_recv()); // error: `Receiver<u32>` cannot be shared between threads
+//! });
+//! ```
+//!
+//! Moving it to another thread is fine:
+//!
+//! ```
+//! use mpsc::s01_channel::channel;
+//! let (tx, rx) = channel::<u32>();
+//! tx.send(1).unwrap();
+//! let got = std::thread::spawn(move || rx.recv()).join().unwrap();
+//! assert_eq!(got, Ok(1));
+//! ```
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// `send` failed because the receiver is gone; the message is handed back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+/// `recv` failed because the channel is empty and every sender is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+/// Why `try_recv` returned no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing queued right now, but a sender may still send.
+    Empty,
+    /// Nothing queued and every sender is gone: nothing will ever arrive.
+    Disconnected,
+}
+
+/// Why `recv_timeout` returned no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvTimeoutError {
+    /// The time ran out with nothing queued.
+    Timeout,
+    /// Nothing queued and every sender is gone.
+    Disconnected,
+}
+
+/// What the lock protects.
+struct State<T> {
+    queue: VecDeque<T>,
+    /// Live `Sender`s. When it reaches 0 the receiver must be woken.
+    senders: usize,
+    /// False once the `Receiver` is dropped; `send` then fails.
+    receiver_alive: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// Signalled when a message is queued or the last sender leaves.
+    available: Condvar,
+}
+
+impl<T> Shared<T> {
+    /// Locks the state. A panic in another thread while it held the lock cannot leave the
+    /// state inconsistent (every update is a single push, pop or counter change), so a
+    /// poisoned lock is simply taken over.
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The sending half: clone it for every producer.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving half: exactly one, movable to another thread but never shared.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// `Cell` is `Send` but not `Sync`: this makes `Receiver` `!Sync` without unsafe code.
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+/// Creates a channel with one sender and its receiver.
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            senders: 1,
+            receiver_alive: true,
+        }),
+        available: Condvar::new(),
+    });
+    (
+        Sender {
+            shared: Arc::clone(&shared),
+        },
+        Receiver {
+            shared,
+            _not_sync: PhantomData,
+        },
+    )
+}
+
+impl<T> Sender<T> {
+    /// Queues `value` for the receiver, or hands it back if the receiver is gone.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let mut state = self.shared.lock();
+        if !state.receiver_alive {
+            return Err(SendError(value));
+        }
+        state.queue.push_back(value);
+        drop(state);
+        // Only one thread ever waits (the single receiver), so one wake-up is enough.
+        self.shared.available.notify_one();
+        Ok(())
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.senders -= 1;
+        let last = state.senders == 0;
+        drop(state);
+        if last {
+            // The receiver may be asleep in `recv`: it must see the disconnection.
+            self.shared.available.notify_one();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Takes the next message, waiting for one as long as any sender is alive.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(value) = state.queue.pop_front() {
+                return Ok(value);
+            }
+            if state.senders == 0 {
+                return Err(RecvError);
+            }
+            // `wait` unlocks, sleeps and relocks; a wake-up may be spurious, hence the loop.
+            state = self
+                .shared
+                .available
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    /// Takes the next message if one is queued, without waiting.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut state = self.shared.lock();
+        match state.queue.pop_front() {
+            Some(value) => Ok(value),
+            None if state.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Like `recv`, but gives up after `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(value) = state.queue.pop_front() {
+                return Ok(value);
+            }
+            if state.senders == 0 {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            // Recompute what is left after every wake-up, spurious ones included.
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            state = self
+                .shared
+                .available
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.receiver_alive = false;
+        let undelivered = std::mem::take(&mut state.queue);
+        drop(state);
+        // Dropped outside the lock: a message's destructor may itself use this channel.
+        drop(undelivered);
+    }
+}
+
+#[cfg(all(test, not(mastery_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::thread;
+
+    /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
+    fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
+        let secs = if cfg!(miri) { secs * 30 } else { secs };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(Duration::from_secs(secs)) {
+            Ok(value) => value,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("timed out after {secs} s: a blocked thread was never woken")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => unreachable!("the test thread ended without a result"),
+            },
+        }
+    }
+
+    /// Counts how many times values of this type were dropped.
+    #[derive(Debug)]
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn messages_arrive_in_the_order_sent() {
+        within(5, || {
+            let (tx, rx) = channel();
+            for i in 0..10 {
+                tx.send(i).unwrap();
+            }
+            for i in 0..10 {
+                assert_eq!(rx.recv(), Ok(i), "one sender's messages must arrive in order");
+            }
+        });
+    }
+
+    #[test]
+    fn try_recv_on_empty_channel_returns_empty() {
+        within(5, || {
+            let (tx, rx) = channel::<u8>();
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            tx.send(7).unwrap();
+            assert_eq!(rx.try_recv(), Ok(7));
+            assert_eq!(
+                rx.try_recv(),
+                Err(TryRecvError::Empty),
+                "a channel with a live sender is empty, not disconnected"
+            );
+        });
+    }
+
+    #[test]
+    fn recv_waits_for_a_message_sent_later() {
+        within(5, || {
+            let (tx, rx) = channel();
+            let sender = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(50));
+                tx.send("late").unwrap();
+                tx // keep the channel open until the message is received
+            });
+            assert_eq!(rx.recv(), Ok("late"), "recv must sleep until a message arrives");
+            drop(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn recv_timeout_on_empty_channel_times_out_after_the_timeout() {
+        within(5, || {
+            let (_tx, rx) = channel::<u8>();
+            let start = Instant::now();
+            assert_eq!(
+                rx.recv_timeout(Duration::from_millis(60)),
+                Err(RecvTimeoutError::Timeout)
+            );
+            assert!(
+                start.elapsed() >= Duration::from_millis(60),
+                "recv_timeout returned after {:?}, before its 60 ms were up",
+                start.elapsed()
+            );
+        });
+    }
+
+    #[test]
+    fn recv_timeout_returns_a_message_sent_while_waiting() {
+        within(5, || {
+            let (tx, rx) = channel();
+            let sender = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(30));
+                tx.send(5u8).unwrap();
+                tx
+            });
+            let start = Instant::now();
+            assert_eq!(rx.recv_timeout(Duration::from_secs(3)), Ok(5));
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "recv_timeout must wake when a message arrives, not when the timeout ends"
+            );
+            drop(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn queued_messages_are_delivered_after_the_last_sender_drops() {
+        within(5, || {
+            let (tx, rx) = channel();
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+            drop(tx);
+            assert_eq!(rx.recv(), Ok(1), "messages queued before disconnection still count");
+            assert_eq!(rx.try_recv(), Ok(2));
+            assert_eq!(rx.recv(), Err(RecvError));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+            assert_eq!(
+                rx.recv_timeout(Duration::from_secs(1)),
+                Err(RecvTimeoutError::Disconnected)
+            );
+        });
+    }
+
+    #[test]
+    fn a_cloned_sender_keeps_the_channel_open() {
+        within(5, || {
+            let (tx, rx) = channel();
+            let tx2 = tx.clone();
+            drop(tx);
+            assert_eq!(
+                rx.try_recv(),
+                Err(TryRecvError::Empty),
+                "one sender is still alive: the channel is not disconnected"
+            );
+            tx2.send(3).unwrap();
+            assert_eq!(rx.recv(), Ok(3));
+            let tx3 = tx2.clone();
+            drop(tx2);
+            drop(tx3);
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+        });
+    }
+
+    #[test]
+    fn blocked_recv_wakes_when_the_last_sender_drops() {
+        within(5, || {
+            let (tx, rx) = channel::<u8>();
+            let tx2 = tx.clone();
+            let dropper = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(50));
+                drop(tx);
+                thread::sleep(Duration::from_millis(20));
+                drop(tx2);
+            });
+            assert_eq!(
+                rx.recv(),
+                Err(RecvError),
+                "dropping the last sender must wake a receiver blocked in recv"
+            );
+            dropper.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn blocked_recv_timeout_wakes_when_the_last_sender_drops() {
+        within(5, || {
+            let (tx, rx) = channel::<u8>();
+            let dropper = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(50));
+                drop(tx);
+            });
+            let start = Instant::now();
+            assert_eq!(
+                rx.recv_timeout(Duration::from_secs(3)),
+                Err(RecvTimeoutError::Disconnected)
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "disconnection must wake recv_timeout, not its timeout"
+            );
+            dropper.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn send_after_the_receiver_drops_hands_the_message_back() {
+        within(5, || {
+            let (tx, rx) = channel();
+            drop(rx);
+            assert_eq!(
+                tx.send(String::from("lost")),
+                Err(SendError(String::from("lost"))),
+                "with no receiver, send must fail and return the message"
+            );
+        });
+    }
+
+    #[test]
+    fn undelivered_messages_are_dropped_with_the_receiver() {
+        within(5, || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = channel();
+            for _ in 0..3 {
+                tx.send(Counted(Arc::clone(&drops))).unwrap();
+            }
+            drop(rx.recv().unwrap());
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+            drop(rx);
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                3,
+                "dropping the receiver must drop the queued messages now, \
+                 not when the last sender goes"
+            );
+            drop(tx);
+            assert_eq!(drops.load(Ordering::SeqCst), 3, "each message is dropped once");
+        });
+    }
+
+    #[test]
+    fn four_producers_deliver_every_message_once_and_in_order() {
+        let per = if cfg!(miri) { 50 } else { 1000 };
+        within(10, move || {
+            let (tx, rx) = channel::<(usize, usize)>();
+            let producers: Vec<_> = (0..4)
+                .map(|p| {
+                    let tx = tx.clone();
+                    thread::spawn(move || {
+                        for j in 0..per {
+                            tx.send((p, j)).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            drop(tx);
+            let mut next = [0usize; 4];
+            while let Ok((p, j)) = rx.recv() {
+                assert_eq!(j, next[p], "producer {p}'s messages must arrive in its order");
+                next[p] += 1;
+            }
+            assert_eq!(next, [per; 4], "every message must arrive exactly once");
+            for producer in producers {
+                producer.join().unwrap();
+            }
+        });
+    }
+}
