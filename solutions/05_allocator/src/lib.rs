@@ -4,3 +4,6 @@
 pub mod s01_layout;
 pub mod s02_free_list;
 pub mod s03_heap;
+pub mod s04_strategies;
+pub mod s05_realloc;
+pub mod s06_global;
