@@ -61,8 +61,8 @@
 //! use-after-free.
 //!
 //! Read: the Rustonomicon, "Lifetimes" and "Limits of Lifetimes"
-//! (<https://doc.rust-lang.org/nomicon/lifetimes.html>); Rust for Rustaceans, chapter 2
-//! (Types: lifetimes and variance); bumpalo's docs on `reset`
+//! (<https://doc.rust-lang.org/nomicon/lifetimes.html>); Rust for Rustaceans, chapter 1
+//! ("Foundations": borrowing, lifetimes and variance); bumpalo's docs on `reset`
 //! (<https://docs.rs/bumpalo/latest/bumpalo/struct.Bump.html#method.reset>).
 
 use crate::s01_chunk::Arena;

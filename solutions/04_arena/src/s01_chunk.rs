@@ -8,7 +8,7 @@
 //! Build [`Arena`]: `Arena::new(capacity)` asks `std::alloc::alloc` for `capacity` bytes and
 //! keeps them as a raw [`NonNull<u8>`](std::ptr::NonNull), with the bump offset in a
 //! [`Cell<usize>`](std::cell::Cell). `try_alloc_layout` finds room for a
-//! [`Layout`](std::alloc::Layout); `try_alloc` and `alloc` move a value into that room and give
+//! [`Layout`]; `try_alloc` and `alloc` move a value into that room and give
 //! back `&mut T`; `Drop` returns the buffer with `std::alloc::dealloc`.
 //!
 //! Three details decide whether it is correct:
@@ -47,7 +47,8 @@
 //! Read: the Rustonomicon, "Ownership" and "Working with Uninitialized Memory"
 //! (<https://doc.rust-lang.org/nomicon/>); the `std::ptr` docs on provenance
 //! (<https://doc.rust-lang.org/std/ptr/index.html#provenance>); CS:APP chapter 9.9 (dynamic
-//! memory allocation) for the allocator's point of view.
+//! memory allocation) for the allocator's point of view; Rust for Rustaceans, chapter 2
+//! ("Types": alignment and layout).
 
 use std::alloc::{self, Layout};
 use std::cell::Cell;

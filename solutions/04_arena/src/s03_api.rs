@@ -28,7 +28,7 @@
 //!
 //! Read: the Rustonomicon, "Working with Uninitialized Memory" and "Unchecked Uninitialized
 //! Memory" (<https://doc.rust-lang.org/nomicon/unchecked-uninit.html>); Rust for Rustaceans,
-//! chapter 8 (unsafe code: what a safe trait's contract is worth); bumpalo's
+//! chapter 9 ("Unsafe Code": what a safe trait's contract is worth); bumpalo's
 //! `alloc_slice_fill_iter` (<https://docs.rs/bumpalo/latest/bumpalo/struct.Bump.html>).
 
 use std::alloc::Layout;

@@ -69,7 +69,8 @@
 //!
 //! Read: the Rustonomicon, "Drop Check" and "PhantomData"
 //! (<https://doc.rust-lang.org/nomicon/dropck.html>); the typed-arena crate
-//! (<https://docs.rs/typed-arena>); Rust for Rustaceans, chapter 8 (drop check).
+//! (<https://docs.rs/typed-arena>); Rust for Rustaceans, chapter 9
+//! ("Unsafe Code": drop check).
 
 use std::cell::RefCell;
 
