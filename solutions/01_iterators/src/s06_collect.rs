@@ -378,6 +378,39 @@ mod tests {
         );
     }
 
+    /// A collection whose `from_my_iter` keeps calling `next` after the first `None`, as a
+    /// collector is allowed to.
+    struct Greedy(Vec<u32>);
+
+    impl FromMyIterator<u32> for Greedy {
+        fn from_my_iter<I: MyIterator<Item = u32>>(mut iter: I) -> Self {
+            let mut items = Vec::new();
+            for _ in 0..5 {
+                items.extend(iter.next());
+            }
+            Greedy(items)
+        }
+    }
+
+    #[test]
+    fn collect_results_stays_stopped_when_polled_again() {
+        let items: Vec<Result<u32, &str>> = vec![Ok(1), Err("first"), Ok(2), Err("second")];
+        let (source, calls) = probe(items);
+        let r: Result<Greedy, &str> = source.collect();
+        assert_eq!(
+            r.err(),
+            Some("first"),
+            "after the first Err the adapter must keep returning None, even if polled again"
+        );
+        assert_eq!(
+            calls.get(),
+            2,
+            "nothing may be pulled after the first error"
+        );
+        let all_ok: Result<Greedy, &str> = liar(vec![Ok(1), Ok(2)], (2, Some(2))).collect();
+        assert_eq!(all_ok.map(|g| g.0), Ok(vec![1, 2]));
+    }
+
     #[test]
     fn collect_results_into_other_collections() {
         let r: Result<String, u8> = ['o', 'k'][..].my_iter().map(|c| Ok(*c)).collect();
