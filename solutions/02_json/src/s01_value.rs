@@ -17,7 +17,8 @@
 //! settle: JSON has no NaN or infinity, so this crate writes a non-finite float as `null`
 //! (as serde_json and JavaScript's `JSON.stringify` do). Finite floats must read back as
 //! floats, so `1.0` is written `1.0`, not `1` (hint: `f64`'s `Debug` format does this, and
-//! uses an exponent for very large and very small numbers).
+//! uses an exponent for very large and very small numbers; the `ryu` crate, a dependency of
+//! this crate, writes the same text several times faster, and is what serde_json uses).
 //!
 //! The pretty writer puts every element and member on its own line, indented by two spaces
 //! per level, with `": "` between a key and its value; an empty array is `[]` and an empty
@@ -30,7 +31,7 @@
 //! Rust, chapter 17 (strings), on `String` and `char`.
 
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// A JSON object: keys in sorted order, so output is deterministic.
 pub type Map = BTreeMap<String, Value>;
@@ -170,16 +171,53 @@ pub fn write_escaped_str(out: &mut String, s: &str) {
 /// Appends `n` to `out`. Non-finite floats become `null`; finite floats always keep a `.`
 /// or an exponent so they read back as floats.
 pub fn write_number(out: &mut String, n: Number) {
-    // Writing to a String cannot fail.
-    let _ = match n {
-        Number::PosInt(u) => write!(out, "{u}"),
-        Number::NegInt(i) => write!(out, "{i}"),
-        Number::Float(f) if f.is_finite() => write!(out, "{f:?}"),
-        Number::Float(_) => {
-            out.push_str("null");
-            Ok(())
+    match n {
+        Number::PosInt(u) => write_u64(out, u),
+        Number::NegInt(i) => {
+            if i < 0 {
+                out.push('-');
+            }
+            write_u64(out, i.unsigned_abs());
         }
+        // The shortest text that reads back as the same f64, always with a `.` or an
+        // exponent: the same text as `{f:?}`, several times faster.
+        Number::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(f)),
+        Number::Float(_) => out.push_str("null"),
+    }
+}
+
+/// Appends the decimal digits of `n`: integers are most of the numbers in typical JSON, and
+/// two digits per division is several times faster than going through `fmt`.
+fn write_u64(out: &mut String, mut n: u64) {
+    // "00", "01", ..., "99", built at compile time.
+    const PAIRS: [u8; 200] = {
+        let mut table = [0u8; 200];
+        let mut i = 0;
+        while i < 100 {
+            table[2 * i] = b'0' + (i / 10) as u8;
+            table[2 * i + 1] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        table
     };
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    // The buffer holds only ASCII digits.
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
 }
 
 /// Appends a newline and `depth` levels of two-space indentation.

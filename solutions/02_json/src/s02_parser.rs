@@ -370,9 +370,9 @@ impl<'a> Parser<'a> {
         if negative {
             self.bump();
         }
-        // The integer part: `0`, or a digit 1-9 and more digits, accumulated exactly while
-        // they fit in a u64.
-        let mut magnitude: Option<u64> = Some(0);
+        // All the significant digits, integer and fraction, accumulated exactly while they
+        // fit in a u64 (`None` once they do not).
+        let mut mantissa: Option<u64> = Some(0);
         match self.peek() {
             Some(b'0') => {
                 self.bump();
@@ -381,31 +381,40 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(b @ b'0'..=b'9') = self.peek() {
-                    magnitude = magnitude
-                        .and_then(|m| m.checked_mul(10))
-                        .and_then(|m| m.checked_add(u64::from(b - b'0')));
-                    self.bump();
-                }
+                self.digits(&mut mantissa)?;
             }
             _ => return Err(self.error("invalid number")),
         }
         let mut is_float = false;
+        let mut fraction_digits = 0i32;
         if self.peek() == Some(b'.') {
             is_float = true;
             self.bump();
-            self.digits()?;
+            fraction_digits = self.digits(&mut mantissa)?;
         }
+        let mut exponent = 0i32;
         if let Some(b'e' | b'E') = self.peek() {
             is_float = true;
             self.bump();
-            if let Some(b'+' | b'-') = self.peek() {
-                self.bump();
-            }
-            self.digits()?;
+            let negative_exponent = match self.peek() {
+                Some(b'-') => {
+                    self.bump();
+                    true
+                }
+                Some(b'+') => {
+                    self.bump();
+                    false
+                }
+                _ => false,
+            };
+            let mut value = Some(0);
+            self.digits(&mut value)?;
+            // Saturate: an exponent this large is out of range (or underflows) anyway.
+            let value = value.map_or(i32::MAX, |v| i32::try_from(v).unwrap_or(i32::MAX));
+            exponent = if negative_exponent { -value } else { value };
         }
         if !is_float {
-            match (negative, magnitude) {
+            match (negative, mantissa) {
                 (false, Some(m)) => return Ok(Number::PosInt(m)),
                 (true, Some(0)) => return Ok(Number::Float(-0.0)),
                 (true, Some(m)) if m <= 1 << 63 => {
@@ -415,7 +424,25 @@ impl<'a> Parser<'a> {
                 _ => {} // too large for 64 bits: a float
             }
         }
-        // The text is ASCII and matches Rust's float grammar, which is a superset of JSON's.
+        // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 10^22 are both
+        // exact f64s, so one multiplication or division rounds correctly.
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+            1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let scale = exponent.saturating_sub(fraction_digits);
+        if let Some(m) = mantissa.filter(|&m| m < 1 << 53)
+            && (-22..=22).contains(&scale)
+        {
+            let magnitude = if scale >= 0 {
+                m as f64 * POW10[scale as usize]
+            } else {
+                m as f64 / POW10[(-scale) as usize]
+            };
+            return Ok(Number::Float(if negative { -magnitude } else { magnitude }));
+        }
+        // Otherwise the standard library's correctly rounded parser. The text is ASCII and
+        // matches Rust's float grammar, which is a superset of JSON's.
         let text = std::str::from_utf8(&self.input[start..self.pos]).expect("ASCII digits");
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Number::Float(f)),
@@ -423,15 +450,21 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Consumes one or more decimal digits.
-    fn digits(&mut self) -> Result<()> {
+    /// Consumes one or more decimal digits, accumulating them into `value` (which becomes
+    /// `None` on overflow), and returns how many there were.
+    fn digits(&mut self, value: &mut Option<u64>) -> Result<i32> {
         if !matches!(self.peek(), Some(b'0'..=b'9')) {
             return Err(self.error("invalid number: expected a digit"));
         }
-        while let Some(b'0'..=b'9') = self.peek() {
+        let mut count = 0i32;
+        while let Some(b @ b'0'..=b'9') = self.peek() {
+            *value = value
+                .and_then(|v| v.checked_mul(10))
+                .and_then(|v| v.checked_add(u64::from(b - b'0')));
+            count = count.saturating_add(1);
             self.bump();
         }
-        Ok(())
+        Ok(count)
     }
 }
 
@@ -677,6 +710,30 @@ mod tests {
         }
         assert_eq!(n("0.1"), Number::Float(0.1), "parsing must round correctly");
         assert_eq!(n("1e-400"), Number::Float(0.0));
+    }
+
+    #[test]
+    fn floats_round_correctly() {
+        for text in [
+            "0.3",
+            "123.456e-7",
+            "1e22",
+            "1e23",
+            "9007199254740993.0",
+            "4.35e15",
+            "-7.0e-10",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "0.000001234567890123456789",
+            "3.141592653589793238462643383279",
+        ] {
+            let expected: f64 = text.parse().unwrap();
+            assert_eq!(
+                parse_str(text).unwrap(),
+                Value::Number(Number::Float(expected)),
+                "{text} must parse to the nearest f64"
+            );
+        }
     }
 
     #[test]

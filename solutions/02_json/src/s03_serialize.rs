@@ -235,6 +235,7 @@ impl<'a> Serializer for &'a mut JsonSerializer {
     }
 
     fn serialize_i64(self, v: i64) -> Result<()> {
+        // `write_number` writes any i64 held as `NegInt`, whatever its sign.
         write_number(&mut self.out, Number::NegInt(v));
         Ok(())
     }
