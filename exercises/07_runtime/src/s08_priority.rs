@@ -1,0 +1,322 @@
+//! # Priorities without starvation
+//!
+//! Some work matters more: a request handler should run before a background cleanup. A
+//! scheduler with two run queues, *high* and *low*, runs high-priority tasks first. Strict
+//! priority has a trap: under constant high-priority load (tasks that keep yielding and so keep
+//! re-queuing themselves) the low queue never runs, and a low-priority task *starves*. The fix
+//! is a bound: after [`LOW_EVERY`] high-priority polls in a row, the next poll goes to a waiting
+//! low-priority task, if there is one.
+//!
+//! Build [`PriorityExecutor`]: like stage 4's executor (tasks that are their own wakers, a
+//! `scheduled` flag so a task is queued at most once, wakes from any thread), but
+//! [`PriorityExecutor::spawn`] takes a [`Priority`] and a woken task goes back to the queue of
+//! its priority. The interesting part is `Queues::pop`, which picks the next task. (This
+//! executor does not track its pending tasks: a future whose waker is kept elsewhere lives as
+//! long as that waker. Stage 4 showed how to drop them with the executor.)
+//!
+//! After this stage you can explain cooperative scheduling from the scheduler's side: a task
+//! that yields goes to the back of the line, and "back of which line" is the policy. Compare
+//! async-executor's priority example, which polls three executors in a biased `or`.
+//!
+//! Read: async-executor's `priority.rs` example
+//! (<https://github.com/smol-rs/async-executor/blob/master/examples/priority.rs>); tokio's
+//! "Making the Tokio scheduler 10x faster" (the LIFO slot and fairness).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// After this many high-priority polls in a row, a waiting low-priority task runs next.
+pub const LOW_EVERY: usize = 4;
+
+/// How urgent a task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Runs first.
+    High,
+    /// Runs when no high-priority task is waiting, or after [`LOW_EVERY`] of them in a row.
+    Low,
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+struct Task {
+    priority: Priority,
+    future: Mutex<Option<BoxFuture>>,
+    scheduled: AtomicBool,
+    shared: Weak<Shared>,
+}
+
+impl Wake for Task {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // TODO: as in stage 4: queue once (scheduled flag), into the queue of the task's priority,
+        //       then unpark the executor's thread
+        todo!()
+    }
+}
+
+/// The two run queues and the fairness counter.
+struct Queues {
+    high: VecDeque<Arc<Task>>,
+    low: VecDeque<Arc<Task>>,
+    /// High-priority polls since the last low-priority one.
+    high_streak: usize,
+}
+
+impl Queues {
+    fn new() -> Self {
+        Queues {
+            high: VecDeque::new(),
+            low: VecDeque::new(),
+            high_streak: 0,
+        }
+    }
+
+    fn push(&mut self, task: Arc<Task>) {
+        // TODO: push to the back of the queue of the task's priority
+        todo!()
+    }
+
+    /// The next task to poll: high first, but a waiting low task gets a turn after
+    /// [`LOW_EVERY`] high ones in a row.
+    fn pop(&mut self) -> Option<Arc<Task>> {
+        // TODO: a low task if one waits and (the high queue is empty or LOW_EVERY high tasks ran in
+        //       a row); otherwise a high task; keep `high_streak` up to date
+        todo!()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.high.is_empty() && self.low.is_empty()
+    }
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    thread: Thread,
+}
+
+struct MainWaker {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// A single-threaded executor with two priorities. Driven by the thread that created it.
+pub struct PriorityExecutor {
+    shared: Arc<Shared>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Default for PriorityExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PriorityExecutor {
+    /// An executor run by (and waking) the current thread.
+    pub fn new() -> Self {
+        PriorityExecutor {
+            shared: Arc::new(Shared {
+                queues: Mutex::new(Queues::new()),
+                thread: thread::current(),
+            }),
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Queues `fut` as a task of the given priority.
+    pub fn spawn<F>(&self, priority: Priority, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // TODO: create the task (scheduled = true), push it, unpark
+        todo!()
+    }
+
+    /// Runs the tasks until `fut` finishes. `fut` is polled after every task poll, so that it
+    /// sees their progress at once.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        // TODO: as in stage 4, but pop one task at a time with `Queues::pop` and poll the main
+        //       future after each; park when nothing is runnable
+        todo!()
+    }
+}
+
+/// Polls one task once.
+fn run(task: &Arc<Task>) {
+    // TODO: as in stage 4: clear `scheduled`, poll, drop the future when it is done
+    todo!()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s01_futures::YieldNow;
+    use crate::util::watchdog;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn high_priority_tasks_run_first() {
+        let order = watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let order = Arc::new(Mutex::new(Vec::new()));
+            for (name, priority) in [
+                ("low 1", Priority::Low),
+                ("low 2", Priority::Low),
+                ("high 1", Priority::High),
+            ]
+            .into_iter()
+            .chain([("high 2", Priority::High)])
+            {
+                let order = order.clone();
+                exec.spawn(priority, async move { order.lock().unwrap().push(name) });
+            }
+            let o = order.clone();
+            exec.block_on(async move {
+                while o.lock().unwrap().len() < 4 {
+                    YieldNow::new().await;
+                }
+            });
+            Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+        });
+        assert_eq!(
+            order,
+            ["high 1", "high 2", "low 1", "low 2"],
+            "high priority runs first"
+        );
+    }
+
+    #[test]
+    fn a_woken_high_task_overtakes_waiting_low_tasks() {
+        let order = watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let o = order.clone();
+            exec.spawn(Priority::High, async move {
+                o.lock().unwrap().push("high starts");
+                YieldNow::new().await; // re-queued behind nothing: the low tasks still wait
+                o.lock().unwrap().push("high ends");
+            });
+            for name in ["low 1", "low 2"] {
+                let o = order.clone();
+                exec.spawn(Priority::Low, async move { o.lock().unwrap().push(name) });
+            }
+            let o = order.clone();
+            exec.block_on(async move {
+                while o.lock().unwrap().len() < 4 {
+                    YieldNow::new().await;
+                }
+            });
+            Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+        });
+        assert_eq!(order, ["high starts", "high ends", "low 1", "low 2"]);
+    }
+
+    #[test]
+    fn a_low_task_still_finishes_under_constant_high_load() {
+        let (low_done, high_polls) = watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let low_done = Arc::new(AtomicBool::new(false));
+            let high_polls = Arc::new(AtomicUsize::new(0));
+            let cap = 10_000;
+            for _ in 0..2 {
+                let (done, polls) = (low_done.clone(), high_polls.clone());
+                // Always runnable until the low task is done (bounded, so a starving
+                // scheduler fails the test instead of hanging it).
+                exec.spawn(Priority::High, async move {
+                    while !done.load(Ordering::SeqCst) && polls.load(Ordering::SeqCst) < cap {
+                        polls.fetch_add(1, Ordering::SeqCst);
+                        YieldNow::new().await;
+                    }
+                });
+            }
+            let done = low_done.clone();
+            exec.spawn(Priority::Low, async move {
+                for _ in 0..10 {
+                    YieldNow::new().await;
+                }
+                done.store(true, Ordering::SeqCst);
+            });
+            let (d, p) = (low_done.clone(), high_polls.clone());
+            exec.block_on(async move {
+                while !d.load(Ordering::SeqCst) && p.load(Ordering::SeqCst) < cap {
+                    YieldNow::new().await;
+                }
+            });
+            (
+                low_done.load(Ordering::SeqCst),
+                high_polls.load(Ordering::SeqCst),
+            )
+        });
+        assert!(
+            low_done,
+            "the low task starved: strict priority needs a fairness bound"
+        );
+        // The low task needs 11 polls; each may wait for at most LOW_EVERY high polls.
+        assert!(
+            high_polls <= 12 * LOW_EVERY,
+            "{high_polls} high polls before the low task finished: it waited too long per turn"
+        );
+    }
+
+    #[test]
+    fn wakes_from_another_thread_requeue_with_their_priority() {
+        watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let slot: Arc<Mutex<(bool, Option<Waker>)>> = Arc::default();
+            let done = Arc::new(AtomicBool::new(false));
+            let (s, d) = (slot.clone(), done.clone());
+            exec.spawn(Priority::Low, async move {
+                std::future::poll_fn(|cx| {
+                    let mut state = s.lock().unwrap();
+                    if state.0 {
+                        Poll::Ready(())
+                    } else {
+                        state.1 = Some(cx.waker().clone());
+                        Poll::Pending
+                    }
+                })
+                .await;
+                d.store(true, Ordering::SeqCst);
+            });
+            let t = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                let waker = {
+                    let mut state = slot.lock().unwrap();
+                    state.0 = true;
+                    state.1.take()
+                };
+                waker.into_iter().for_each(Waker::wake);
+            });
+            let d = done.clone();
+            exec.block_on(async move {
+                while !d.load(Ordering::SeqCst) {
+                    YieldNow::new().await;
+                }
+            });
+            t.join().unwrap();
+        });
+    }
+}

@@ -1,0 +1,15 @@
+//! An async runtime from scratch: hand-written futures, `Pin`, a parking `block_on`, an
+//! executor with `spawn` and `JoinHandle`, timers, a readiness-based TCP reactor and a small
+//! HTTP client on top.
+
+pub mod util;
+
+pub mod s01_futures;
+pub mod s02_pin;
+pub mod s03_block_on;
+pub mod s04_executor;
+pub mod s05_join;
+pub mod s06_timers;
+pub mod s07_net;
+pub mod s08_priority;
+pub mod s09_http;
