@@ -19,7 +19,8 @@
 //!   `start + offset` up, then turn it back into an offset.
 //! - **Derive every pointer from `start` (strict provenance).** A pointer carries the right to
 //!   access one allocation. `start.add(n)` keeps that right; an address cast to a pointer
-//!   (`n as *mut u8`) has none, and Miri (`-Zmiri-strict-provenance`) rejects it. Use
+//!   (`n as *mut u8`) has none, and Miri (`-Zmiri-strict-provenance`) rejects it:
+//!   "integer-to-pointer casts and `ptr::with_exposed_provenance` are not supported". Use
 //!   `ptr.addr()` to compute, `ptr.add(n)` to produce.
 //! - **Never touch the buffer through a reference.** `alloc` takes `&self` and returns
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
@@ -38,7 +39,8 @@
 //!
 //! Zero-sized values need no memory at all: any non-null, aligned pointer is valid for them,
 //! so they never fail and never use capacity. A request whose size overflows must return
-//! `None`, never wrap around.
+//! `None`, never wrap around. Forgetting `Drop` passes every test natively but leaks each
+//! buffer: Miri ends the run with `error: memory leaked`, and the stage fails.
 //!
 //! Afterwards you can explain what `NonNull<T>` guarantees, do basic unsafe pointer arithmetic
 //! without losing provenance, and say why interior mutability (`Cell`) lets `alloc` take
