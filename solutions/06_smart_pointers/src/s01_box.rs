@@ -346,15 +346,20 @@ mod tests {
     fn a_panicking_drop_still_frees_the_memory() {
         // Over-aligned, so that the counter can tell its block from the panic's allocations.
         #[repr(align(512))]
-        struct PanicsOnDrop(#[allow(dead_code)] u64);
+        struct PanicsOnDrop {
+            armed: bool,
+        }
         impl Drop for PanicsOnDrop {
             fn drop(&mut self) {
-                panic!("boom (a deliberate panic in a value's drop)");
+                if self.armed {
+                    panic!("boom (a deliberate panic in a value's drop)");
+                }
             }
         }
         const _: () = assert!(align_of::<PanicsOnDrop>() >= crate::alloc_counter::BIG_ALIGN);
         let (result, counts) = count_big(|| {
-            let b = MyBox::new(PanicsOnDrop(1));
+            let mut b = MyBox::new(PanicsOnDrop { armed: false });
+            b.armed = true; // armed only once it is in the box
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(b)))
         });
         assert!(

@@ -11,9 +11,9 @@
 //! invariant too, and the variance test of the last stage (which pins every pointer of this
 //! project, this one included) stops compiling. And, as in `MyRc`, never make a reference to
 //! the whole block: while one thread drops the value, another may be upgrading a `MyWeak`,
-//! and a `&ArcInner<T>` made there would overlap the value being dropped (Miri reports a data
-//! race on the retag). Reach the counts with `&(*ptr.as_ptr()).strong` and the value with
-//! `&(*ptr.as_ptr()).value`, one field at a time.
+//! and a `&ArcInner<T>` made there would overlap the value being dropped (Miri reports it,
+//! in the test that upgrades from inside the value's own `drop`). Reach the counts with
+//! `&(*ptr.as_ptr()).strong` and the value with `&(*ptr.as_ptr()).value`, one field at a time.
 //!
 //! Three operations need more than the orderings of the last stage:
 //!

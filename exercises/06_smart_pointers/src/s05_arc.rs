@@ -1,0 +1,364 @@
+//! # MyArc: reference counting across threads
+//!
+//! Build `MyArc<T>`, the thread-safe `MyRc`: the count is an `AtomicUsize`, and every
+//! operation on it has a memory ordering you can justify. (No weak pointers yet: the next
+//! stage adds them.) Take the atomics from `crate::sync`, not `std::sync::atomic`: under
+//! `--cfg mastery_loom` that module hands out loom's atomics, so the same code is checked by
+//! loom's model checker.
+//!
+//! The orderings, as in std's `Arc` and Mara Bos's chapter 6:
+//!
+//! - `clone`: `fetch_add(1, Relaxed)`. Making a new pointer publishes nothing: the caller
+//!   already has a pointer, so the value is already visible to it. Abort if the count passes
+//!   `usize::MAX / 2`: threads may clone faster than a plain overflow check could stop them.
+//! - `drop`: `fetch_sub(1, Release)`. Every use of the value through this pointer must
+//!   *happen before* the value is dropped by whichever thread drops last; the release
+//!   decrement publishes this thread's uses.
+//! - the last drop (the `fetch_sub` returned 1): `fence(Acquire)` before dropping the value and
+//!   freeing the block. The fence synchronizes with every earlier release decrement, so the
+//!   other threads' reads and writes of the value happen before our drop. Without it (or with
+//!   a `Relaxed` decrement), a thread could still be reading the value while another frees it.
+//!
+//! The last test of this stage shows the weakened version failing. `WeakenedArc` in the tests
+//! is `MyArc` with a `Relaxed` decrement and no fence; under loom
+//! (`cargo test --release` with `RUSTFLAGS="--cfg mastery_loom"`), the model
+//! `relaxed_decrement_without_fence_is_a_data_race` has one thread write to the value and drop
+//! its clone while the other drops the last clone and reads the value in `drop`: loom explores
+//! the interleavings, finds that the write does not happen before the read, and panics with
+//! a causality violation, which the test expects (`#[should_panic]`). The same model with your
+//! `MyArc` passes.
+//!
+//! `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`: sending a `MyArc` to another
+//! thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
+//! `T: Send`). A `MyArc<Cell<i32>>` would let two threads write one `Cell` at once:
+//!
+//! ```compile_fail
+//! use smart_pointers::s05_arc::MyArc;
+//! use std::cell::Cell;
+//!
+//! let a = MyArc::new(Cell::new(1));
+//! std::thread::spawn(move || a.set(2)); // error[E0277]: `Cell<i32>` cannot be shared between threads
+//! ```
+//!
+//! ```compile_fail
+//! use smart_pointers::s05_arc::MyArc;
+//! use std::cell::RefCell;
+//!
+//! let a = MyArc::new(RefCell::new(1));
+//! std::thread::spawn(move || *a.borrow_mut() = 2); // error[E0277]: `RefCell<i32>` cannot be shared
+//! ```
+//!
+//! Afterwards you will be able to justify each ordering of a reference count, explain what
+//! `Send` and `Sync` promise and when a type may implement them by hand, and read a loom
+//! failure.
+//!
+//! Read: Mara Bos, "Rust Atomics and Locks", chapter 6 "Building Our Own Arc" (the basic
+//! version): <https://marabos.nl/atomics/building-arc.html>; the Rustonomicon, "Implementing
+//! Arc": <https://doc.rust-lang.org/nomicon/arc-mutex/arc.html>; chapter 3 of the same book for
+//! release and acquire.
+
+use crate::sync::{AtomicUsize, Ordering, fence};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+/// The heap block shared by every `MyArc` to one value.
+struct ArcInner<T> {
+    /// How many `MyArc`s point here.
+    count: AtomicUsize,
+    value: T,
+}
+
+/// A thread-safe reference-counted pointer.
+pub struct MyArc<T> {
+    ptr: NonNull<ArcInner<T>>,
+    _owns: PhantomData<ArcInner<T>>,
+}
+
+// TODO: check these bounds and justify them in the SAFETY comments.
+// SAFETY: TODO
+unsafe impl<T: Send + Sync> Send for MyArc<T> {}
+// SAFETY: TODO
+unsafe impl<T: Send + Sync> Sync for MyArc<T> {}
+
+impl<T> MyArc<T> {
+    /// Moves `value` into a new block with a count of 1.
+    pub fn new(value: T) -> Self {
+        // TODO
+        todo!()
+    }
+
+    /// How many `MyArc`s point to this value. Other threads may change it at any moment:
+    /// use it for diagnostics and tests, not for synchronization.
+    pub fn strong_count(this: &Self) -> usize {
+        // TODO
+        todo!()
+    }
+
+    /// Whether two `MyArc`s point to the same block.
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        // TODO
+        todo!()
+    }
+
+    /// A unique reference to the value, if this is the only `MyArc` to it.
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        // TODO: which ordering makes the dropped clones' uses happen before our `&mut`?
+        todo!()
+    }
+}
+
+impl<T> Clone for MyArc<T> {
+    fn clone(&self) -> Self {
+        // TODO: a `Relaxed` increment; abort past `usize::MAX / 2`.
+        todo!()
+    }
+}
+
+impl<T> Drop for MyArc<T> {
+    fn drop(&mut self) {
+        // TODO: a `Release` decrement; if it was the last, `fence(Acquire)`, then drop the
+        // value and free the block.
+    }
+}
+
+impl<T> Deref for MyArc<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // TODO
+        todo!()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // TODO: format as the value does.
+        todo!()
+    }
+}
+
+#[cfg(all(test, not(mastery_loom)))]
+mod tests {
+    use super::MyArc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::Duration;
+
+    /// Runs `f` on a thread and fails the test if it does not finish in time.
+    fn with_watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(f()).unwrap());
+        let limit = if cfg!(miri) { 600 } else { 20 };
+        rx.recv_timeout(Duration::from_secs(limit))
+            .expect("the test hung (watchdog)")
+    }
+
+    struct DropCounter(Arc<AtomicUsize>);
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn clone_and_drop_count_like_myrc() {
+        let x = MyArc::new(42);
+        let y = MyArc::clone(&x);
+        assert_eq!(MyArc::strong_count(&x), 2);
+        assert!(MyArc::ptr_eq(&x, &y));
+        drop(y);
+        assert_eq!(MyArc::strong_count(&x), 1);
+        assert_eq!(*x, 42);
+        assert_eq!(format!("{x:?}"), "42");
+    }
+
+    #[test]
+    fn value_dropped_once_with_the_last_pointer() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = MyArc::new(DropCounter(drops.clone()));
+        let b = a.clone();
+        drop(a);
+        assert_eq!(drops.load(Ordering::Relaxed), 0, "b still holds the value");
+        drop(b);
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "the last drop drops the value once"
+        );
+    }
+
+    #[test]
+    fn get_mut_only_when_unique() {
+        let mut a = MyArc::new(vec![1]);
+        MyArc::get_mut(&mut a)
+            .expect("unique: get_mut succeeds")
+            .push(2);
+        let b = a.clone();
+        assert!(MyArc::get_mut(&mut a).is_none(), "a clone exists: no &mut");
+        drop(b);
+        assert_eq!(MyArc::get_mut(&mut a).map(|v| v.len()), Some(2));
+    }
+
+    #[test]
+    fn send_and_sync_exactly_when_t_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MyArc<Mutex<Vec<u8>>>>();
+        assert_send_sync::<MyArc<AtomicUsize>>();
+    }
+
+    #[test]
+    fn shared_across_threads() {
+        let total = with_watchdog(|| {
+            let data = MyArc::new((1..=100).collect::<Vec<u64>>());
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let d = data.clone();
+                    std::thread::spawn(move || d.iter().sum::<u64>())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+        });
+        assert_eq!(total, 2 * 5050);
+    }
+
+    #[test]
+    fn clone_drop_storm_drops_the_value_exactly_once() {
+        let rounds = if cfg!(miri) { 3 } else { 200 };
+        let per_thread = if cfg!(miri) { 20 } else { 1000 };
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        with_watchdog(move || {
+            for _ in 0..rounds {
+                let a = MyArc::new(DropCounter(d.clone()));
+                let handles: Vec<_> = (0..2)
+                    .map(|_| {
+                        let mine = a.clone();
+                        std::thread::spawn(move || {
+                            let mut held = Vec::new();
+                            for i in 0..per_thread {
+                                held.push(mine.clone());
+                                if i % 3 == 0 {
+                                    held.clear();
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                drop(a);
+                for h in handles {
+                    h.join().unwrap();
+                }
+            }
+        });
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            rounds,
+            "each value must be dropped exactly once, by whichever thread drops last"
+        );
+    }
+}
+
+#[cfg(all(test, mastery_loom))]
+mod loom_tests {
+    use super::MyArc;
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::{AtomicUsize, Ordering, fence};
+    use loom::thread;
+    use std::ptr::NonNull;
+
+    /// A value whose every access loom checks: a write that does not *happen before* a later
+    /// read (or write) on another thread is reported as a causality violation.
+    struct Tracked(UnsafeCell<u32>);
+    impl Tracked {
+        fn write(&self, v: u32) {
+            // SAFETY (of the test): each model writes from one thread at a time; loom checks it.
+            self.0.with_mut(|p| unsafe { *p = v });
+        }
+    }
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.with_mut(|p| unsafe { *p = 0 });
+        }
+    }
+    // SAFETY (of the test): loom's `UnsafeCell` reports every unsynchronized access.
+    unsafe impl Sync for Tracked {}
+
+    #[test]
+    fn two_threads_drop_the_last_clones() {
+        loom::model(|| {
+            let a = MyArc::new(Tracked(UnsafeCell::new(1)));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                b.write(2); // a use of the value that must happen before its drop
+                drop(b);
+            });
+            drop(a);
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn clone_on_one_thread_drop_on_another() {
+        loom::model(|| {
+            let a = MyArc::new(Tracked(UnsafeCell::new(1)));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                let c = b.clone();
+                drop(b);
+                c.write(3);
+                assert!(MyArc::strong_count(&c) >= 1);
+            });
+            drop(a);
+            t.join().unwrap();
+        });
+    }
+
+    /// `MyArc` with the ordering weakened: a relaxed decrement and no acquire fence.
+    struct WeakenedArc<T> {
+        ptr: NonNull<(AtomicUsize, T)>,
+    }
+    // SAFETY (of the test): as for `MyArc`; the point of the test is that the drop is wrong.
+    unsafe impl<T: Send + Sync> Send for WeakenedArc<T> {}
+    impl<T> WeakenedArc<T> {
+        fn new(value: T) -> Self {
+            Self {
+                ptr: NonNull::from(Box::leak(Box::new((AtomicUsize::new(1), value)))),
+            }
+        }
+        fn get(&self) -> &(AtomicUsize, T) {
+            // SAFETY: as in `MyArc::inner`.
+            unsafe { self.ptr.as_ref() }
+        }
+        fn clone(&self) -> Self {
+            self.get().0.fetch_add(1, Ordering::Relaxed);
+            Self { ptr: self.ptr }
+        }
+    }
+    impl<T> Drop for WeakenedArc<T> {
+        fn drop(&mut self) {
+            // WRONG: Relaxed, and no `fence(Acquire)` below.
+            if self.get().0.fetch_sub(1, Ordering::Relaxed) == 1 {
+                let _ = fence; // the fence that is missing here
+                // SAFETY: the count reached 0 (that is all this version gets right).
+                drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Causality violation")]
+    fn relaxed_decrement_without_fence_is_a_data_race() {
+        loom::model(|| {
+            let a = WeakenedArc::new(Tracked(UnsafeCell::new(1)));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                b.get().1.write(2);
+                drop(b);
+            });
+            drop(a);
+            t.join().unwrap();
+        });
+    }
+}

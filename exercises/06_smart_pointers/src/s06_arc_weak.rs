@@ -1,0 +1,502 @@
+//! # MyArc with weak pointers, and a sound `get_mut`
+//!
+//! Rebuild `MyArc<T>` with a `MyWeak<T>` beside it, as std's `Arc` and `sync::Weak`. The block
+//! now has two atomic counts: `strong`, the number of `MyArc`s, and `weak`, the number of
+//! `MyWeak`s plus one for all the `MyArc`s together (the convention of `MyRc`). The value is
+//! a `ManuallyDrop<T>`, dropped by hand when `strong` reaches 0; the block is freed when
+//! `weak` reaches 0.
+//!
+//! Two traps in the layout. Do not wrap the value in an `UnsafeCell` to be allowed to drop it
+//! through a shared pointer: `UnsafeCell<T>` is invariant in `T`, so `MyArc<T>` would become
+//! invariant too, and the variance test of the last stage (which pins every pointer of this
+//! project, this one included) stops compiling. And, as in `MyRc`, never make a reference to
+//! the whole block: while one thread drops the value, another may be upgrading a `MyWeak`,
+//! and a `&ArcInner<T>` made there would overlap the value being dropped (Miri reports it,
+//! in the test that upgrades from inside the value's own `drop`). Reach the counts with
+//! `&(*ptr.as_ptr()).strong` and the value with `&(*ptr.as_ptr()).value`, one field at a time.
+//!
+//! Three operations need more than the orderings of the last stage:
+//!
+//! - `MyWeak::upgrade` must never bring a dropped value back. `fetch_add` on `strong` would:
+//!   between reading 0 and adding 1, or by adding 1 to a 0, it resurrects a value that another
+//!   thread is dropping. Use a `compare_exchange_weak` loop that only ever moves the count
+//!   from a non-zero `n` to `n + 1`, and returns `None` when it sees 0.
+//! - `MyArc::get_mut` must know that no other `MyArc` *and* no `MyWeak` exists. Checking the
+//!   two counts one after the other is a race: between the checks, another thread holding a
+//!   second `MyArc` can `downgrade` it and drop it, leaving `strong == 1` and a weak pointer
+//!   that can later upgrade and read the value while you hold `&mut T`. The fix (Mara Bos's):
+//!   *lock* the weak count by swapping 1 for `usize::MAX` (`compare_exchange(1, usize::MAX,
+//!   Acquire, Relaxed)`), check `strong == 1`, then unlock with a `Release` store of 1, and
+//!   `fence(Acquire)` before handing out `&mut T`.
+//! - `MyArc::downgrade` therefore waits while the weak count is `usize::MAX` (call
+//!   `crate::sync::spin_loop()` in the loop: under loom it yields to the other threads), and
+//!   increments with a `compare_exchange_weak` loop so that it never turns `usize::MAX` into 0.
+//!
+//! The rest keeps last stage's orderings: `Relaxed` increments, `Release` decrements, and an
+//! `Acquire` fence before dropping the value (the last strong) or freeing the block (the last
+//! weak). Write the orderings' reasons next to them.
+//!
+//! Loom models at the end of the file check the two races: an `upgrade` racing the last strong
+//! drop (the value is dropped once, and never used after), and a `get_mut` racing a
+//! `downgrade` on another thread (never a `&mut T` while a weak pointer can still upgrade).
+//! Run them with `RUSTFLAGS="--cfg mastery_loom"`; replace your weak-count lock with two plain
+//! loads and watch the second model fail.
+//!
+//! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
+//!
+//! ```compile_fail
+//! use smart_pointers::s06_arc_weak::MyArc;
+//! use std::cell::Cell;
+//!
+//! let a = MyArc::new(Cell::new(1));
+//! let w = MyArc::downgrade(&a);
+//! std::thread::spawn(move || w.upgrade().map(|c| c.set(2))); // error[E0277]: `Cell<i32>` cannot be shared
+//! ```
+//!
+//! Afterwards you will be able to write a compare-exchange loop, see why a pair of atomic
+//! loads is not an atomic check of two counters, and use a sentinel value as a tiny lock.
+//!
+//! Read: Mara Bos, "Rust Atomics and Locks", chapter 6, sections "Weak Pointers" and
+//! "Optimizing": <https://marabos.nl/atomics/building-arc.html#weak-pointers>; the source of
+//! std's `Arc::get_mut` and `is_unique`: <https://doc.rust-lang.org/src/alloc/sync.rs.html>.
+
+use crate::sync::{AtomicUsize, Ordering, fence, spin_loop};
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+/// The weak count while `get_mut` holds it locked.
+const LOCKED: usize = usize::MAX;
+/// The most pointers of one kind we allow; past it, clone aborts.
+const MAX_REFCOUNT: usize = usize::MAX / 2;
+
+/// The heap block shared by every `MyArc` and `MyWeak` to one value.
+struct ArcInner<T> {
+    /// How many `MyArc`s point here. The value is alive while this is non-zero.
+    strong: AtomicUsize,
+    /// How many `MyWeak`s point here, plus one while any `MyArc` does; `LOCKED` while a
+    /// `get_mut` checks for uniqueness. The block is freed when this reaches zero.
+    weak: AtomicUsize,
+    /// Dropped by hand when `strong` reaches zero.
+    value: ManuallyDrop<T>,
+}
+
+/// A thread-safe reference-counted pointer with weak pointers.
+pub struct MyArc<T> {
+    ptr: NonNull<ArcInner<T>>,
+    _owns: PhantomData<ArcInner<T>>,
+}
+
+/// A pointer to a `MyArc`'s block that does not keep the value alive.
+pub struct MyWeak<T> {
+    /// `None` for `MyWeak::new()`, which points nowhere and allocated nothing.
+    ptr: Option<NonNull<ArcInner<T>>>,
+    _owns: PhantomData<ArcInner<T>>,
+}
+
+// SAFETY: a `MyArc` shares the `T` with other threads (`T: Sync`) and may be the one that
+// drops it (`T: Send`).
+unsafe impl<T: Send + Sync> Send for MyArc<T> {}
+// SAFETY: a `&MyArc<T>` can be cloned into a `MyArc<T>`.
+unsafe impl<T: Send + Sync> Sync for MyArc<T> {}
+// SAFETY: a `MyWeak` can be upgraded into a `MyArc`, so the same bounds apply.
+unsafe impl<T: Send + Sync> Send for MyWeak<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for MyWeak<T> {}
+
+impl<T> MyArc<T> {
+    /// Moves `value` into a new block with one strong pointer (this one).
+    pub fn new(value: T) -> Self {
+        // TODO: both counts start at 1.
+        todo!()
+    }
+
+    /// How many `MyArc`s point to this value (a snapshot, for diagnostics).
+    pub fn strong_count(this: &Self) -> usize {
+        // TODO
+        todo!()
+    }
+
+    /// How many `MyWeak`s point to this value (a snapshot, for diagnostics).
+    pub fn weak_count(this: &Self) -> usize {
+        // TODO: the weak count minus the strong pointers' share; 0 while it is `LOCKED`.
+        todo!()
+    }
+
+    /// Whether two `MyArc`s point to the same block.
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        // TODO
+        todo!()
+    }
+
+    /// A new weak pointer to this value.
+    pub fn downgrade(this: &Self) -> MyWeak<T> {
+        // TODO: a `compare_exchange_weak` loop on the weak count that waits (`spin_loop()`)
+        // while it is `LOCKED`.
+        todo!()
+    }
+
+    /// A unique reference to the value, if no other `MyArc` and no `MyWeak` points to it.
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        // TODO: lock the weak count (1 -> `LOCKED`), check the strong count, unlock; then
+        // `fence(Acquire)` before handing out the `&mut T`.
+        todo!()
+    }
+}
+
+impl<T> Clone for MyArc<T> {
+    fn clone(&self) -> Self {
+        // TODO: as in the last stage.
+        todo!()
+    }
+}
+
+impl<T> Drop for MyArc<T> {
+    fn drop(&mut self) {
+        // TODO: the last strong pointer drops the value, then releases the strong pointers'
+        // shared weak reference (dropping a `MyWeak` to the block does that).
+    }
+}
+
+impl<T> Deref for MyArc<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // TODO: a shared reference to the value field alone.
+        todo!()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // TODO: format as the value does.
+        todo!()
+    }
+}
+
+impl<T> MyWeak<T> {
+    /// A weak pointer to nothing: `upgrade` always gives `None`. Allocates nothing.
+    pub const fn new() -> Self {
+        // TODO
+        todo!()
+    }
+
+    /// A strong pointer to the value, if it is still alive. Never resurrects a dropped value.
+    pub fn upgrade(&self) -> Option<MyArc<T>> {
+        // TODO: a `compare_exchange_weak` loop that moves the strong count from `n > 0` to
+        // `n + 1`, and gives up at 0.
+        todo!()
+    }
+
+    /// How many `MyArc`s point to the value (0 once it is dropped, or for `MyWeak::new()`).
+    pub fn strong_count(&self) -> usize {
+        // TODO
+        todo!()
+    }
+}
+
+impl<T> Default for MyWeak<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for MyWeak<T> {
+    fn clone(&self) -> Self {
+        // TODO: a `Relaxed` increment of the weak count (if there is a block).
+        todo!()
+    }
+}
+
+impl<T> Drop for MyWeak<T> {
+    fn drop(&mut self) {
+        // TODO: a `Release` decrement; if it was the last, `fence(Acquire)` and free the block.
+    }
+}
+
+#[cfg(all(test, not(mastery_loom)))]
+mod tests {
+    use super::{MyArc, MyWeak};
+    use crate::alloc_counter::{Counts, count};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::Duration;
+
+    /// Runs `f` on a thread and fails the test if it does not finish in time.
+    fn with_watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(f()).unwrap());
+        let limit = if cfg!(miri) { 600 } else { 20 };
+        rx.recv_timeout(Duration::from_secs(limit))
+            .expect("the test hung (watchdog)")
+    }
+
+    struct DropCounter(Arc<AtomicUsize>);
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn downgrade_and_upgrade_while_alive() {
+        let a = MyArc::new(String::from("v"));
+        let w = MyArc::downgrade(&a);
+        assert_eq!((MyArc::strong_count(&a), MyArc::weak_count(&a)), (1, 1));
+        let b = w.upgrade().expect("the value is alive: upgrade succeeds");
+        assert!(MyArc::ptr_eq(&a, &b));
+        assert_eq!(*b, "v");
+        assert_eq!(
+            w.strong_count(),
+            2,
+            "a successful upgrade adds a strong pointer"
+        );
+        assert_eq!(format!("{b:?}"), "\"v\"");
+    }
+
+    #[test]
+    fn value_dropped_with_last_strong_block_freed_with_last_weak() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ((), counts) = count(|| {
+            let a = MyArc::new(DropCounter(drops.clone()));
+            let w = MyArc::downgrade(&a);
+            let w2 = w.clone();
+            let (_, inner) = count(|| drop(a));
+            assert_eq!(
+                drops.load(Ordering::Relaxed),
+                1,
+                "the last strong drops the value"
+            );
+            assert_eq!(inner.frees, 0, "weak pointers remain: keep the block");
+            assert!(
+                w.upgrade().is_none(),
+                "the value is gone: upgrade gives None"
+            );
+            assert_eq!(w.strong_count(), 0);
+            drop(w);
+            let (_, inner) = count(|| drop(w2));
+            assert_eq!(inner.frees, 1, "the last weak pointer frees the block");
+        });
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 1,
+                frees: 1
+            }
+        );
+        assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+    }
+
+    #[test]
+    fn weak_new_allocates_nothing() {
+        let (w, counts) = count(|| {
+            let w = MyWeak::<u64>::new();
+            drop(w.clone());
+            w
+        });
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 0,
+                frees: 0
+            },
+            "MyWeak::new() allocates nothing"
+        );
+        assert!(w.upgrade().is_none());
+        assert!(MyWeak::<u8>::default().upgrade().is_none());
+    }
+
+    #[test]
+    fn get_mut_needs_no_other_strong_and_no_weak() {
+        let mut a = MyArc::new(1);
+        *MyArc::get_mut(&mut a).expect("unique: get_mut succeeds") += 1;
+        let w = MyArc::downgrade(&a);
+        assert!(
+            MyArc::get_mut(&mut a).is_none(),
+            "a weak pointer exists: no &mut"
+        );
+        drop(w);
+        let b = a.clone();
+        assert!(
+            MyArc::get_mut(&mut a).is_none(),
+            "another MyArc exists: no &mut"
+        );
+        drop(b);
+        assert_eq!(MyArc::get_mut(&mut a).copied(), Some(2));
+        assert_eq!(
+            MyArc::weak_count(&a),
+            0,
+            "get_mut must leave the weak count unlocked"
+        );
+        drop(MyArc::downgrade(&a)); // would spin forever if get_mut left the lock on
+    }
+
+    #[test]
+    fn upgrade_inside_the_values_own_drop_is_none() {
+        struct SelfAware {
+            me: Mutex<MyWeak<SelfAware>>,
+            seen: Arc<Mutex<Option<bool>>>,
+        }
+        impl Drop for SelfAware {
+            fn drop(&mut self) {
+                let upgraded = self.me.lock().unwrap().upgrade();
+                *self.seen.lock().unwrap() = Some(upgraded.is_some());
+            }
+        }
+        let seen = Arc::new(Mutex::new(None));
+        let a = MyArc::new(SelfAware {
+            me: Mutex::new(MyWeak::new()),
+            seen: seen.clone(),
+        });
+        *a.me.lock().unwrap() = MyArc::downgrade(&a);
+        drop(a);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some(false),
+            "upgrade in drop must not resurrect"
+        );
+    }
+
+    #[test]
+    fn send_and_sync_when_t_is() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MyArc<Mutex<u8>>>();
+        assert_send_sync::<MyWeak<Mutex<u8>>>();
+    }
+
+    #[test]
+    fn upgrades_race_the_last_drop_without_resurrecting() {
+        let rounds = if cfg!(miri) { 4 } else { 300 };
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        with_watchdog(move || {
+            for _ in 0..rounds {
+                let a = MyArc::new(DropCounter(d.clone()));
+                let weaks: Vec<_> = (0..2).map(|_| MyArc::downgrade(&a)).collect();
+                let handles: Vec<_> = weaks
+                    .into_iter()
+                    .map(|w| {
+                        std::thread::spawn(move || {
+                            let mut seen_none = false;
+                            for _ in 0..if cfg!(miri) { 5 } else { 50 } {
+                                match w.upgrade() {
+                                    Some(_s) => assert!(!seen_none, "a dropped value came back"),
+                                    None => seen_none = true,
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                drop(a);
+                for h in handles {
+                    h.join().unwrap();
+                }
+            }
+        });
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            rounds,
+            "each value dropped exactly once"
+        );
+    }
+
+    #[test]
+    fn get_mut_races_downgrade_on_another_clone() {
+        let rounds = if cfg!(miri) { 4 } else { 300 };
+        with_watchdog(move || {
+            for _ in 0..rounds {
+                let mut a = MyArc::new(0_u64);
+                let b = a.clone();
+                let t = std::thread::spawn(move || {
+                    let w = MyArc::downgrade(&b);
+                    drop(b);
+                    w.upgrade().map(|s| *s)
+                });
+                if let Some(v) = MyArc::get_mut(&mut a) {
+                    *v = 1;
+                }
+                let seen = t.join().unwrap();
+                assert!(matches!(seen, None | Some(0) | Some(1)));
+                assert_eq!(MyArc::weak_count(&a), 0);
+            }
+        });
+    }
+}
+
+#[cfg(all(test, mastery_loom))]
+mod loom_tests {
+    use super::MyArc;
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    /// A value whose every access loom checks, and that counts its drops.
+    struct Tracked {
+        cell: UnsafeCell<u32>,
+        drops: Arc<AtomicUsize>,
+    }
+    impl Tracked {
+        fn new(drops: &Arc<AtomicUsize>) -> Self {
+            Self {
+                cell: UnsafeCell::new(1),
+                drops: drops.clone(),
+            }
+        }
+        fn read(&self) -> u32 {
+            // SAFETY (of the test): loom reports a read not ordered after every write.
+            self.cell.with(|p| unsafe { *p })
+        }
+        fn write(&mut self, v: u32) {
+            // SAFETY (of the test): loom reports a write not ordered after every access.
+            self.cell.with_mut(|p| unsafe { *p = v });
+        }
+    }
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.write(0);
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    // SAFETY (of the test): loom's `UnsafeCell` checks every access.
+    unsafe impl Sync for Tracked {}
+
+    #[test]
+    fn upgrade_racing_the_last_drop_never_resurrects() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let a = MyArc::new(Tracked::new(&drops));
+            let w = MyArc::downgrade(&a);
+            let t = thread::spawn(move || {
+                if let Some(s) = w.upgrade() {
+                    assert_eq!(s.read(), 1, "an upgraded pointer sees the live value");
+                }
+            });
+            drop(a);
+            t.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+        });
+    }
+
+    #[test]
+    fn get_mut_racing_downgrade_never_aliases() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let mut a = MyArc::new(Tracked::new(&drops));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                let w = MyArc::downgrade(&b);
+                drop(b);
+                w.upgrade().map(|s| s.read())
+            });
+            if let Some(v) = MyArc::get_mut(&mut a) {
+                v.write(2); // a `&mut T` while the other thread could read: loom would see it
+            }
+            let _ = t.join().unwrap();
+            drop(a);
+            assert_eq!(drops.load(Ordering::Relaxed), 1);
+        });
+    }
+}
