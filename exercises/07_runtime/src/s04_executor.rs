@@ -31,6 +31,11 @@
 //! The tasks live in a [`Slab`](crate::util::Slab), so that the executor can find and drop the
 //! pending ones when it is dropped.
 //!
+//! A task that panics here unwinds straight out of `block_on` (the next stage catches panics
+//! per task). The executor must still drop cleanly afterwards: the panic poisoned the mutex
+//! around that task's future, and a second panic inside `drop` while unwinding would abort the
+//! whole process. The given `lock` helper ignores poisoning; use it for every lock.
+//!
 //! After this stage you can explain what a task is, what `Waker` cloning costs (one reference
 //! count), and the difference between concurrency and parallelism.
 //!
@@ -44,7 +49,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
@@ -52,6 +57,13 @@ use std::thread;
 pub const BUDGET: usize = 61;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Locks `mutex` even if a panic poisoned it. A task that panics inside `poll` unwinds out of
+/// `block_on` while holding its future's lock; the executor must still be droppable after that
+/// (a panic in `drop` during unwinding aborts the process).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A spawned future and its place in the executor.
 struct Task {
@@ -186,7 +198,7 @@ impl Executor {
 
     /// How many tasks have been spawned and have not finished.
     pub fn task_count(&self) -> usize {
-        self.shared.tasks.lock().unwrap().len()
+        lock(&self.shared.tasks).len()
     }
 
     /// Runs the tasks until `fut` finishes, parking the thread when there is nothing to do.
@@ -463,6 +475,33 @@ mod tests {
             let waker = slot.lock().unwrap().take().unwrap();
             waker.wake_by_ref();
             thread::spawn(move || waker.wake()).join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_panicking_task_unwinds_out_of_block_on_and_the_executor_still_drops() {
+        watchdog(LIMIT, || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let exec = Executor::new();
+            let counter = DropCounter(drops.clone());
+            exec.spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            });
+            exec.spawn(async { panic!("a task panicked on purpose") });
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                exec.block_on(std::future::pending::<()>());
+            }));
+            assert!(
+                result.is_err(),
+                "without a harness, a task's panic reaches `block_on`"
+            );
+            drop(exec); // must not panic on the poisoned lock
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                1,
+                "the other task's future is dropped"
+            );
         });
     }
 

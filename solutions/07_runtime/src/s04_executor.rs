@@ -31,6 +31,11 @@
 //! The tasks live in a [`Slab`](crate::util::Slab), so that the executor can find and drop the
 //! pending ones when it is dropped.
 //!
+//! A task that panics here unwinds straight out of `block_on` (the next stage catches panics
+//! per task). The executor must still drop cleanly afterwards: the panic poisoned the mutex
+//! around that task's future, and a second panic inside `drop` while unwinding would abort the
+//! whole process. The given `lock` helper ignores poisoning; use it for every lock.
+//!
 //! After this stage you can explain what a task is, what `Waker` cloning costs (one reference
 //! count), and the difference between concurrency and parallelism.
 //!
@@ -44,7 +49,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
@@ -52,6 +57,13 @@ use std::thread;
 pub const BUDGET: usize = 61;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Locks `mutex` even if a panic poisoned it. A task that panics inside `poll` unwinds out of
+/// `block_on` while holding its future's lock; the executor must still be droppable after that
+/// (a panic in `drop` during unwinding aborts the process).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A spawned future and its place in the executor.
 struct Task {
@@ -77,7 +89,7 @@ impl Wake for Task {
         }
         // The executor may be gone: then the wake is a no-op.
         if let Some(shared) = self.shared.upgrade() {
-            shared.queue.lock().unwrap().push_back(self.clone());
+            lock(&shared.queue).push_back(self.clone());
             (shared.unpark)();
         }
     }
@@ -140,7 +152,7 @@ impl Spawner {
             return; // the executor is gone; `fut` is dropped here
         };
         let task = {
-            let mut tasks = shared.tasks.lock().unwrap();
+            let mut tasks = lock(&shared.tasks);
             let task = Arc::new(Task {
                 future: Mutex::new(Some(Box::pin(fut))),
                 scheduled: AtomicBool::new(true),
@@ -150,7 +162,7 @@ impl Spawner {
             tasks.insert(task.clone());
             task
         };
-        shared.queue.lock().unwrap().push_back(task);
+        lock(&shared.queue).push_back(task);
         (shared.unpark)();
     }
 }
@@ -206,7 +218,7 @@ impl Executor {
 
     /// How many tasks have been spawned and have not finished.
     pub fn task_count(&self) -> usize {
-        self.shared.tasks.lock().unwrap().len()
+        lock(&self.shared.tasks).len()
     }
 
     /// Runs the tasks until `fut` finishes, parking the thread when there is nothing to do.
@@ -236,15 +248,14 @@ impl Executor {
                 return out;
             }
             for _ in 0..BUDGET {
-                let Some(task) = self.shared.queue.lock().unwrap().pop_front() else {
+                let Some(task) = lock(&self.shared.queue).pop_front() else {
                     break;
                 };
                 self.run(&task);
             }
             // A wake between this check and the driver's blocking call is not lost: it calls
             // the unparker, which makes that blocking call return at once.
-            let idle =
-                !main.woken.load(Ordering::Acquire) && self.shared.queue.lock().unwrap().is_empty();
+            let idle = !main.woken.load(Ordering::Acquire) && lock(&self.shared.queue).is_empty();
             drive(idle);
         }
     }
@@ -255,7 +266,7 @@ impl Executor {
         task.scheduled.store(false, Ordering::Release);
         let waker = Waker::from(task.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut slot = task.future.lock().unwrap();
+        let mut slot = lock(&task.future);
         let Some(fut) = slot.as_mut() else {
             return; // finished, or dropped by the executor: nothing to do
         };
@@ -264,7 +275,7 @@ impl Executor {
             drop(slot);
             // Never queue a finished task again: later wakes are no-ops.
             task.scheduled.store(true, Ordering::Release);
-            self.shared.tasks.lock().unwrap().remove(task.key);
+            lock(&self.shared.tasks).remove(task.key);
             // Dropped last, with no lock held: its destructor may wake or spawn.
             drop(finished);
         }
@@ -275,7 +286,7 @@ impl Drop for Executor {
     fn drop(&mut self) {
         // Dropping a future may spawn or wake; loop until no task is left.
         loop {
-            let tasks = self.shared.tasks.lock().unwrap().drain();
+            let tasks = lock(&self.shared.tasks).drain();
             if tasks.is_empty() {
                 break;
             }
@@ -283,11 +294,11 @@ impl Drop for Executor {
                 task.scheduled.store(true, Ordering::Release);
             }
             for task in &tasks {
-                let fut = task.future.lock().unwrap().take();
+                let fut = lock(&task.future).take();
                 drop(fut);
             }
         }
-        let queued = std::mem::take(&mut *self.shared.queue.lock().unwrap());
+        let queued = std::mem::take(&mut *lock(&self.shared.queue));
         drop(queued);
     }
 }
@@ -531,6 +542,33 @@ mod tests {
             let waker = slot.lock().unwrap().take().unwrap();
             waker.wake_by_ref();
             thread::spawn(move || waker.wake()).join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_panicking_task_unwinds_out_of_block_on_and_the_executor_still_drops() {
+        watchdog(LIMIT, || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let exec = Executor::new();
+            let counter = DropCounter(drops.clone());
+            exec.spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            });
+            exec.spawn(async { panic!("a task panicked on purpose") });
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                exec.block_on(std::future::pending::<()>());
+            }));
+            assert!(
+                result.is_err(),
+                "without a harness, a task's panic reaches `block_on`"
+            );
+            drop(exec); // must not panic on the poisoned lock
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                1,
+                "the other task's future is dropped"
+            );
         });
     }
 
