@@ -2,8 +2,8 @@
 //! them: run, hint, list, solution, skip.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
@@ -32,7 +32,11 @@ impl App {
         if let Some(warning) = loaded.warning {
             eprintln!("{}", term::warn(&warning));
         }
-        Ok(App { course: Arc::new(course), state: loaded.state, color: term::color_wanted() })
+        Ok(App {
+            course: Arc::new(course),
+            state: loaded.state,
+            color: term::color_wanted(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -55,7 +59,10 @@ impl App {
     }
 
     pub fn options(&self) -> Options {
-        Options { color: self.color, target_dir: None }
+        Options {
+            color: self.color,
+            target_dir: None,
+        }
     }
 
     /// Records a stage's result in the progress.
@@ -80,13 +87,30 @@ impl App {
         let mut out = String::new();
         if pos == 1 {
             let phase = &self.course.phases[project.phase];
-            let first_of_phase = self.course.stages.iter().position(|s| self.course.projects[s.project].phase == project.phase) == Some(stage);
+            let first_of_phase = self
+                .course
+                .stages
+                .iter()
+                .position(|s| self.course.projects[s.project].phase == project.phase)
+                == Some(stage);
             if first_of_phase {
-                out.push_str(&format!("{}  {}\n", term::heading(&phase.title), phase.goal));
+                out.push_str(&format!(
+                    "{}  {}\n",
+                    term::heading(&phase.title),
+                    phase.goal
+                ));
                 out.extend(phase.readings.iter().map(|r| format!("  read: {r}\n")));
             }
-            out.push_str(&format!("{}\n", term::heading(&format!("Project: {}", project.title))));
-            out.extend(project.outcomes.iter().map(|o| format!("  you will: {o}\n")));
+            out.push_str(&format!(
+                "{}\n",
+                term::heading(&format!("Project: {}", project.title))
+            ));
+            out.extend(
+                project
+                    .outcomes
+                    .iter()
+                    .map(|o| format!("  you will: {o}\n")),
+            );
             out.extend(project.readings.iter().map(|r| format!("  read: {r}\n")));
             out.push('\n');
         }
@@ -98,7 +122,10 @@ impl App {
             term::link(self.root(), &self.course.stage_path(stage)),
         ));
         if !st.teaches.is_empty() {
-            out.push_str(&format!("  {}\n", term::dim(&format!("teaches: {}", st.teaches))));
+            out.push_str(&format!(
+                "  {}\n",
+                term::dim(&format!("teaches: {}", st.teaches))
+            ));
         }
         out
     }
@@ -107,11 +134,23 @@ impl App {
     pub fn verdict_text(&self, stage: usize, result: &StageResult) -> String {
         let mut out = term::result_lines(result);
         if result.passed() {
-            out.push_str(&format!("\n{}\n", term::good(&format!("Stage passed: {}", self.course.stages[stage].title))));
+            out.push_str(&format!(
+                "\n{}\n",
+                term::good(&format!(
+                    "Stage passed: {}",
+                    self.course.stages[stage].title
+                ))
+            ));
         } else if let Some((_, crate::outcome::Verdict::Unavailable { .. })) = result.failure() {
-            out.push_str(&format!("\n{}\n", term::bad("Not verified: a check could not run (see above).")));
+            out.push_str(&format!(
+                "\n{}\n",
+                term::bad("Not verified: a check could not run (see above).")
+            ));
         } else {
-            out.push_str(&format!("\n{}\n", term::bad("Not yet. Read the output above, edit, save.")));
+            out.push_str(&format!(
+                "\n{}\n",
+                term::bad("Not yet. Read the output above, edit, save.")
+            ));
         }
         out
     }
@@ -121,20 +160,34 @@ impl App {
         let stage = self.stage_arg(name)?;
         print!("{}", self.stage_banner(stage));
         let mut out = Output::new(self.root(), true, false, self.color);
-        let result = run::run_stage(&self.course, stage, self.root(), &self.options(), &mut out, &AtomicBool::new(false))?;
+        let was_current = self.state.current_index(&self.course) == Some(stage);
+        let result = run::run_stage(
+            &self.course,
+            stage,
+            self.root(),
+            &self.options(),
+            &mut out,
+            &AtomicBool::new(false),
+        )?;
         self.record(stage, &result);
         // Without the watch loop's `n`, passing the current stage is what moves on.
-        if result.passed() && self.state.current_index(&self.course) == Some(stage) {
+        if result.passed() && was_current {
             self.advance(stage);
         }
         self.save()?;
         print!("\n{}", self.verdict_text(stage, &result));
         if result.passed() {
-            println!("Compare with the reference: `mastery solution {}`.", self.course.stages[stage].name);
+            println!(
+                "Compare with the reference: `mastery solution {}`.",
+                self.course.stages[stage].name
+            );
             if self.state.course_finished(&self.course) {
                 println!("\n{}", self.course.final_message.trim_end());
             } else if let Some(next) = self.state.next_pending(&self.course, Some(stage)) {
-                println!("Next: `mastery run {}` (or `mastery` to watch; press n there to move on).", self.course.stages[next].name);
+                println!(
+                    "Next: `mastery run {}` (or `mastery` to watch; press n there to move on).",
+                    self.course.stages[next].name
+                );
             }
             Ok(ExitCode::SUCCESS)
         } else {
@@ -153,14 +206,30 @@ impl App {
     pub fn hint_text(&mut self, stage: usize, all: bool) -> String {
         let st = &self.course.stages[stage];
         let seen = self.state.hints_seen.get(&st.name).copied().unwrap_or(0);
-        let upto = if all { st.hints.len() } else { (seen + 1).min(st.hints.len()) };
-        self.state.hints_seen.insert(st.name.clone(), upto.max(seen));
-        let mut out = format!("{}\n", term::heading(&format!("Hints for {} ({})", st.title, st.name)));
+        let upto = if all {
+            st.hints.len()
+        } else {
+            (seen + 1).min(st.hints.len())
+        };
+        self.state
+            .hints_seen
+            .insert(st.name.clone(), upto.max(seen));
+        let mut out = format!(
+            "{}\n",
+            term::heading(&format!("Hints for {} ({})", st.title, st.name))
+        );
         for (i, hint) in st.hints.iter().enumerate().take(upto) {
-            out.push_str(&format!("\n  {} {}\n", term::heading(&format!("{}/{}:", i + 1, st.hints.len())), hint.trim().replace('\n', "\n     ")));
+            out.push_str(&format!(
+                "\n  {} {}\n",
+                term::heading(&format!("{}/{}:", i + 1, st.hints.len())),
+                hint.trim().replace('\n', "\n     ")
+            ));
         }
         if upto < st.hints.len() {
-            out.push_str(&format!("\n{}\n", term::dim("Ask again for the next level.")));
+            out.push_str(&format!(
+                "\n{}\n",
+                term::dim("Ask again for the next level.")
+            ));
         } else if !all {
             out.push_str(&format!("\n{}\n", term::dim("That was the last hint.")));
         }
@@ -179,21 +248,36 @@ impl App {
         let current = self.state.current_index(&self.course);
         let mut out = String::new();
         for (p, phase) in self.course.phases.iter().enumerate() {
-            out.push_str(&format!("{}  {}\n", term::heading(&phase.title), term::dim(&phase.goal)));
-            for (j, project) in self.course.projects.iter().enumerate().filter(|(_, pr)| pr.phase == p) {
+            out.push_str(&format!(
+                "{}  {}\n",
+                term::heading(&phase.title),
+                term::dim(&phase.goal)
+            ));
+            for (j, project) in self
+                .course
+                .projects
+                .iter()
+                .enumerate()
+                .filter(|(_, pr)| pr.phase == p)
+            {
                 let (done, total) = self.state.count(&self.course, self.course.stages_of(j));
                 let tag = match (project.optional, self.state.skipped.contains(&project.name)) {
                     (true, true) => " (optional, skipped)",
                     (true, false) => " (optional)",
                     _ => "",
                 };
-                out.push_str(&format!("  {}{}  {}\n", project.title, term::dim(tag), term::bar(done, total, 16)));
+                out.push_str(&format!(
+                    "  {}{}  {}\n",
+                    project.title,
+                    term::dim(tag),
+                    term::bar(done, total, 16)
+                ));
                 for s in self.course.stages_of(j) {
                     let st = &self.course.stages[s];
                     let mark = if self.state.is_passed(&self.course, s) {
                         term::good("done")
                     } else if Some(s) == current {
-                        term::heading(" -> ")
+                        term::heading("  ->")
                     } else {
                         term::dim("    ")
                     };
@@ -210,11 +294,20 @@ impl App {
         let stage = self.stage_arg(name)?;
         let st = &self.course.stages[stage];
         if !self.state.is_passed(&self.course, stage) && !force {
-            bail!("stage `{}` has not passed yet: solve it first (`mastery run {}`), or add --force to see the reference anyway", st.name, st.name);
+            bail!(
+                "stage `{}` has not passed yet: solve it first (`mastery run {}`), or add --force to see the reference anyway",
+                st.name,
+                st.name
+            );
         }
         let path = self.course.solution_path(stage);
-        let text = std::fs::read_to_string(self.root().join(&path)).with_context(|| format!("cannot read the reference solution {}", path.display()))?;
-        println!("{} {}\n", term::heading("Reference solution:"), term::link(self.root(), &path));
+        let text = std::fs::read_to_string(self.root().join(&path))
+            .with_context(|| format!("cannot read the reference solution {}", path.display()))?;
+        println!(
+            "{} {}\n",
+            term::heading("Reference solution:"),
+            term::link(self.root(), &path)
+        );
         print!("{text}");
         Ok(ExitCode::SUCCESS)
     }
@@ -223,7 +316,10 @@ impl App {
         let project = self.course.find_project(name).map_err(anyhow::Error::msg)?;
         let pr = &self.course.projects[project];
         if !pr.optional {
-            bail!("project `{}` is required: only optional projects can be skipped", pr.name);
+            bail!(
+                "project `{}` is required: only optional projects can be skipped",
+                pr.name
+            );
         }
         let pname = pr.name.clone();
         if undo {
@@ -231,13 +327,15 @@ impl App {
             println!("Project `{pname}` is back in your course.");
         } else {
             self.state.skipped.insert(pname.clone());
-            if let Some(cur) = self.state.current_index(&self.course) {
-                if self.course.stages[cur].project == project {
-                    let next = self.state.next_pending(&self.course, Some(cur));
-                    self.state.set_current(&self.course, next);
-                }
+            if let Some(cur) = self.state.current_index(&self.course)
+                && self.course.stages[cur].project == project
+            {
+                let next = self.state.next_pending(&self.course, Some(cur));
+                self.state.set_current(&self.course, next);
             }
-            println!("Skipped the optional project `{pname}`; `mastery skip {pname} --undo` brings it back.");
+            println!(
+                "Skipped the optional project `{pname}`; `mastery skip {pname} --undo` brings it back."
+            );
         }
         self.save()?;
         Ok(ExitCode::SUCCESS)

@@ -17,30 +17,58 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
     let bench_dir = course.root.join(project.bench_dir());
     let manifest = bench_dir.join("Cargo.toml");
     if !manifest.is_file() {
-        bail!("project `{}` has no benchmark crate ({} is missing)", project.name, manifest.display());
+        bail!(
+            "project `{}` has no benchmark crate ({} is missing)",
+            project.name,
+            manifest.display()
+        );
     }
-    let manifest = if solution { solution_manifest(&course.root, &bench_dir, project.dir_name())? } else { manifest };
-    println!("Benchmarking {} ({}), release build:", project.title, if solution { "reference solution" } else { "your code" });
+    let manifest = if solution {
+        solution_manifest(&course.root, &bench_dir, project.dir_name())?
+    } else {
+        manifest
+    };
+    println!(
+        "Benchmarking {} ({}), release build:",
+        project.title,
+        if solution {
+            "reference solution"
+        } else {
+            "your code"
+        }
+    );
     let status = Command::new("cargo")
         .args(["run", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)
-        .env("CARGO_TARGET_DIR", course.root.join("benches").join("target"))
+        .env(
+            "CARGO_TARGET_DIR",
+            course.root.join("benches").join("target"),
+        )
         .env_remove("RUSTUP_TOOLCHAIN")
         .current_dir(&course.root)
         .status()
         .context("cannot run cargo: is it installed and on your PATH? (`mastery doctor` checks)")?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// A manifest for the bench crate with its dependency on the exercise crate pointed at the
 /// solution crate.
 fn solution_manifest(root: &Path, bench_dir: &Path, dir_name: &str) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(bench_dir.join("Cargo.toml")).context("cannot read the bench manifest")?;
+    let text = std::fs::read_to_string(bench_dir.join("Cargo.toml"))
+        .context("cannot read the bench manifest")?;
     let from = format!("../../exercises/{dir_name}");
     if !text.contains(&from) {
-        bail!("the bench manifest of {dir_name} does not depend on `{from}` (see COURSE_FORMAT.md)");
+        bail!(
+            "the bench manifest of {dir_name} does not depend on `{from}` (see COURSE_FORMAT.md)"
+        );
     }
-    let mut doc: toml::Table = text.parse().context("the bench manifest is not valid TOML")?;
+    let mut doc: toml::Table = text
+        .parse()
+        .context("the bench manifest is not valid TOML")?;
     let abs = |rel: &str| bench_dir.join(rel).display().to_string();
     let src = bench_dir.join("src");
     // Sources stay where they are: name the targets by absolute path.
@@ -58,15 +86,24 @@ fn solution_manifest(root: &Path, bench_dir: &Path, dir_name: &str) -> Result<Pa
             for (_, dep) in deps.iter_mut() {
                 if let Some(path) = dep.get_mut("path") {
                     let p = path.as_str().unwrap_or_default().to_string();
-                    let new = if p == from { root.join("solutions").join(dir_name).display().to_string() } else { abs(&p) };
+                    let new = if p == from {
+                        root.join("solutions").join(dir_name).display().to_string()
+                    } else {
+                        abs(&p)
+                    };
                     *path = new.into();
                 }
             }
         }
     }
-    let out = root.join("benches").join("target").join("mastery-solution").join(dir_name);
+    let out = root
+        .join("benches")
+        .join("target")
+        .join("mastery-solution")
+        .join(dir_name);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    std::fs::write(out.join("Cargo.toml"), toml::to_string(&doc)?).context("cannot write the solution bench manifest")?;
+    std::fs::write(out.join("Cargo.toml"), toml::to_string(&doc)?)
+        .context("cannot write the solution bench manifest")?;
     if let Ok(lock) = std::fs::read(root.join("benches").join("Cargo.lock")) {
         let _ = std::fs::write(out.join("Cargo.lock"), lock);
     }

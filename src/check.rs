@@ -43,7 +43,14 @@ pub struct Options {
 /// The job that runs `kind` for `stages` (all of one project) in the workspace at `workspace`
 /// (the course root, or `solutions/`). One stage gives a filtered run; several give one run of
 /// the crate with a filter per stage.
-pub fn job(course: &Course, project: usize, stages: &[usize], kind: CheckKind, workspace: &Path, opts: &Options) -> Job {
+pub fn job(
+    course: &Course,
+    project: usize,
+    stages: &[usize],
+    kind: CheckKind,
+    workspace: &Path,
+    opts: &Options,
+) -> Job {
     let package = &course.projects[project].name;
     let color = if opts.color { "always" } else { "never" };
     let mut args: Vec<String> = Vec::new();
@@ -60,7 +67,10 @@ pub fn job(course: &Course, project: usize, stages: &[usize], kind: CheckKind, w
         CheckKind::Loom => {
             args.extend(["test", "--release"].map(String::from));
             let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-            env.push(("RUSTFLAGS".into(), format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string()));
+            env.push((
+                "RUSTFLAGS".into(),
+                format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string(),
+            ));
             env.push(("LOOM_MAX_PREEMPTIONS".into(), "2".into()));
             env.push(("CARGO_TARGET_DIR".into(), loom_target_dir(workspace, opts)));
         }
@@ -69,12 +79,19 @@ pub fn job(course: &Course, project: usize, stages: &[usize], kind: CheckKind, w
         env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
     }
     args.extend(["-p".into(), package.clone(), format!("--color={color}")]);
-    args.push(if kind == CheckKind::Doc { "--doc".into() } else { "--lib".into() });
+    args.push(if kind == CheckKind::Doc {
+        "--doc".into()
+    } else {
+        "--lib".into()
+    });
     args.push("--".into());
     args.extend(stages.iter().map(|&s| filter(&course.stages[s], kind)));
     args.push(format!("--color={color}"));
 
-    let run_secs: u64 = stages.iter().map(|&s| course.stages[s].timeout_secs(kind)).sum();
+    let run_secs: u64 = stages
+        .iter()
+        .map(|&s| course.stages[s].timeout_secs(kind))
+        .sum();
     Job {
         program: "cargo".into(),
         args,
@@ -139,35 +156,95 @@ hints = ["h"]
     #[test]
     fn a_stage_test_run_is_filtered_by_module() {
         let c = course();
-        let job = job(&c, 0, &[0], CheckKind::Test, Path::new("/c"), &Options::default());
-        assert_eq!(job.display(), "cargo test -p demo --color=never --lib -- s01_a:: --color=never");
+        let job = job(
+            &c,
+            0,
+            &[0],
+            CheckKind::Test,
+            Path::new("/c"),
+            &Options::default(),
+        );
+        assert_eq!(
+            job.display(),
+            "cargo test -p demo --color=never --lib -- s01_a:: --color=never"
+        );
         assert_eq!(job.run_timeout, Duration::from_secs(7));
     }
 
     #[test]
     fn a_crate_run_has_one_filter_per_stage_and_their_summed_timeouts() {
         let c = course();
-        let job = job(&c, 0, &[0, 1], CheckKind::Test, Path::new("/c"), &Options { color: true, target_dir: None });
-        assert_eq!(job.display(), "cargo test -p demo --color=always --lib -- s01_a:: s02_b:: --color=always");
+        let job = job(
+            &c,
+            0,
+            &[0, 1],
+            CheckKind::Test,
+            Path::new("/c"),
+            &Options {
+                color: true,
+                target_dir: None,
+            },
+        );
+        assert_eq!(
+            job.display(),
+            "cargo test -p demo --color=always --lib -- s01_a:: s02_b:: --color=always"
+        );
         assert_eq!(job.run_timeout, Duration::from_secs(67));
     }
 
     #[test]
     fn doctests_are_filtered_by_file() {
         let c = course();
-        let job = job(&c, 0, &[0], CheckKind::Doc, Path::new("/c"), &Options::default());
-        assert_eq!(job.display(), "cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never");
+        let job = job(
+            &c,
+            0,
+            &[0],
+            CheckKind::Doc,
+            Path::new("/c"),
+            &Options::default(),
+        );
+        assert_eq!(
+            job.display(),
+            "cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
+        );
         assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
     }
 
     #[test]
     fn miri_gets_the_projects_flags_and_loom_its_cfg() {
         let c = course();
-        let miri = job(&c, 0, &[0], CheckKind::Miri, Path::new("/c"), &Options::default());
-        assert!(miri.display().starts_with("MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri test -p demo"), "{}", miri.display());
-        let loom = job(&c, 0, &[0], CheckKind::Loom, Path::new("/c"), &Options::default());
-        assert!(loom.env.iter().any(|(k, v)| k == "RUSTFLAGS" && v.ends_with("--cfg mastery_loom")));
-        assert!(loom.env.iter().any(|(k, v)| k == "LOOM_MAX_PREEMPTIONS" && v == "2"));
+        let miri = job(
+            &c,
+            0,
+            &[0],
+            CheckKind::Miri,
+            Path::new("/c"),
+            &Options::default(),
+        );
+        assert!(
+            miri.display()
+                .starts_with("MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri test -p demo"),
+            "{}",
+            miri.display()
+        );
+        let loom = job(
+            &c,
+            0,
+            &[0],
+            CheckKind::Loom,
+            Path::new("/c"),
+            &Options::default(),
+        );
+        assert!(
+            loom.env
+                .iter()
+                .any(|(k, v)| k == "RUSTFLAGS" && v.ends_with("--cfg mastery_loom"))
+        );
+        assert!(
+            loom.env
+                .iter()
+                .any(|(k, v)| k == "LOOM_MAX_PREEMPTIONS" && v == "2")
+        );
         assert!(loom.args.contains(&"--release".to_string()));
     }
 }

@@ -90,7 +90,12 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 4] = [CheckKind::Test, CheckKind::Doc, CheckKind::Miri, CheckKind::Loom];
+    pub const ALL: [CheckKind; 4] = [
+        CheckKind::Test,
+        CheckKind::Doc,
+        CheckKind::Miri,
+        CheckKind::Loom,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -146,7 +151,10 @@ pub struct Project {
 impl Project {
     /// The project's directory name (`NN_name`), shared by its exercise, solution and bench.
     pub fn dir_name(&self) -> &str {
-        self.dir.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+        self.dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
     }
 
     pub fn solution_dir(&self) -> PathBuf {
@@ -175,11 +183,15 @@ pub struct Stage {
 impl Stage {
     /// The stage's module name: its file stem. Test paths start with it.
     pub fn module(&self) -> &str {
-        self.file.file_stem().and_then(|s| s.to_str()).unwrap_or_default()
+        self.file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
     }
 
     pub fn timeout_secs(&self, kind: CheckKind) -> u64 {
-        self.timeout_secs.unwrap_or_else(|| kind.default_timeout_secs())
+        self.timeout_secs
+            .unwrap_or_else(|| kind.default_timeout_secs())
     }
 
     pub fn has_check(&self, kind: CheckKind) -> bool {
@@ -223,10 +235,16 @@ impl Course {
     }
 
     pub fn find_project(&self, name: &str) -> Result<usize, String> {
-        self.projects.iter().position(|p| p.name == name || p.dir_name() == name).ok_or_else(|| {
-            let names: Vec<&str> = self.projects.iter().map(|p| p.name.as_str()).collect();
-            format!("there is no project named `{name}`. The projects are: {}.", names.join(", "))
-        })
+        self.projects
+            .iter()
+            .position(|p| p.name == name || p.dir_name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.projects.iter().map(|p| p.name.as_str()).collect();
+                format!(
+                    "there is no project named `{name}`. The projects are: {}.",
+                    names.join(", ")
+                )
+            })
     }
 
     pub fn project_of(&self, stage: usize) -> &Project {
@@ -240,7 +258,9 @@ impl Course {
 
     /// The reference solution of the stage, relative to the course root.
     pub fn solution_path(&self, stage: usize) -> PathBuf {
-        self.project_of(stage).solution_dir().join(&self.stages[stage].file)
+        self.project_of(stage)
+            .solution_dir()
+            .join(&self.stages[stage].file)
     }
 
     /// The stages of one project, in order.
@@ -273,7 +293,10 @@ impl std::error::Error for CourseError {}
 
 /// Looks for the course root: `start` or the nearest ancestor holding `info.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|dir| dir.join(INFO_FILE).is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|dir| dir.join(INFO_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 /// Reads and validates `root/info.toml`.
@@ -289,7 +312,11 @@ pub fn load(root: &Path) -> Result<Course, CourseError> {
 
 /// Parses and validates the text of `info.toml`. `file_exists` answers for paths relative to
 /// the course root, so the validation itself does no I/O.
-pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Result<Course, CourseError> {
+pub fn parse(
+    root: &Path,
+    text: &str,
+    file_exists: &dyn Fn(&Path) -> bool,
+) -> Result<Course, CourseError> {
     let file = root.join(INFO_FILE);
     let err = |span: Option<std::ops::Range<usize>>, message: String| CourseError {
         file: file.clone(),
@@ -299,7 +326,10 @@ pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Re
 
     let raw: InfoFile = toml::from_str(text).map_err(|e| {
         let message = e.message().trim_end().to_string();
-        err(e.span(), format!("{message} (fix the TOML syntax; COURSE_FORMAT.md describes every field)"))
+        err(
+            e.span(),
+            format!("{message} (fix the TOML syntax; COURSE_FORMAT.md describes every field)"),
+        )
     })?;
 
     if *raw.format_version.get_ref() != FORMAT_VERSION {
@@ -315,29 +345,64 @@ pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Re
     let mut phases = Vec::new();
     for p in raw.phases {
         if phases.iter().any(|q: &Phase| q.id == *p.id.get_ref()) {
-            return Err(err(Some(p.id.span()), format!("the phase id `{}` is used twice; phase ids must be unique", p.id.get_ref())));
+            return Err(err(
+                Some(p.id.span()),
+                format!(
+                    "the phase id `{}` is used twice; phase ids must be unique",
+                    p.id.get_ref()
+                ),
+            ));
         }
-        phases.push(Phase { id: p.id.into_inner(), title: p.title, goal: p.goal, readings: p.readings });
+        phases.push(Phase {
+            id: p.id.into_inner(),
+            title: p.title,
+            goal: p.goal,
+            readings: p.readings,
+        });
     }
 
     let mut projects: Vec<Project> = Vec::new();
     for p in raw.projects {
         let name = p.name.get_ref();
         if projects.iter().any(|q| q.name == *name) {
-            return Err(err(Some(p.name.span()), format!("the project name `{name}` is used twice; project names must be unique")));
+            return Err(err(
+                Some(p.name.span()),
+                format!("the project name `{name}` is used twice; project names must be unique"),
+            ));
         }
-        let phase = phases.iter().position(|ph| ph.id == *p.phase.get_ref()).ok_or_else(|| {
-            err(Some(p.phase.span()), format!("project `{name}` names the phase `{}`, which no [[phases]] entry defines", p.phase.get_ref()))
-        })?;
+        let phase = phases
+            .iter()
+            .position(|ph| ph.id == *p.phase.get_ref())
+            .ok_or_else(|| {
+                err(
+                    Some(p.phase.span()),
+                    format!(
+                        "project `{name}` names the phase `{}`, which no [[phases]] entry defines",
+                        p.phase.get_ref()
+                    ),
+                )
+            })?;
         let dir = PathBuf::from(p.dir.get_ref());
         if !is_inside(&dir) || dir.parent() != Some(Path::new("exercises")) {
-            return Err(err(Some(p.dir.span()), format!("the project dir `{}` must be a directory directly under `exercises/`", p.dir.get_ref())));
+            return Err(err(
+                Some(p.dir.span()),
+                format!(
+                    "the project dir `{}` must be a directory directly under `exercises/`",
+                    p.dir.get_ref()
+                ),
+            ));
         }
         if !file_exists(&dir.join("Cargo.toml")) {
-            return Err(err(Some(p.dir.span()), format!("the project dir `{}` has no Cargo.toml", p.dir.get_ref())));
+            return Err(err(
+                Some(p.dir.span()),
+                format!("the project dir `{}` has no Cargo.toml", p.dir.get_ref()),
+            ));
         }
         if projects.iter().any(|q| q.dir == dir) {
-            return Err(err(Some(p.dir.span()), format!("the project dir `{}` is used twice", p.dir.get_ref())));
+            return Err(err(
+                Some(p.dir.span()),
+                format!("the project dir `{}` is used twice", p.dir.get_ref()),
+            ));
         }
         projects.push(Project {
             name: p.name.into_inner(),
@@ -355,27 +420,56 @@ pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Re
     let mut names = HashSet::new();
     for s in raw.stages {
         let name = s.name.get_ref().clone();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(err(Some(s.name.span()), format!("the stage name `{name}` may hold only letters, digits, `-` and `_`")));
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(
+                Some(s.name.span()),
+                format!("the stage name `{name}` may hold only letters, digits, `-` and `_`"),
+            ));
         }
         if !names.insert(name.clone()) {
-            return Err(err(Some(s.name.span()), format!("the stage name `{name}` is used twice; stage names must be unique")));
+            return Err(err(
+                Some(s.name.span()),
+                format!("the stage name `{name}` is used twice; stage names must be unique"),
+            ));
         }
         let project = projects.iter().position(|p| p.name == *s.project.get_ref()).ok_or_else(|| {
             err(Some(s.project.span()), format!("stage `{name}` names the project `{}`, which no [[projects]] entry defines", s.project.get_ref()))
         })?;
         let file = PathBuf::from(s.file.get_ref());
         if !is_inside(&file) || file.extension().and_then(|e| e.to_str()) != Some("rs") {
-            return Err(err(Some(s.file.span()), format!("the stage file `{}` must be a relative `.rs` path inside its project", s.file.get_ref())));
+            return Err(err(
+                Some(s.file.span()),
+                format!(
+                    "the stage file `{}` must be a relative `.rs` path inside its project",
+                    s.file.get_ref()
+                ),
+            ));
         }
         let full = projects[project].dir.join(&file);
         if !file_exists(&full) {
-            return Err(err(Some(s.file.span()), format!("stage `{name}`: the file `{}` does not exist", full.display())));
+            return Err(err(
+                Some(s.file.span()),
+                format!(
+                    "stage `{name}`: the file `{}` does not exist",
+                    full.display()
+                ),
+            ));
         }
-        if let Some(last) = stages.last() {
-            if last.project != project && stages.iter().any(|st| st.project == project) {
-                return Err(err(Some(s.project.span()), format!("stage `{name}`: the stages of project `{}` must be listed together", projects[project].name)));
-            }
+        if let Some(last) = stages.last()
+            && last.project != project
+            && stages.iter().any(|st| st.project == project)
+        {
+            return Err(err(
+                Some(s.project.span()),
+                format!(
+                    "stage `{name}`: the stages of project `{}` must be listed together",
+                    projects[project].name
+                ),
+            ));
         }
         let mut checks = Vec::new();
         for c in s.checks.get_ref() {
@@ -387,15 +481,26 @@ pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Re
             }
         }
         if checks.is_empty() {
-            return Err(err(Some(s.checks.span()), format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`")));
+            return Err(err(
+                Some(s.checks.span()),
+                format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`"),
+            ));
         }
         checks.sort();
         let hints = s.hints.get_ref();
         if hints.is_empty() || hints.len() > 3 || hints.iter().any(|h| h.trim().is_empty()) {
-            return Err(err(Some(s.hints.span()), format!("stage `{name}` needs one to three non-empty hints, a nudge first")));
+            return Err(err(
+                Some(s.hints.span()),
+                format!("stage `{name}` needs one to three non-empty hints, a nudge first"),
+            ));
         }
         let timeout_secs = match s.timeout_secs {
-            Some(t) if *t.get_ref() == 0 => return Err(err(Some(t.span()), format!("stage `{name}`: timeout_secs must be at least 1"))),
+            Some(t) if *t.get_ref() == 0 => {
+                return Err(err(
+                    Some(t.span()),
+                    format!("stage `{name}`: timeout_secs must be at least 1"),
+                ));
+            }
             Some(t) => Some(t.into_inner()),
             None => None,
         };
@@ -411,12 +516,22 @@ pub fn parse(root: &Path, text: &str, file_exists: &dyn Fn(&Path) -> bool) -> Re
         });
     }
 
-    Ok(Course { root: root.to_path_buf(), welcome: raw.welcome, final_message: raw.final_message, phases, projects, stages })
+    Ok(Course {
+        root: root.to_path_buf(),
+        welcome: raw.welcome,
+        final_message: raw.final_message,
+        phases,
+        projects,
+        stages,
+    })
 }
 
 /// A relative path with no `..`, root or prefix: it cannot leave the directory it is joined to.
 fn is_inside(path: &Path) -> bool {
-    !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    !path.as_os_str().is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -444,11 +559,15 @@ title = "Demo"
 "#;
 
     fn stage(name: &str, file: &str, checks: &str) -> String {
-        format!("\n[[stages]]\nname = \"{name}\"\nproject = \"demo\"\nfile = \"{file}\"\ntitle = \"T\"\nchecks = {checks}\nhints = [\"nudge\"]\n")
+        format!(
+            "\n[[stages]]\nname = \"{name}\"\nproject = \"demo\"\nfile = \"{file}\"\ntitle = \"T\"\nchecks = {checks}\nhints = [\"nudge\"]\n"
+        )
     }
 
     fn check(text: &str) -> Result<Course, CourseError> {
-        parse(Path::new("/c"), text, &|p| p.starts_with("exercises/01_demo") && !p.ends_with("missing.rs"))
+        parse(Path::new("/c"), text, &|p| {
+            p.starts_with("exercises/01_demo") && !p.ends_with("missing.rs")
+        })
     }
 
     fn error(text: &str) -> String {
@@ -457,31 +576,60 @@ title = "Demo"
 
     #[test]
     fn a_valid_course_loads_with_its_stages_in_order() {
-        let text = format!("{HEAD}{}{}", stage("a", "src/s01_a.rs", "[\"test\", \"miri\"]"), stage("b", "src/s02_b.rs", "[\"doc\"]"));
+        let text = format!(
+            "{HEAD}{}{}",
+            stage("a", "src/s01_a.rs", "[\"test\", \"miri\"]"),
+            stage("b", "src/s02_b.rs", "[\"doc\"]")
+        );
         let course = check(&text).unwrap();
         assert_eq!(course.stages.len(), 2);
         assert_eq!(course.stages[0].module(), "s01_a");
-        assert_eq!(course.stages[0].checks, vec![CheckKind::Test, CheckKind::Miri]);
-        assert_eq!(course.stage_path(1), Path::new("exercises/01_demo/src/s02_b.rs"));
-        assert_eq!(course.solution_path(1), Path::new("solutions/01_demo/src/s02_b.rs"));
+        assert_eq!(
+            course.stages[0].checks,
+            vec![CheckKind::Test, CheckKind::Miri]
+        );
+        assert_eq!(
+            course.stage_path(1),
+            Path::new("exercises/01_demo/src/s02_b.rs")
+        );
+        assert_eq!(
+            course.solution_path(1),
+            Path::new("solutions/01_demo/src/s02_b.rs")
+        );
     }
 
     #[test]
     fn duplicate_stage_names_are_reported_with_their_line() {
-        let text = format!("{HEAD}{}{}", stage("a", "src/s01_a.rs", "[\"test\"]"), stage("a", "src/s02_b.rs", "[\"test\"]"));
-        assert_eq!(error(&text), "/c/info.toml:25: the stage name `a` is used twice; stage names must be unique");
+        let text = format!(
+            "{HEAD}{}{}",
+            stage("a", "src/s01_a.rs", "[\"test\"]"),
+            stage("a", "src/s02_b.rs", "[\"test\"]")
+        );
+        assert_eq!(
+            error(&text),
+            "/c/info.toml:25: the stage name `a` is used twice; stage names must be unique"
+        );
     }
 
     #[test]
     fn unknown_check_kinds_are_named() {
-        let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[\"test\", \"fuzz\"]"));
-        assert_eq!(error(&text), "/c/info.toml:21: stage `a`: unknown check `fuzz`; the checks are test, doc, miri and loom");
+        let text = format!(
+            "{HEAD}{}",
+            stage("a", "src/s01_a.rs", "[\"test\", \"fuzz\"]")
+        );
+        assert_eq!(
+            error(&text),
+            "/c/info.toml:21: stage `a`: unknown check `fuzz`; the checks are test, doc, miri and loom"
+        );
     }
 
     #[test]
     fn missing_files_and_escaping_paths_are_refused() {
         let text = format!("{HEAD}{}", stage("a", "src/missing.rs", "[\"test\"]"));
-        assert!(error(&text).ends_with("stage `a`: the file `exercises/01_demo/src/missing.rs` does not exist"));
+        assert!(
+            error(&text)
+                .ends_with("stage `a`: the file `exercises/01_demo/src/missing.rs` does not exist")
+        );
         let text = format!("{HEAD}{}", stage("a", "../../etc/passwd.rs", "[\"test\"]"));
         assert!(error(&text).contains("must be a relative `.rs` path inside its project"));
     }
@@ -504,7 +652,10 @@ title = "Demo"
     fn stages_need_hints_and_checks() {
         let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[]"));
         assert!(error(&text).contains("lists no checks"));
-        let text = format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[\"test\"]").replace("[\"nudge\"]", "[]"));
+        let text = format!(
+            "{HEAD}{}",
+            stage("a", "src/s01_a.rs", "[\"test\"]").replace("[\"nudge\"]", "[]")
+        );
         assert!(error(&text).contains("needs one to three non-empty hints"));
     }
 

@@ -10,7 +10,6 @@
 //!
 //! A check that cannot run here (no Miri) is a problem, never a silent pass.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::AtomicBool;
@@ -23,7 +22,7 @@ use crate::course::{CheckKind, Course};
 use crate::outcome::Verdict;
 use crate::output::Output;
 use crate::reset;
-use crate::run;
+use crate::run::{self, Batch};
 use crate::term;
 
 /// The problems found, each a sentence that says where.
@@ -52,8 +51,6 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
     let solutions = root.join("solutions");
     let mut log = Output::new(root, false, false, false);
     let cancel = AtomicBool::new(false);
-    let test_only: BTreeSet<CheckKind> = [CheckKind::Test].into();
-    let all: BTreeSet<CheckKind> = CheckKind::ALL.into();
 
     for &p in &projects {
         let project = &course.projects[p];
@@ -63,31 +60,80 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
         }
 
         step(&format!("{}: stubs compile without warnings", project.name));
-        cargo_clean_build(root, &["test", "--no-run", "--lib", "-p", &project.name], &format!("the stubs of {}", project.name), &mut problems);
+        cargo_clean_build(
+            root,
+            &["test", "--no-run", "--lib", "-p", &project.name],
+            &format!("the stubs of {}", project.name),
+            &mut problems,
+        );
 
-        step(&format!("{}: every stub fails its tests as shipped", project.name));
-        let shipped = run::run_batch(course, p, &stages, &test_only, root, &Options::default(), &mut log, &cancel, &mut |_, _| {})?;
+        step(&format!(
+            "{}: every stub fails its tests as shipped",
+            project.name
+        ));
+        let shipped = run::run_batch(
+            &Batch::new(course, root, [CheckKind::Test]),
+            p,
+            &stages,
+            &mut log,
+            &cancel,
+            &mut |_, _| {},
+        )?;
         for (&s, r) in stages.iter().zip(&shipped) {
             expect_failure(course, s, r, "as shipped", &mut problems);
         }
 
-        step(&format!("{}: every solution passes all its checks", project.name));
-        let solved = run::run_batch(course, p, &stages, &all, &solutions, &Options::default(), &mut log, &cancel, &mut |kind, verdicts| {
-            let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-            println!("    {:5} {passed}/{} stages pass", kind.name(), verdicts.len());
-        })?;
+        step(&format!(
+            "{}: every solution passes all its checks",
+            project.name
+        ));
+        let solved = run::run_batch(
+            &Batch::new(course, &solutions, CheckKind::ALL),
+            p,
+            &stages,
+            &mut log,
+            &cancel,
+            &mut |kind, verdicts| {
+                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+                println!(
+                    "    {:5} {passed}/{} stages pass",
+                    kind.name(),
+                    verdicts.len()
+                );
+            },
+        )?;
         for (&s, r) in stages.iter().zip(&solved) {
             for (kind, verdict) in &r.checks {
                 if !verdict.passed() {
-                    problems.add(format!("{} (solution): {}", course.stages[s].name, verdict.describe(*kind)));
+                    problems.add(format!(
+                        "{} (solution): {}",
+                        course.stages[s].name,
+                        verdict.describe(*kind)
+                    ));
                 }
             }
         }
 
         step(&format!("{}: solutions are clippy-clean", project.name));
-        cargo_clean_build(&solutions, &["clippy", "--all-targets", "-p", &project.name, "--", "-D", "warnings"], &format!("the solution of {}", project.name), &mut problems);
+        cargo_clean_build(
+            &solutions,
+            &[
+                "clippy",
+                "--all-targets",
+                "-p",
+                &project.name,
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &format!("the solution of {}", project.name),
+            &mut problems,
+        );
 
-        step(&format!("{}: every stage's tests fail with its stub when the rest is solved", project.name));
+        step(&format!(
+            "{}: every stage's tests fail with its stub when the rest is solved",
+            project.name
+        ));
         teeth(course, p, &stages, &mut log, &cancel, &mut problems)?;
     }
     log.finish();
@@ -95,10 +141,22 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
     println!();
     let secs = started.elapsed().as_secs();
     if problems.0.is_empty() {
-        println!("{} ({} stages, {secs} s)", term::good("The course checks out."), course.stages.iter().filter(|s| projects.contains(&s.project)).count());
+        println!(
+            "{} ({} stages, {secs} s)",
+            term::good("The course checks out."),
+            course
+                .stages
+                .iter()
+                .filter(|s| projects.contains(&s.project))
+                .count()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{} ({secs} s; the cargo output is in {})", term::bad(&format!("{} problems.", problems.0.len())), log.log_path().display());
+        println!(
+            "{} ({secs} s; the cargo output is in {})",
+            term::bad(&format!("{} problems.", problems.0.len())),
+            log.log_path().display()
+        );
         Ok(ExitCode::FAILURE)
     }
 }
@@ -107,28 +165,56 @@ fn step(what: &str) {
     println!("{}", term::heading(&format!("- {what}")));
 }
 
-fn expect_failure(course: &Course, stage: usize, result: &run::StageResult, when: &str, problems: &mut Problems) {
+fn expect_failure(
+    course: &Course,
+    stage: usize,
+    result: &run::StageResult,
+    when: &str,
+    problems: &mut Problems,
+) {
     let name = &course.stages[stage].name;
     match result.checks.first() {
         Some((_, Verdict::Failed { failed })) if !failed.is_empty() => {}
-        Some((kind, v)) => problems.add(format!("{name}: the stub must fail its tests {when}, but {}", v.describe(*kind))),
+        Some((kind, v)) => problems.add(format!(
+            "{name}: the stub must fail its tests {when}, but {}",
+            v.describe(*kind)
+        )),
         None => problems.add(format!("{name}: no check ran {when}")),
     }
 }
 
 /// Runs a cargo command that must succeed without a warning.
 fn cargo_clean_build(dir: &Path, args: &[&str], what: &str, problems: &mut Problems) {
-    let out = Command::new("cargo").arg("--color=never").args(args).current_dir(dir).env_remove("RUSTUP_TOOLCHAIN").stdin(Stdio::null()).output();
+    let out = Command::new("cargo")
+        .arg("--color=never")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .stdin(Stdio::null())
+        .output();
     match out {
         Err(e) => problems.add(format!("{what}: cannot run cargo: {e}")),
         Ok(out) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning:") && !l.contains("generated")).collect();
+            let warnings: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with("warning:") && !l.contains("generated"))
+                .collect();
             if !out.status.success() {
-                let first = stderr.lines().find(|l| l.starts_with("error")).unwrap_or("cargo failed");
-                problems.add(format!("{what}: `cargo {}` failed: {first}", args.join(" ")));
+                let first = stderr
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("cargo failed");
+                problems.add(format!(
+                    "{what}: `cargo {}` failed: {first}",
+                    args.join(" ")
+                ));
             } else if !warnings.is_empty() {
-                problems.add(format!("{what}: {} warnings, the first: {}", warnings.len(), warnings[0]));
+                problems.add(format!(
+                    "{what}: {} warnings, the first: {}",
+                    warnings.len(),
+                    warnings[0]
+                ));
             }
         }
     }
@@ -138,35 +224,52 @@ fn cargo_clean_build(dir: &Path, args: &[&str], what: &str, problems: &mut Probl
 /// mentions `test` to the end) of a stage file.
 pub fn shared_parts(text: &str) -> (String, String) {
     let header: Vec<&str> = text.lines().take_while(|l| l.starts_with("//!")).collect();
-    let tests = text.lines().position(|l| l.starts_with("#[cfg(") && l.contains("test")).map(|i| text.lines().skip(i).collect::<Vec<_>>().join("\n"));
+    let tests = text
+        .lines()
+        .position(|l| l.starts_with("#[cfg(") && l.contains("test"))
+        .map(|i| text.lines().skip(i).collect::<Vec<_>>().join("\n"));
     (header.join("\n"), tests.unwrap_or_default())
 }
 
 fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut Problems) {
     let root = &course.root;
-    if whole {
-        if let Ok(entries) = std::fs::read_dir(root.join("exercises")) {
-            for entry in entries.flatten() {
-                let dir = Path::new("exercises").join(entry.file_name());
-                if entry.path().join("Cargo.toml").is_file() && !course.projects.iter().any(|p| p.dir == dir) {
-                    problems.add(format!("{} is a crate but no project in info.toml names it", dir.display()));
-                }
+    if whole && let Ok(entries) = std::fs::read_dir(root.join("exercises")) {
+        for entry in entries.flatten() {
+            let dir = Path::new("exercises").join(entry.file_name());
+            if entry.path().join("Cargo.toml").is_file()
+                && !course.projects.iter().any(|p| p.dir == dir)
+            {
+                problems.add(format!(
+                    "{} is a crate but no project in info.toml names it",
+                    dir.display()
+                ));
             }
         }
     }
     let lock = reset::read_lock(root).ok();
     if lock.is_none() {
-        problems.add(format!("{} is missing or unreadable: run `mastery dev lock`", reset::LOCK_FILE));
+        problems.add(format!(
+            "{} is missing or unreadable: run `mastery dev lock`",
+            reset::LOCK_FILE
+        ));
     }
     for &p in projects {
         let project = &course.projects[p];
         let sol = project.solution_dir();
         if !root.join(&sol).join("Cargo.toml").is_file() {
-            problems.add(format!("project `{}` has no solution crate at {}", project.name, sol.display()));
+            problems.add(format!(
+                "project `{}` has no solution crate at {}",
+                project.name,
+                sol.display()
+            ));
             continue;
         }
         if !root.join(project.bench_dir()).join("Cargo.toml").is_file() {
-            problems.add(format!("project `{}` has no benchmark crate at {}", project.name, project.bench_dir().display()));
+            problems.add(format!(
+                "project `{}` has no benchmark crate at {}",
+                project.name,
+                project.bench_dir().display()
+            ));
         }
         let stages: Vec<usize> = course.stages_of(p).collect();
         if stages.is_empty() {
@@ -175,22 +278,46 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
         // Every stage-like file is a stage.
         let src = root.join(&project.dir).join("src");
         if let Ok(entries) = std::fs::read_dir(&src) {
-            let mut files: Vec<PathBuf> = entries.flatten().map(|e| PathBuf::from("src").join(e.file_name())).collect();
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| PathBuf::from("src").join(e.file_name()))
+                .collect();
             files.sort();
             for file in files {
-                let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                let stage_like = stem.len() > 3 && stem.starts_with('s') && stem[1..3].chars().all(|c| c.is_ascii_digit()) && stem.as_bytes()[3] == b'_';
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
+                let stage_like = stem.len() > 3
+                    && stem.starts_with('s')
+                    && stem[1..3].chars().all(|c| c.is_ascii_digit())
+                    && stem.as_bytes()[3] == b'_';
                 if stage_like && !stages.iter().any(|&s| course.stages[s].file == file) {
-                    problems.add(format!("{}: a stage file that no stage in info.toml lists", project.dir.join(&file).display()));
+                    problems.add(format!(
+                        "{}: a stage file that no stage in info.toml lists",
+                        project.dir.join(&file).display()
+                    ));
                 }
             }
         }
         for tree in [project.dir.clone(), sol.clone()] {
-            let lib = std::fs::read_to_string(root.join(&tree).join("src/lib.rs")).unwrap_or_default();
+            let lib =
+                std::fs::read_to_string(root.join(&tree).join("src/lib.rs")).unwrap_or_default();
             for &s in &stages {
                 let st = &course.stages[s];
-                if st.file.parent() == Some(Path::new("src")) && !lib.lines().any(|l| l.trim_start().trim_start_matches("pub ").starts_with(&format!("mod {};", st.module()))) {
-                    problems.add(format!("{}: src/lib.rs does not declare `mod {};` for stage {}", tree.display(), st.module(), st.name));
+                if st.file.parent() == Some(Path::new("src"))
+                    && !lib.lines().any(|l| {
+                        l.trim_start()
+                            .trim_start_matches("pub ")
+                            .starts_with(&format!("mod {};", st.module()))
+                    })
+                {
+                    problems.add(format!(
+                        "{}: src/lib.rs does not declare `mod {};` for stage {}",
+                        tree.display(),
+                        st.module(),
+                        st.name
+                    ));
                 }
             }
         }
@@ -198,23 +325,45 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             let st = &course.stages[s];
             let stub_path = course.stage_path(s);
             let sol_path = course.solution_path(s);
-            let (Ok(stub), Ok(solution)) = (std::fs::read_to_string(root.join(&stub_path)), std::fs::read_to_string(root.join(&sol_path))) else {
-                problems.add(format!("{}: the stub {} or the solution {} cannot be read", st.name, stub_path.display(), sol_path.display()));
+            let (Ok(stub), Ok(solution)) = (
+                std::fs::read_to_string(root.join(&stub_path)),
+                std::fs::read_to_string(root.join(&sol_path)),
+            ) else {
+                problems.add(format!(
+                    "{}: the stub {} or the solution {} cannot be read",
+                    st.name,
+                    stub_path.display(),
+                    sol_path.display()
+                ));
                 continue;
             };
             let (stub_header, stub_tests) = shared_parts(&stub);
             let (sol_header, sol_tests) = shared_parts(&solution);
             if stub_header.is_empty() {
-                problems.add(format!("{}: the stage has no `//!` header", stub_path.display()));
+                problems.add(format!(
+                    "{}: the stage has no `//!` header",
+                    stub_path.display()
+                ));
             }
             if stub_header != sol_header {
-                problems.add(format!("{}: the `//!` header differs from the solution's ({})", stub_path.display(), first_difference(&stub_header, &sol_header)));
+                problems.add(format!(
+                    "{}: the `//!` header differs from the solution's ({})",
+                    stub_path.display(),
+                    first_difference(&stub_header, &sol_header)
+                ));
             }
             if stub_tests.is_empty() && st.checks.iter().any(|k| *k != CheckKind::Doc) {
-                problems.add(format!("{}: no tests section (`#[cfg(test)] mod tests`)", stub_path.display()));
+                problems.add(format!(
+                    "{}: no tests section (`#[cfg(test)] mod tests`)",
+                    stub_path.display()
+                ));
             }
             if stub_tests != sol_tests {
-                problems.add(format!("{}: the tests differ from the solution's ({})", stub_path.display(), first_difference(&stub_tests, &sol_tests)));
+                problems.add(format!(
+                    "{}: the tests differ from the solution's ({})",
+                    stub_path.display(),
+                    first_difference(&stub_tests, &sol_tests)
+                ));
             }
             if stub == solution {
                 problems.add(format!("{}: the stub is the solution", stub_path.display()));
@@ -223,8 +372,14 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
                 let key = stub_path.display().to_string();
                 match (lock.get(&key), reset::blob_id(root, &stub_path)) {
                     (Some(id), Ok(actual)) if *id == actual => {}
-                    (None, _) => problems.add(format!("{key}: not in {}; run `mastery dev lock`", reset::LOCK_FILE)),
-                    (Some(_), Ok(_)) => problems.add(format!("{key}: changed since {} was written; run `mastery dev lock`", reset::LOCK_FILE)),
+                    (None, _) => problems.add(format!(
+                        "{key}: not in {}; run `mastery dev lock`",
+                        reset::LOCK_FILE
+                    )),
+                    (Some(_), Ok(_)) => problems.add(format!(
+                        "{key}: changed since {} was written; run `mastery dev lock`",
+                        reset::LOCK_FILE
+                    )),
                     (Some(_), Err(e)) => problems.add(format!("{key}: {e}")),
                 }
             }
@@ -233,36 +388,69 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
 }
 
 fn first_difference(a: &str, b: &str) -> String {
-    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+    let line = a
+        .lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
     format!("first at line {} of the section", line + 1)
 }
 
 /// For each stage: the solutions with that one file swapped for its stub must fail the stage's
 /// tests. The copy lives under `solutions/target/`, so its dependencies build once.
-fn teeth(course: &Course, project: usize, stages: &[usize], log: &mut Output, cancel: &AtomicBool, problems: &mut Problems) -> Result<()> {
+fn teeth(
+    course: &Course,
+    project: usize,
+    stages: &[usize],
+    log: &mut Output,
+    cancel: &AtomicBool,
+    problems: &mut Problems,
+) -> Result<()> {
     let root = &course.root;
     let solutions = root.join("solutions");
     let ws = solutions.join("target").join("mastery-teeth");
     let _ = std::fs::remove_dir_all(&ws);
-    copy_tree(&solutions, &ws, &["target"]).with_context(|| format!("cannot copy the solutions to {}", ws.display()))?;
+    copy_tree(&solutions, &ws, &["target"])
+        .with_context(|| format!("cannot copy the solutions to {}", ws.display()))?;
     let dir_name = course.projects[project].dir_name().to_string();
     for &s in stages {
         let st = &course.stages[s];
-        let kind = [CheckKind::Test, CheckKind::Loom, CheckKind::Miri].into_iter().find(|k| st.has_check(*k));
+        let kind = [CheckKind::Test, CheckKind::Loom, CheckKind::Miri]
+            .into_iter()
+            .find(|k| st.has_check(*k));
         let Some(kind) = kind else { continue };
         let target = ws.join(&dir_name).join(&st.file);
-        let solution = std::fs::read(&target).with_context(|| format!("cannot read {}", target.display()))?;
-        std::fs::copy(root.join(course.stage_path(s)), &target).with_context(|| format!("cannot write {}", target.display()))?;
-        let kinds: BTreeSet<CheckKind> = [kind].into();
-        let opts = Options { color: false, target_dir: Some(solutions.join("target")) };
-        let result = run::run_batch(course, project, &[s], &kinds, &ws, &opts, log, cancel, &mut |_, _| {});
-        std::fs::write(&target, solution).with_context(|| format!("cannot restore {}", target.display()))?;
+        let solution =
+            std::fs::read(&target).with_context(|| format!("cannot read {}", target.display()))?;
+        std::fs::copy(root.join(course.stage_path(s)), &target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        let batch = Batch {
+            course,
+            workspace: &ws,
+            opts: Options {
+                color: false,
+                target_dir: Some(solutions.join("target")),
+            },
+            kinds: [kind].into(),
+        };
+        let result = run::run_batch(&batch, project, &[s], log, cancel, &mut |_, _| {});
+        std::fs::write(&target, solution)
+            .with_context(|| format!("cannot restore {}", target.display()))?;
         let result = result?;
         let r = &result[0];
         match r.checks.first() {
-            Some((_, Verdict::Failed { failed })) if !failed.is_empty() => println!("    {} {}", term::good("ok"), st.name),
-            Some((_, Verdict::TimedOut { .. } | Verdict::Crashed { .. } | Verdict::MiriError { .. })) => println!("    {} {}", term::good("ok"), st.name),
-            Some((k, v)) => problems.add(format!("{}: no teeth: with its stub and every other stage solved, {}", st.name, v.describe(*k))),
+            Some((_, Verdict::Failed { failed })) if !failed.is_empty() => {
+                println!("    {} {}", term::good("ok"), st.name)
+            }
+            Some((
+                _,
+                Verdict::TimedOut { .. } | Verdict::Crashed { .. } | Verdict::MiriError { .. },
+            )) => println!("    {} {}", term::good("ok"), st.name),
+            Some((k, v)) => problems.add(format!(
+                "{}: no teeth: with its stub and every other stage solved, {}",
+                st.name,
+                v.describe(*k)
+            )),
             None => problems.add(format!("{}: no teeth check ran", st.name)),
         }
     }
@@ -296,6 +484,9 @@ mod tests {
         let text = "//! # Title\n//! text\n\npub fn f() {}\n\n#[cfg(all(test, not(mastery_loom)))]\nmod tests {\n}\n";
         let (header, tests) = shared_parts(text);
         assert_eq!(header, "//! # Title\n//! text");
-        assert_eq!(tests, "#[cfg(all(test, not(mastery_loom)))]\nmod tests {\n}");
+        assert_eq!(
+            tests,
+            "#[cfg(all(test, not(mastery_loom)))]\nmod tests {\n}"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn cmd_doctor(root: Option<&Path>) -> ExitCode {
         lines.push(Line {
             what: "file watching",
             found: watching_works(root),
-            fix: Some("no change events arrive here: use `mastery watch --manual` and press r to rerun".into()),
+            fix: Some(
+                "no change events arrive here: use `mastery watch --manual` and press r to rerun"
+                    .into(),
+            ),
             required: false,
         });
     }
@@ -63,9 +66,15 @@ pub fn cmd_doctor(root: Option<&Path>) -> ExitCode {
     if lines.iter().all(|l| l.found.is_some()) {
         println!("\nEverything the course needs is here.");
     } else if !missing_required {
-        println!("\nStages that ask for a missing tool are reported as not verified until it is installed.");
+        println!(
+            "\nStages that ask for a missing tool are reported as not verified until it is installed."
+        );
     }
-    if missing_required { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if missing_required {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes a probe file under `.mastery/` and waits for the watcher to report it.
@@ -79,7 +88,9 @@ fn watching_works(root: &Path) -> Option<String> {
         }
     })
     .ok()?;
-    watcher.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+    watcher
+        .watch(&dir, notify::RecursiveMode::NonRecursive)
+        .ok()?;
     let probe = dir.join("doctor-probe");
     std::fs::write(&probe, b"probe").ok()?;
     let seen = rx.recv_timeout(Duration::from_secs(2)).is_ok();

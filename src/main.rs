@@ -45,13 +45,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Watch(cli.watch));
     match command {
         Command::Doctor => Ok(doctor::cmd_doctor(course::find_root(&cwd).as_deref())),
-        Command::Dev(DevCommand::Check { project }) => dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref()),
+        Command::Dev(DevCommand::Check { project }) => {
+            dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref())
+        }
         Command::Dev(DevCommand::Lock) => reset::cmd_lock(&course::load(&app::root_from(&cwd)?)?),
-        Command::Bench { project, solution } => bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution),
+        Command::Bench { project, solution } => {
+            bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution)
+        }
         command => {
             let mut app = App::load(&cwd)?;
             match command {
-                Command::Watch(args) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => watch::cmd_watch(&mut app, args),
+                Command::Watch(args)
+                    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() =>
+                {
+                    watch::cmd_watch(&mut app, args)
+                }
                 Command::Watch(_) => app.cmd_run(None),
                 Command::Run { stage } => app.cmd_run(stage.as_deref()),
                 Command::Hint { stage, all } => app.cmd_hint(stage.as_deref(), all),
@@ -63,7 +71,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
                 Command::Solution { stage, force } => app.cmd_solution(stage.as_deref(), force),
                 Command::Skip { project, undo } => app.cmd_skip(&project, undo),
-                Command::Doctor | Command::Dev(_) | Command::Bench { .. } => unreachable!("handled above"),
+                Command::Doctor | Command::Dev(_) | Command::Bench { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

@@ -47,11 +47,13 @@ impl Report {
         } else if let Some(rest) = trimmed.strip_prefix("Running ") {
             self.tests_started = true;
             if let (Some(open), true) = (rest.rfind('('), rest.ends_with(')')) {
-                self.binaries.push(rest[open + 1..rest.len() - 1].to_string());
+                self.binaries
+                    .push(rest[open + 1..rest.len() - 1].to_string());
             }
         } else if trimmed.starts_with("Doc-tests ") {
             self.tests_started = true;
-        } else if trimmed.starts_with("error: could not compile") || trimmed.starts_with("error[E") {
+        } else if trimmed.starts_with("error: could not compile") || trimmed.starts_with("error[E")
+        {
             self.compile_error = true;
         } else if line.contains("has overflowed its stack") {
             self.crash = Some("a stack overflow (infinite or too deep recursion?)".to_string());
@@ -60,19 +62,28 @@ impl Report {
                 self.crash = Some(signal);
             }
         } else if let Some(rest) = trimmed.strip_prefix("error: Undefined Behavior: ") {
-            self.miri_error.get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
+            self.miri_error
+                .get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
         } else if trimmed.starts_with("error: memory leaked") {
-            self.miri_error.get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
+            self.miri_error
+                .get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
         } else if let Some(rest) = trimmed.strip_prefix("error: unsupported operation: ") {
-            self.miri_error.get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
+            self.miri_error
+                .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
         }
     }
 
     /// The results of the tests whose names start with `prefix`, or, for doctests (named by
     /// their path from the workspace root), that hold `/prefix`.
-    pub fn matching<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, TestStatus)> + 'a {
+    pub fn matching<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a String, TestStatus)> + 'a {
         let nested = format!("/{prefix}");
-        self.results.iter().filter(move |(n, _)| n.starts_with(prefix) || n.contains(&nested)).map(|(n, s)| (n, *s))
+        self.results
+            .iter()
+            .filter(move |(n, _)| n.starts_with(prefix) || n.contains(&nested))
+            .map(|(n, s)| (n, *s))
     }
 }
 
@@ -85,7 +96,9 @@ fn signal_of(line: &str) -> Option<String> {
         "SIGSEGV" => "a segmentation fault (an invalid memory access)",
         "SIGBUS" => "a bus error (a misaligned or invalid memory access)",
         "SIGABRT" => "an abort (a failed allocation, a double panic, or `std::process::abort`)",
-        "SIGILL" => "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)",
+        "SIGILL" => {
+            "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"
+        }
         "SIGKILL" => "being killed (out of memory?)",
         "SIGFPE" => "an arithmetic fault",
         _ => return Some(format!("the signal {name}")),
@@ -96,16 +109,29 @@ fn signal_of(line: &str) -> Option<String> {
 /// The verdict of one check on one stage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Passed { tests: usize },
-    Failed { failed: Vec<String> },
+    Passed {
+        tests: usize,
+    },
+    Failed {
+        failed: Vec<String>,
+    },
     CompileError,
     NoTests,
-    TimedOut { secs: u64, running: Vec<String> },
-    Crashed { what: String },
-    MiriError { what: String },
+    TimedOut {
+        secs: u64,
+        running: Vec<String>,
+    },
+    Crashed {
+        what: String,
+    },
+    MiriError {
+        what: String,
+    },
     Cancelled,
     /// The check could not run here (a toolchain is missing): never a pass.
-    Unavailable { why: String },
+    Unavailable {
+        why: String,
+    },
 }
 
 impl Verdict {
@@ -120,11 +146,23 @@ impl Verdict {
             Verdict::Failed { failed } if failed.is_empty() => format!("{kind}: failed"),
             Verdict::Failed { failed } => {
                 let shown: Vec<&str> = failed.iter().take(5).map(|s| s.as_str()).collect();
-                let more = if failed.len() > 5 { format!(" and {} more", failed.len() - 5) } else { String::new() };
-                format!("{kind}: {} failed: {}{more}", failed.len(), shown.join(", "))
+                let more = if failed.len() > 5 {
+                    format!(" and {} more", failed.len() - 5)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{kind}: {} failed: {}{more}",
+                    failed.len(),
+                    shown.join(", ")
+                )
             }
-            Verdict::CompileError => format!("{kind}: does not compile; the compiler's errors are above"),
-            Verdict::NoTests => format!("{kind}: no test of this stage ran (is the tests module still there?)"),
+            Verdict::CompileError => {
+                format!("{kind}: does not compile; the compiler's errors are above")
+            }
+            Verdict::NoTests => {
+                format!("{kind}: no test of this stage ran (is the tests module still there?)")
+            }
             Verdict::TimedOut { secs, running } if running.is_empty() => {
                 format!("{kind}: timed out after {secs} s; a test may loop forever or deadlock")
             }
@@ -138,7 +176,9 @@ impl Verdict {
             Verdict::Crashed { what } => format!(
                 "{kind}: the test process crashed with {what}. Undefined behaviour in unsafe code is the usual cause: run the tests under Miri (`cargo +nightly miri test`) to find it"
             ),
-            Verdict::MiriError { what } => format!("{kind}: Miri found {what}; its report above shows where"),
+            Verdict::MiriError { what } => {
+                format!("{kind}: Miri found {what}; its report above shows where")
+            }
             Verdict::Cancelled => format!("{kind}: cancelled"),
             Verdict::Unavailable { why } => format!("{kind}: not run: {why}"),
         }
@@ -169,7 +209,11 @@ pub fn judge(report: &Report, prefix: &str, exit_ok: bool) -> Verdict {
         return Verdict::Crashed { what: what.clone() };
     }
     if ran == 0 {
-        return if exit_ok { Verdict::NoTests } else { Verdict::Failed { failed } };
+        return if exit_ok {
+            Verdict::NoTests
+        } else {
+            Verdict::Failed { failed }
+        };
     }
     Verdict::Passed { tests: ran }
 }
@@ -204,9 +248,16 @@ mod tests {
 
     #[test]
     fn failures_are_named_per_stage() {
-        let r = report("test s01_a::tests::one ... ok\ntest s02_b::tests::two ... FAILED\ntest s02_b::tests::three ... ignored, needs x");
+        let r = report(
+            "test s01_a::tests::one ... ok\ntest s02_b::tests::two ... FAILED\ntest s02_b::tests::three ... ignored, needs x",
+        );
         assert_eq!(judge(&r, "s01_a::", false), Verdict::Passed { tests: 1 });
-        assert_eq!(judge(&r, "s02_b::", false), Verdict::Failed { failed: vec!["s02_b::tests::two".into()] });
+        assert_eq!(
+            judge(&r, "s02_b::", false),
+            Verdict::Failed {
+                failed: vec!["s02_b::tests::two".into()]
+            }
+        );
     }
 
     #[test]
@@ -217,33 +268,61 @@ mod tests {
 
     #[test]
     fn doctests_are_mapped_by_file() {
-        let r = report("   Doc-tests demo\ntest exercises/01_demo/src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n");
-        assert_eq!(judge(&r, "src/s01_a.rs - ", true), Verdict::Passed { tests: 1 });
+        let r = report(
+            "   Doc-tests demo\ntest exercises/01_demo/src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n",
+        );
+        assert_eq!(
+            judge(&r, "src/s01_a.rs - ", true),
+            Verdict::Passed { tests: 1 }
+        );
         assert_eq!(judge(&r, "src/s02_b.rs - ", true), Verdict::NoTests);
     }
 
     #[test]
     fn compile_errors_are_recognised() {
-        let r = report("error[E0308]: mismatched types\nerror: could not compile `demo` (lib test) due to 1 previous error");
+        let r = report(
+            "error[E0308]: mismatched types\nerror: could not compile `demo` (lib test) due to 1 previous error",
+        );
         assert_eq!(judge(&r, "s01_a::", false), Verdict::CompileError);
     }
 
     #[test]
     fn crashes_are_named_in_plain_words() {
-        let r = report("error: test failed, to rerun pass `-p demo --lib`\n\nCaused by:\n  process didn't exit successfully: `/t/demo-1 s01` (signal: 11, SIGSEGV: invalid memory reference)");
-        assert_eq!(judge(&r, "s01_a::", false), Verdict::Crashed { what: "a segmentation fault (an invalid memory access)".into() });
-        let r = report("\nthread 's01_a::tests::deep' has overflowed its stack\nfatal runtime error: stack overflow\n  process didn't exit successfully: `x` (signal: 6, SIGABRT: process abort signal)");
-        assert_eq!(judge(&r, "s01_a::", false), Verdict::Crashed { what: "a stack overflow (infinite or too deep recursion?)".into() });
+        let r = report(
+            "error: test failed, to rerun pass `-p demo --lib`\n\nCaused by:\n  process didn't exit successfully: `/t/demo-1 s01` (signal: 11, SIGSEGV: invalid memory reference)",
+        );
+        assert_eq!(
+            judge(&r, "s01_a::", false),
+            Verdict::Crashed {
+                what: "a segmentation fault (an invalid memory access)".into()
+            }
+        );
+        let r = report(
+            "\nthread 's01_a::tests::deep' has overflowed its stack\nfatal runtime error: stack overflow\n  process didn't exit successfully: `x` (signal: 6, SIGABRT: process abort signal)",
+        );
+        assert_eq!(
+            judge(&r, "s01_a::", false),
+            Verdict::Crashed {
+                what: "a stack overflow (infinite or too deep recursion?)".into()
+            }
+        );
     }
 
     #[test]
     fn miri_reports_are_summarised() {
-        let r = report("error: Undefined Behavior: attempting a read access using <1234> at alloc5[0x0], but that tag does not exist\n");
-        assert!(matches!(judge(&r, "s01_a::", false), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read")));
+        let r = report(
+            "error: Undefined Behavior: attempting a read access using <1234> at alloc5[0x0], but that tag does not exist\n",
+        );
+        assert!(
+            matches!(judge(&r, "s01_a::", false), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read"))
+        );
     }
 
     #[test]
     fn a_failed_run_with_no_results_is_a_failure_not_a_pass() {
-        assert_eq!(judge(&Report::default(), "s01_a::", false), Verdict::Failed { failed: vec![] });
+        assert_eq!(
+            judge(&Report::default(), "s01_a::", false),
+            Verdict::Failed { failed: vec![] }
+        );
     }
 }

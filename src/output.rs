@@ -17,6 +17,9 @@ const SCREEN_BYTES: usize = 96 * 1024;
 /// Bytes kept in the log per run, at most.
 const LOG_BYTES: u64 = 64 * 1024 * 1024;
 
+/// A receiver of screen lines.
+type Forward = Box<dyn FnMut(&str) + Send>;
+
 pub struct Output {
     log: Option<BufWriter<File>>,
     log_path: PathBuf,
@@ -30,7 +33,7 @@ pub struct Output {
     raw: bool,
     color: bool,
     /// Where screen lines go instead of stdout (the watch loop forwards them to its own loop).
-    forward: Option<Box<dyn FnMut(&str) + Send>>,
+    forward: Option<Forward>,
 }
 
 impl Output {
@@ -38,8 +41,22 @@ impl Output {
     pub fn new(root: &Path, screen: bool, raw: bool, color: bool) -> Output {
         let dir = root.join(STATE_DIR);
         let log_path = dir.join(LOG_FILE);
-        let log = std::fs::create_dir_all(&dir).and_then(|()| File::create(&log_path)).ok().map(BufWriter::new);
-        Output { log, log_path, log_bytes: 0, shown_lines: 0, shown_bytes: 0, hidden_lines: 0, screen, raw, color, forward: None }
+        let log = std::fs::create_dir_all(&dir)
+            .and_then(|()| File::create(&log_path))
+            .ok()
+            .map(BufWriter::new);
+        Output {
+            log,
+            log_path,
+            log_bytes: 0,
+            shown_lines: 0,
+            shown_bytes: 0,
+            hidden_lines: 0,
+            screen,
+            raw,
+            color,
+            forward: None,
+        }
     }
 
     /// Sends the screen's lines to `forward` instead of stdout.
@@ -55,14 +72,18 @@ impl Output {
 
     /// Records a line in the log only.
     pub fn log(&mut self, line: &str) {
-        if let Some(log) = &mut self.log {
-            if self.log_bytes < LOG_BYTES {
-                let plain = crate::outcome::strip_ansi(line);
-                self.log_bytes += plain.len() as u64 + 1;
-                let _ = writeln!(log, "{plain}");
-                if self.log_bytes >= LOG_BYTES {
-                    let _ = writeln!(log, "[mastery: the log stops here, at {} MiB]", LOG_BYTES >> 20);
-                }
+        if let Some(log) = &mut self.log
+            && self.log_bytes < LOG_BYTES
+        {
+            let plain = crate::outcome::strip_ansi(line);
+            self.log_bytes += plain.len() as u64 + 1;
+            let _ = writeln!(log, "{plain}");
+            if self.log_bytes >= LOG_BYTES {
+                let _ = writeln!(
+                    log,
+                    "[mastery: the log stops here, at {} MiB]",
+                    LOG_BYTES >> 20
+                );
             }
         }
     }

@@ -30,14 +30,27 @@ pub struct Job {
 impl Job {
     /// The command as a user could type it, for messages and logs.
     pub fn display(&self) -> String {
-        let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+        let env: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect();
         let args: Vec<String> = self.args.iter().map(|a| quote(a)).collect();
-        [env.join(" "), self.program.clone(), args.join(" ")].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ")
+        [env.join(" "), self.program.clone(), args.join(" ")]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 fn quote(s: &str) -> String {
-    if s.is_empty() || s.contains([' ', '"', '\'', '$', '*']) { format!("'{s}'") } else { s.to_string() }
+    if s.is_empty() || s.contains([' ', '"', '\'', '$', '*']) {
+        format!("'{s}'")
+    } else {
+        s.to_string()
+    }
 }
 
 /// How a job ended.
@@ -61,7 +74,11 @@ static ACTIVE_GROUP: AtomicI32 = AtomicI32::new(0);
 pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Result<Finished> {
     install_signal_forwarding();
     let mut cmd = Command::new(&job.program);
-    cmd.args(&job.args).current_dir(&job.cwd).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(&job.args)
+        .current_dir(&job.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for key in &job.env_remove {
         cmd.env_remove(key);
     }
@@ -73,14 +90,26 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
     ACTIVE_GROUP.store(pid, Ordering::SeqCst);
 
     let (tx, rx) = mpsc::sync_channel::<String>(256);
-    let readers: Vec<_> = [child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)]
-        .into_iter()
-        .flatten()
-        .map(|stream| {
-            let tx = tx.clone();
-            thread::Builder::new().name("mastery-output".into()).spawn(move || read_lines(stream, &tx)).expect("spawning a reader thread")
-        })
-        .collect();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|stream| {
+        let tx = tx.clone();
+        thread::Builder::new()
+            .name("mastery-output".into())
+            .spawn(move || read_lines(stream, &tx))
+            .expect("spawning a reader thread")
+    })
+    .collect();
     drop(tx);
 
     let start = Instant::now();
@@ -121,7 +150,12 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
     for reader in readers {
         let _ = reader.join();
     }
-    Ok(Finished { report, exit_ok: status.success() && timed_out.is_none() && !cancelled, timed_out, cancelled })
+    Ok(Finished {
+        report,
+        exit_ok: status.success() && timed_out.is_none() && !cancelled,
+        timed_out,
+        cancelled,
+    })
 }
 
 /// Splits a stream into lines, cutting lines longer than `MAX_LINE`. Ends at end of stream or
@@ -137,13 +171,23 @@ fn read_lines(mut stream: impl Read, tx: &mpsc::SyncSender<String>) {
         pending.extend_from_slice(&buf[..n]);
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            if tx.send(String::from_utf8_lossy(&line[..line.len() - 1]).trim_end_matches('\r').to_string()).is_err() {
+            if tx
+                .send(
+                    String::from_utf8_lossy(&line[..line.len() - 1])
+                        .trim_end_matches('\r')
+                        .to_string(),
+                )
+                .is_err()
+            {
                 return;
             }
         }
         if pending.len() > MAX_LINE {
             let line: Vec<u8> = std::mem::take(&mut pending);
-            if tx.send(String::from_utf8_lossy(&line).into_owned()).is_err() {
+            if tx
+                .send(String::from_utf8_lossy(&line).into_owned())
+                .is_err()
+            {
                 return;
             }
         }
@@ -191,8 +235,16 @@ fn install_signal_forwarding() {
 
 /// Runs a short helper command (a version probe, `git`) and returns its stdout when it succeeds.
 pub fn output_of(program: &str, args: &[&str], cwd: &std::path::Path) -> Option<String> {
-    let out = Command::new(program).args(args).current_dir(cwd).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]
@@ -214,7 +266,12 @@ mod tests {
     #[test]
     fn lines_from_both_streams_reach_the_sink_and_the_report() {
         let mut lines = Vec::new();
-        let done = run(&sh("echo 'test a::b ... ok'; echo oops >&2", 5), &mut |l| lines.push(l.to_string()), &AtomicBool::new(false)).unwrap();
+        let done = run(
+            &sh("echo 'test a::b ... ok'; echo oops >&2", 5),
+            &mut |l| lines.push(l.to_string()),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert!(done.exit_ok);
         assert_eq!(done.report.results.len(), 1);
         lines.sort();
@@ -224,15 +281,31 @@ mod tests {
     #[test]
     fn a_hanging_run_is_killed_with_its_children_after_the_run_timeout() {
         let started = Instant::now();
-        let done = run(&sh("echo '     Running unittests src/lib.rs (x)'; sleep 30 & sleep 30", 1), &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        let done = run(
+            &sh(
+                "echo '     Running unittests src/lib.rs (x)'; sleep 30 & sleep 30",
+                1,
+            ),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(done.timed_out, Some(1));
         assert!(!done.exit_ok);
-        assert!(started.elapsed() < Duration::from_secs(10), "the group was killed, the pipes closed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the group was killed, the pipes closed"
+        );
     }
 
     #[test]
     fn the_run_clock_starts_only_when_the_tests_start() {
-        let done = run(&sh("sleep 1.5; echo done", 1), &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        let done = run(
+            &sh("sleep 1.5; echo done", 1),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(done.timed_out, None, "building is not running");
     }
 
@@ -248,8 +321,16 @@ mod tests {
     #[test]
     fn huge_lines_are_cut_not_buffered_whole() {
         let mut longest = 0;
-        let done = run(&sh("head -c 1000000 /dev/zero | tr '\\0' x", 5), &mut |l| longest = longest.max(l.len()), &AtomicBool::new(false)).unwrap();
+        let done = run(
+            &sh("head -c 1000000 /dev/zero | tr '\\0' x", 5),
+            &mut |l| longest = longest.max(l.len()),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert!(done.exit_ok);
-        assert!(longest <= MAX_LINE + 16 * 1024, "a line of {longest} bytes was kept whole");
+        assert!(
+            longest <= MAX_LINE + 16 * 1024,
+            "a line of {longest} bytes was kept whole"
+        );
     }
 }

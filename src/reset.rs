@@ -21,8 +21,19 @@ pub const LOCK_FILE: &str = "stubs.lock";
 /// The lock file: stage file (relative to the course root) to git blob id.
 pub fn read_lock(root: &Path) -> Result<BTreeMap<String, String>> {
     let path = root.join(LOCK_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}: the course ships it; restore it with `git checkout {LOCK_FILE}`", path.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{} is corrupt ({}); restore it with `git checkout {LOCK_FILE}`", path.display(), e.message().trim()))
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}: the course ships it; restore it with `git checkout {LOCK_FILE}`",
+            path.display()
+        )
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is corrupt ({}); restore it with `git checkout {LOCK_FILE}`",
+            path.display(),
+            e.message().trim()
+        )
+    })
 }
 
 /// The git blob id of a file's contents, as `git hash-object` computes it.
@@ -49,7 +60,9 @@ fn blob(root: &Path, id: &str) -> Result<Vec<u8>> {
         .output()
         .context("cannot run git: `mastery reset` restores the original stubs from the course's git history, so it needs git")?;
     if !out.status.success() {
-        bail!("the original stub (git blob {id}) is not in this checkout's git history. Was the course downloaded without git? Clone it with git to use reset.");
+        bail!(
+            "the original stub (git blob {id}) is not in this checkout's git history. Was the course downloaded without git? Clone it with git to use reset."
+        );
     }
     Ok(out.stdout)
 }
@@ -57,10 +70,16 @@ fn blob(root: &Path, id: &str) -> Result<Vec<u8>> {
 /// `mastery dev lock`: records the blob id of every stub.
 pub fn cmd_lock(course: &Course) -> Result<ExitCode> {
     let map = lock_entries(course)?;
-    let mut text = String::from("# The git blob id of every shipped stub: `mastery reset` restores from these.\n# Written by `mastery dev lock`; `mastery dev check` proves it current.\n");
+    let mut text = String::from(
+        "# The git blob id of every shipped stub: `mastery reset` restores from these.\n# Written by `mastery dev lock`; `mastery dev check` proves it current.\n",
+    );
     text.push_str(&toml::to_string(&map)?);
-    std::fs::write(course.root.join(LOCK_FILE), text).with_context(|| format!("cannot write {LOCK_FILE}"))?;
-    println!("Wrote {LOCK_FILE} ({} stubs). Commit it with the stubs.", map.len());
+    std::fs::write(course.root.join(LOCK_FILE), text)
+        .with_context(|| format!("cannot write {LOCK_FILE}"))?;
+    println!(
+        "Wrote {LOCK_FILE} ({} stubs). Commit it with the stubs.",
+        map.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -82,14 +101,23 @@ pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {
     let original = blob(&root, id)?;
     let current = std::fs::read(root.join(&rel)).ok();
     if current.as_deref() == Some(original.as_slice()) {
-        println!("{} is already the original stub; nothing to do.", rel.display());
+        println!(
+            "{} is already the original stub; nothing to do.",
+            rel.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
-            bail!("reset overwrites {} (after a backup); pass --yes to confirm when not at a terminal", rel.display());
+            bail!(
+                "reset overwrites {} (after a backup); pass --yes to confirm when not at a terminal",
+                rel.display()
+            );
         }
-        print!("Restore the original stub of {}? Your version is saved under {STATE_DIR}/backups/ first. [y/N] ", rel.display());
+        print!(
+            "Restore the original stub of {}? Your version is saved under {STATE_DIR}/backups/ first. [y/N] ",
+            rel.display()
+        );
         std::io::stdout().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -100,14 +128,26 @@ pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {
     }
     if let Some(current) = current {
         let backups = root.join(STATE_DIR).join("backups");
-        std::fs::create_dir_all(&backups).with_context(|| format!("cannot create {}", backups.display()))?;
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        let file = rel.file_name().and_then(|f| f.to_str()).unwrap_or("stage.rs");
+        std::fs::create_dir_all(&backups)
+            .with_context(|| format!("cannot create {}", backups.display()))?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let file = rel
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("stage.rs");
         let backup = backups.join(format!("{}-{stamp}-{file}", app.course.stages[stage].name));
-        std::fs::write(&backup, current).with_context(|| format!("cannot write the backup {}", backup.display()))?;
-        println!("Saved your version to {}.", backup.strip_prefix(&root).unwrap_or(&backup).display());
+        std::fs::write(&backup, current)
+            .with_context(|| format!("cannot write the backup {}", backup.display()))?;
+        println!(
+            "Saved your version to {}.",
+            backup.strip_prefix(&root).unwrap_or(&backup).display()
+        );
     }
-    std::fs::write(root.join(&rel), original).with_context(|| format!("cannot write {}", rel.display()))?;
+    std::fs::write(root.join(&rel), original)
+        .with_context(|| format!("cannot write {}", rel.display()))?;
     let name = app.course.stages[stage].name.clone();
     app.state.passed.remove(&name);
     app.save()?;

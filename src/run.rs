@@ -37,7 +37,14 @@ impl StageResult {
 }
 
 /// Runs every check of one stage, in order, stopping at the first that does not pass.
-pub fn run_stage(course: &Course, stage: usize, workspace: &Path, opts: &Options, out: &mut Output, cancel: &AtomicBool) -> Result<StageResult> {
+pub fn run_stage(
+    course: &Course,
+    stage: usize,
+    workspace: &Path,
+    opts: &Options,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<StageResult> {
     let st = &course.stages[stage];
     let mut result = StageResult::default();
     for &kind in &st.checks {
@@ -61,14 +68,23 @@ pub fn run_stage(course: &Course, stage: usize, workspace: &Path, opts: &Options
     Ok(result)
 }
 
-fn verdict_for(course: &Course, stage: usize, kind: CheckKind, finished: &Finished, workspace: &Path) -> Verdict {
+fn verdict_for(
+    course: &Course,
+    stage: usize,
+    kind: CheckKind,
+    finished: &Finished,
+    workspace: &Path,
+) -> Verdict {
     let st = &course.stages[stage];
     let prefix = check::test_prefix(st, kind);
     if finished.cancelled {
         return Verdict::Cancelled;
     }
     if let Some(secs) = finished.timed_out {
-        return Verdict::TimedOut { secs, running: still_running(finished, &prefix, workspace) };
+        return Verdict::TimedOut {
+            secs,
+            running: still_running(finished, &prefix, workspace),
+        };
     }
     outcome::judge(&finished.report, &prefix, finished.exit_ok)
 }
@@ -76,8 +92,14 @@ fn verdict_for(course: &Course, stage: usize, kind: CheckKind, finished: &Finish
 /// After a timeout: the tests of the stage that had not reported, found by asking the test
 /// binary for its list (unit tests and loom models; doctests and Miri have no binary to ask).
 fn still_running(finished: &Finished, prefix: &str, workspace: &Path) -> Vec<String> {
-    let Some(binary) = finished.report.binaries.last() else { return Vec::new() };
-    let Some(list) = process::output_of(&workspace.join(binary).display().to_string(), &["--list", "--format", "terse", prefix], workspace) else {
+    let Some(binary) = finished.report.binaries.last() else {
+        return Vec::new();
+    };
+    let Some(list) = process::output_of(
+        &workspace.join(binary).display().to_string(),
+        &["--list", "--format", "terse", prefix],
+        workspace,
+    ) else {
         return Vec::new();
     };
     list.lines()
@@ -87,45 +109,85 @@ fn still_running(finished: &Finished, prefix: &str, workspace: &Path) -> Vec<Str
         .collect()
 }
 
+/// Where and how a batch runs: the workspace (the course root, or `solutions/` and its copies),
+/// the cargo options, and the check kinds to run.
+pub struct Batch<'a> {
+    pub course: &'a Course,
+    pub workspace: &'a Path,
+    pub opts: Options,
+    pub kinds: BTreeSet<CheckKind>,
+}
+
+impl<'a> Batch<'a> {
+    pub fn new(
+        course: &'a Course,
+        workspace: &'a Path,
+        kinds: impl IntoIterator<Item = CheckKind>,
+    ) -> Batch<'a> {
+        Batch {
+            course,
+            workspace,
+            opts: Options::default(),
+            kinds: kinds.into_iter().collect(),
+        }
+    }
+}
+
+/// Called after each check kind of a batch with the verdicts of its stages.
+pub type Progress<'p> = &'p mut dyn FnMut(CheckKind, &[(usize, Verdict)]);
+
 /// Runs the checks of several stages of one project, one cargo invocation per check kind, and
 /// returns each stage's result (in the order of `stages`). A stage's later checks still run when
 /// an earlier one failed, since other stages share the invocation.
 pub fn run_batch(
-    course: &Course,
+    batch: &Batch,
     project: usize,
     stages: &[usize],
-    kinds: &BTreeSet<CheckKind>,
-    workspace: &Path,
-    opts: &Options,
     out: &mut Output,
     cancel: &AtomicBool,
-    progress: &mut dyn FnMut(CheckKind, &[(usize, Verdict)]),
+    progress: Progress,
 ) -> Result<Vec<StageResult>> {
+    let Batch {
+        course,
+        workspace,
+        opts,
+        kinds,
+    } = batch;
+    let workspace: &Path = workspace;
     let mut results = vec![StageResult::default(); stages.len()];
-    for &kind in kinds {
-        let members: Vec<usize> = stages.iter().copied().filter(|&s| course.stages[s].has_check(kind)).collect();
+    for &kind in kinds.iter() {
+        let members: Vec<usize> = stages
+            .iter()
+            .copied()
+            .filter(|&s| course.stages[s].has_check(kind))
+            .collect();
         if members.is_empty() {
             continue;
         }
         let verdicts: Vec<(usize, Verdict)> = match toolchain::unavailable(kind) {
-            Some(why) => members.iter().map(|&s| (s, Verdict::Unavailable { why: why.clone() })).collect(),
+            Some(why) => members
+                .iter()
+                .map(|&s| (s, Verdict::Unavailable { why: why.clone() }))
+                .collect(),
             None => {
                 let job = check::job(course, project, &members, kind, workspace, opts);
                 out.log(&format!("$ {}", job.display()));
                 let finished = process::run(&job, &mut |line| out.line(line), cancel)
                     .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
-                let mut verdicts: Vec<(usize, Verdict)> = members.iter().map(|&s| (s, verdict_for(course, s, kind, &finished, workspace))).collect();
-                // A crash or a timeout ends the whole test binary: stages that had not reported
-                // yet are run on their own, so each gets its own verdict.
-                if members.len() > 1 && (finished.timed_out.is_some() || finished.report.crash.is_some()) {
+                let mut verdicts: Vec<(usize, Verdict)> = members
+                    .iter()
+                    .map(|&s| (s, verdict_for(course, s, kind, &finished, workspace)))
+                    .collect();
+                // A crash or a timeout ends the whole test binary, so no stage's verdict from
+                // it can be trusted: each stage runs again on its own.
+                if members.len() > 1
+                    && (finished.timed_out.is_some() || finished.report.crash.is_some())
+                {
                     for (s, verdict) in &mut verdicts {
-                        let prefix = check::test_prefix(&course.stages[*s], kind);
-                        if finished.report.matching(&prefix).next().is_none() {
-                            let job = check::job(course, project, &[*s], kind, workspace, opts);
-                            out.log(&format!("$ {}", job.display()));
-                            let alone = process::run(&job, &mut |line| out.line(line), cancel)?;
-                            *verdict = verdict_for(course, *s, kind, &alone, workspace);
-                        }
+                        let job = check::job(course, project, &[*s], kind, workspace, opts);
+                        out.log(&format!("$ {}", job.display()));
+                        let alone = process::run(&job, &mut |line| out.line(line), cancel)?;
+                        *verdict = verdict_for(course, *s, kind, &alone, workspace);
                     }
                 }
                 verdicts
@@ -133,7 +195,10 @@ pub fn run_batch(
         };
         progress(kind, &verdicts);
         for (s, verdict) in verdicts {
-            let i = stages.iter().position(|&x| x == s).expect("a member of the batch");
+            let i = stages
+                .iter()
+                .position(|&x| x == s)
+                .expect("a member of the batch");
             results[i].checks.push((kind, verdict));
         }
     }

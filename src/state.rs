@@ -45,11 +45,19 @@ pub fn load(root: &Path) -> Loaded {
     let path = state_path(root);
     let text = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded { state: State::default(), warning: None },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Loaded {
+                state: State::default(),
+                warning: None,
+            };
+        }
         Err(e) => {
             return Loaded {
                 state: State::default(),
-                warning: Some(format!("cannot read {}: {e}; starting from an empty progress", path.display())),
+                warning: Some(format!(
+                    "cannot read {}: {e}; starting from an empty progress",
+                    path.display()
+                )),
             };
         }
     };
@@ -57,7 +65,10 @@ pub fn load(root: &Path) -> Loaded {
         .map_err(|e| e.to_string())
         .and_then(|t| toml::from_str::<State>(t).map_err(|e| e.message().to_string()));
     match parsed {
-        Ok(state) => Loaded { state, warning: None },
+        Ok(state) => Loaded {
+            state,
+            warning: None,
+        },
         Err(reason) => {
             let aside = path.with_extension(format!("toml.corrupt-{}", unix_time()));
             let moved = fs::rename(&path, &aside);
@@ -87,14 +98,20 @@ pub fn save(root: &Path, state: &State) -> Result<()> {
         toml::to_string(state).context("cannot serialize the progress")?
     );
     let tmp = dir.join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
-    let mut file = fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut file =
+        fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
 fn unix_time() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl State {
@@ -121,17 +138,23 @@ impl State {
     pub fn next_pending(&self, course: &Course, after: Option<usize>) -> Option<usize> {
         let start = after.map_or(0, |i| i + 1);
         let pending = |i: &usize| !self.is_passed(course, *i) && !self.is_skipped(course, *i);
-        (start..course.stages.len()).find(pending).or_else(|| (0..start).find(pending))
+        (start..course.stages.len())
+            .find(pending)
+            .or_else(|| (0..start).find(pending))
     }
 
     /// True when every stage of every required (and unskipped) project has passed.
     pub fn course_finished(&self, course: &Course) -> bool {
-        (0..course.stages.len()).all(|i| self.is_passed(course, i) || self.is_skipped(course, i) || course.project_of(i).optional)
+        (0..course.stages.len()).all(|i| {
+            self.is_passed(course, i) || self.is_skipped(course, i) || course.project_of(i).optional
+        })
     }
 
     /// Passed and total stages of a set of stages.
     pub fn count(&self, course: &Course, stages: impl Iterator<Item = usize>) -> (usize, usize) {
-        stages.fold((0, 0), |(done, total), i| (done + usize::from(self.is_passed(course, i)), total + 1))
+        stages.fold((0, 0), |(done, total), i| {
+            (done + usize::from(self.is_passed(course, i)), total + 1)
+        })
     }
 
     pub fn set_current(&mut self, course: &Course, stage: Option<usize>) {
@@ -199,7 +222,11 @@ hints = ["h"]
         s.passed.insert("a2".into());
         assert_eq!(s.next_pending(&c, Some(0)), Some(2));
         s.skipped.insert("b".into());
-        assert_eq!(s.next_pending(&c, Some(0)), Some(0), "only a1 is left: wraps around to it");
+        assert_eq!(
+            s.next_pending(&c, Some(0)),
+            Some(0),
+            "only a1 is left: wraps around to it"
+        );
         s.passed.insert("a1".into());
         assert_eq!(s.next_pending(&c, Some(0)), None);
     }
@@ -217,15 +244,20 @@ hints = ["h"]
     #[test]
     fn unknown_names_in_the_state_are_ignored() {
         let c = course();
-        let s = State { current: Some("renamed-away".into()), ..State::default() };
+        let s = State {
+            current: Some("renamed-away".into()),
+            ..State::default()
+        };
         assert_eq!(s.current_index(&c), Some(0));
     }
 
     #[test]
     fn saving_and_loading_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = State::default();
-        s.current = Some("a2".into());
+        let mut s = State {
+            current: Some("a2".into()),
+            ..State::default()
+        };
         s.passed.insert("a1".into());
         s.hints_seen.insert("a2".into(), 2);
         save(dir.path(), &s).unwrap();
@@ -244,7 +276,10 @@ hints = ["h"]
         let warning = loaded.warning.unwrap();
         assert!(warning.contains("is corrupt"), "{warning}");
         assert!(warning.contains("mastery verify"), "{warning}");
-        assert!(!state_path(dir.path()).exists(), "the corrupt file is moved aside");
+        assert!(
+            !state_path(dir.path()).exists(),
+            "the corrupt file is moved aside"
+        );
         let aside = fs::read_dir(dir.path().join(STATE_DIR)).unwrap().count();
         assert_eq!(aside, 1, "the corrupt file is kept, not deleted");
     }

@@ -28,23 +28,41 @@ pub fn link(root: &Path, rel: &Path) -> String {
         return shown;
     }
     let abs = root.join(rel);
-    format!("\x1b]8;;file://{}\x1b\\{}\x1b]8;;\x1b\\", abs.display(), style(shown).underlined())
+    format!(
+        "\x1b]8;;file://{}\x1b\\{}\x1b]8;;\x1b\\",
+        abs.display(),
+        style(shown).underlined()
+    )
 }
 
 pub fn bar(done: usize, total: usize, width: usize) -> String {
     let filled = (done * width).checked_div(total).unwrap_or(0);
-    format!("[{}{}] {done:>2}/{total}", style("#".repeat(filled)).green(), "-".repeat(width - filled))
+    format!(
+        "[{}{}] {done:>2}/{total}",
+        style("#".repeat(filled)).green(),
+        "-".repeat(width - filled)
+    )
 }
 
 /// One progress bar per phase.
 pub fn phase_bars(course: &Course, state: &State) -> String {
-    let width = course.phases.iter().map(|p| p.title.len()).max().unwrap_or(0);
+    let width = course
+        .phases
+        .iter()
+        .map(|p| p.title.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for (i, phase) in course.phases.iter().enumerate() {
-        let stages = (0..course.stages.len()).filter(|&s| course.projects[course.stages[s].project].phase == i);
+        let stages = (0..course.stages.len())
+            .filter(|&s| course.projects[course.stages[s].project].phase == i);
         let (done, total) = state.count(course, stages);
         if total > 0 {
-            out.push_str(&format!("  {:width$}  {}\n", phase.title, bar(done, total, 24)));
+            out.push_str(&format!(
+                "  {:width$}  {}\n",
+                phase.title,
+                bar(done, total, 24)
+            ));
         }
     }
     out
@@ -54,7 +72,11 @@ pub fn phase_bars(course: &Course, state: &State) -> String {
 pub fn result_lines(result: &StageResult) -> String {
     let mut out = String::new();
     for (kind, verdict) in &result.checks {
-        let mark = if verdict.passed() { style("ok").green().bold() } else { style("!!").red().bold() };
+        let mark = if verdict.passed() {
+            style("ok").green().bold()
+        } else {
+            style("!!").red().bold()
+        };
         out.push_str(&format!("  {mark} {}\n", verdict.describe(*kind)));
     }
     out

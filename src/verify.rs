@@ -36,7 +36,13 @@ pub fn kinds(only: &[String]) -> Result<BTreeSet<CheckKind>> {
         return Ok(CheckKind::ALL.into_iter().collect());
     }
     only.iter()
-        .map(|k| CheckKind::parse(k.trim()).ok_or_else(|| anyhow::anyhow!("unknown check kind `{k}` in --only; the kinds are test, doc, miri and loom")))
+        .map(|k| {
+            CheckKind::parse(k.trim()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown check kind `{k}` in --only; the kinds are test, doc, miri and loom"
+                )
+            })
+        })
         .collect()
 }
 
@@ -51,18 +57,35 @@ pub fn cmd_verify(app: &mut App, json: bool, only: &[String]) -> Result<ExitCode
         if stages.is_empty() {
             continue;
         }
-        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Default::default(), &mut out, &std::sync::atomic::AtomicBool::new(false), &mut |kind, verdicts| {
-            if !json {
-                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                eprintln!("  {:16} {:5} {passed}/{} stages pass", project.name, kind.name(), verdicts.len());
-            }
-        })?;
+        let batch = run::run_batch(
+            &run::Batch::new(course, &course.root, kinds.iter().copied()),
+            p,
+            &stages,
+            &mut out,
+            &std::sync::atomic::AtomicBool::new(false),
+            &mut |kind, verdicts| {
+                if !json {
+                    let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+                    eprintln!(
+                        "  {:16} {:5} {passed}/{} stages pass",
+                        project.name,
+                        kind.name(),
+                        verdicts.len()
+                    );
+                }
+            },
+        )?;
         for (s, r) in stages.into_iter().zip(batch) {
             results[s] = r;
         }
     }
     if full {
-        let passed = results.iter().enumerate().filter(|(_, r)| r.passed()).map(|(s, _)| course.stages[s].name.clone()).collect();
+        let passed = results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.passed())
+            .map(|(s, _)| course.stages[s].name.clone())
+            .collect();
         app.state.passed = passed;
         app.save()?;
     }
@@ -80,7 +103,15 @@ pub fn cmd_verify(app: &mut App, json: bool, only: &[String]) -> Result<ExitCode
                     phase: &course.phases[pr.phase].id,
                     optional: pr.optional,
                     passed: r.passed(),
-                    checks: r.checks.iter().map(|(k, v)| JsonCheck { kind: k.name(), passed: v.passed(), detail: v.describe(*k) }).collect(),
+                    checks: r
+                        .checks
+                        .iter()
+                        .map(|(k, v)| JsonCheck {
+                            kind: k.name(),
+                            passed: v.passed(),
+                            detail: v.describe(*k),
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -90,8 +121,15 @@ pub fn cmd_verify(app: &mut App, json: bool, only: &[String]) -> Result<ExitCode
         println!("The full output is in {}.", out.log_path().display());
     }
     let course = &app.course;
-    let required_pending = results.iter().enumerate().any(|(s, r)| !r.passed() && !course.project_of(s).optional);
-    Ok(if required_pending { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let required_pending = results
+        .iter()
+        .enumerate()
+        .any(|(s, r)| !r.passed() && !course.project_of(s).optional);
+    Ok(if required_pending {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn table(app: &App, results: &[StageResult]) -> String {
@@ -99,24 +137,56 @@ fn table(app: &App, results: &[StageResult]) -> String {
     let mut out = String::new();
     for (ph, phase) in course.phases.iter().enumerate() {
         out.push_str(&format!("\n{}\n", term::heading(&phase.title)));
-        for (p, project) in course.projects.iter().enumerate().filter(|(_, pr)| pr.phase == ph) {
+        for (p, project) in course
+            .projects
+            .iter()
+            .enumerate()
+            .filter(|(_, pr)| pr.phase == ph)
+        {
             let stages: Vec<usize> = course.stages_of(p).collect();
             let done = stages.iter().filter(|&&s| results[s].passed()).count();
-            let tag = if project.optional { " (optional: not needed to finish)" } else { "" };
-            out.push_str(&format!("  {}{}  {done}/{}\n", project.title, term::dim(tag), stages.len()));
+            let tag = if project.optional {
+                " (optional: not needed to finish)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "  {}{}  {done}/{}\n",
+                project.title,
+                term::dim(tag),
+                stages.len()
+            ));
             for s in stages {
                 let r = &results[s];
-                let mark = if r.passed() { term::good("pass") } else { term::bad("todo") };
+                let mark = if r.passed() {
+                    term::good("pass")
+                } else {
+                    term::bad("todo")
+                };
                 let detail = match r.failure() {
                     Some((k, v)) => v.describe(*k),
-                    None => r.checks.iter().map(|(k, _)| k.name()).collect::<Vec<_>>().join(", "),
+                    None => r
+                        .checks
+                        .iter()
+                        .map(|(k, _)| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 };
-                out.push_str(&format!("    {mark}  {:28} {}\n", course.stages[s].name, term::dim(&detail)));
+                out.push_str(&format!(
+                    "    {mark}  {:28} {}\n",
+                    course.stages[s].name,
+                    term::dim(&detail)
+                ));
             }
         }
     }
-    let required: Vec<usize> = (0..course.stages.len()).filter(|&s| !course.project_of(s).optional).collect();
+    let required: Vec<usize> = (0..course.stages.len())
+        .filter(|&s| !course.project_of(s).optional)
+        .collect();
     let done = required.iter().filter(|&&s| results[s].passed()).count();
-    out.push_str(&format!("\n{done} of {} required stages pass.\n", required.len()));
+    out.push_str(&format!(
+        "\n{done} of {} required stages pass.\n",
+        required.len()
+    ));
     out
 }

@@ -17,7 +17,6 @@ use crossterm::event::{self as term_event, KeyCode, KeyEvent, KeyEventKind, KeyM
 use notify::{RecursiveMode, Watcher};
 
 use crate::app::App;
-use crate::check::Options;
 use crate::cli::WatchArgs;
 use crate::course::{CheckKind, Course};
 use crate::output::Output;
@@ -53,7 +52,8 @@ struct RawMode;
 
 impl RawMode {
     fn enable() -> Result<RawMode> {
-        crossterm::terminal::enable_raw_mode().context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
+        crossterm::terminal::enable_raw_mode()
+            .context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let _ = crossterm::terminal::disable_raw_mode();
@@ -86,7 +86,9 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     let first_time = app.state.current.is_none();
     let Some(mut stage) = app.state.current_index(&app.course) else {
         println!("{}", app.course.final_message.trim_end());
-        println!("\nEvery stage has passed. `mastery list` shows them; `mastery run STAGE` reruns one.");
+        println!(
+            "\nEvery stage has passed. `mastery list` shows them; `mastery run STAGE` reruns one."
+        );
         return Ok(std::process::ExitCode::SUCCESS);
     };
     app.state.set_current(&app.course, Some(stage));
@@ -94,12 +96,24 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
 
     let (tx, rx) = mpsc::channel::<Event>();
     let root = app.course.root.clone();
-    let _watcher = if args.manual { None } else { Some(watch_files(&root, tx.clone())?) };
+    let _watcher = if args.manual {
+        None
+    } else {
+        Some(watch_files(&root, tx.clone())?)
+    };
     let raw = RawMode::enable()?;
     let stop = Arc::new(AtomicBool::new(false));
     let keys = spawn_keys(tx.clone(), stop.clone());
 
-    let mut lp = Loop { app, tx, running: None, next_id: 0, last: None, manual: args.manual, finished: Vec::new() };
+    let mut lp = Loop {
+        app,
+        tx,
+        running: None,
+        next_id: 0,
+        last: None,
+        manual: args.manual,
+        finished: Vec::new(),
+    };
     if first_time {
         say(&format!("{}\n\n", lp.app.course.welcome.trim_end()));
         lp.start(Target::Stage(stage), false);
@@ -128,7 +142,8 @@ fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatc
             return;
         }
         let relevant = event.paths.iter().any(|p| {
-            p.extension().is_some_and(|e| e == "rs" || e == "toml") && !p.components().any(|c| c.as_os_str() == "target")
+            p.extension().is_some_and(|e| e == "rs" || e == "toml")
+                && !p.components().any(|c| c.as_os_str() == "target")
         });
         if relevant {
             let _ = tx.send(Event::FileChanged);
@@ -138,7 +153,12 @@ fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatc
     let dir = root.join("exercises");
     watcher
         .watch(&dir, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {} (try `mastery watch --manual`, then press r to rerun)", dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot watch {} (try `mastery watch --manual`, then press r to rerun)",
+                dir.display()
+            )
+        })?;
     Ok(watcher)
 }
 
@@ -149,10 +169,11 @@ fn spawn_keys(tx: Sender<Event>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
             while !stop.load(Ordering::SeqCst) {
                 match term_event::poll(Duration::from_millis(50)) {
                     Ok(true) => {
-                        if let Ok(term_event::Event::Key(key)) = term_event::read() {
-                            if key.kind != KeyEventKind::Release && tx.send(Event::Key(key)).is_err() {
-                                return;
-                            }
+                        if let Ok(term_event::Event::Key(key)) = term_event::read()
+                            && key.kind != KeyEventKind::Release
+                            && tx.send(Event::Key(key)).is_err()
+                        {
+                            return;
                         }
                     }
                     Ok(false) => {}
@@ -179,7 +200,9 @@ impl Loop<'_> {
     fn run(&mut self, rx: &Receiver<Event>, stage: &mut usize) -> Result<()> {
         let mut save_at: Option<Instant> = None;
         loop {
-            let wait = save_at.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
+            let wait = save_at.map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(Instant::now())
+            });
             let event = match rx.recv_timeout(wait) {
                 Ok(e) => Some(e),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
@@ -212,7 +235,8 @@ impl Loop<'_> {
                     }
                 }
                 Some(Event::Key(key)) => {
-                    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+                    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
+                        && key.code == KeyCode::Char('c');
                     match key.code {
                         _ if ctrl_c => return Ok(()),
                         KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
@@ -229,7 +253,9 @@ impl Loop<'_> {
                         }
                         KeyCode::Char('c') => self.start(Target::All, true),
                         KeyCode::Char('n') => {
-                            if self.app.state.is_passed(&self.app.course, *stage) && self.running.is_none() {
+                            if self.app.state.is_passed(&self.app.course, *stage)
+                                && self.running.is_none()
+                            {
                                 let solution = self.app.course.solution_path(*stage);
                                 match self.app.advance(*stage) {
                                     Some(next) => {
@@ -237,17 +263,33 @@ impl Loop<'_> {
                                         self.app.save()?;
                                         self.last = None;
                                         self.start(Target::Stage(next), true);
-                                        say(&format!("{} {}\n\n", term::dim("Compare your last stage with the reference:"), term::link(&self.app.course.root, &solution)));
+                                        say(&format!(
+                                            "{} {}\n\n",
+                                            term::dim(
+                                                "Compare your last stage with the reference:"
+                                            ),
+                                            term::link(&self.app.course.root, &solution)
+                                        ));
                                     }
                                     None => {
                                         self.app.save()?;
-                                        say(&format!("\n{}\n", self.app.course.final_message.trim_end()));
-                                        say(&format!("\n{} {}\n", term::dim("The reference of your last stage:"), term::link(&self.app.course.root, &solution)));
+                                        say(&format!(
+                                            "\n{}\n",
+                                            self.app.course.final_message.trim_end()
+                                        ));
+                                        say(&format!(
+                                            "\n{} {}\n",
+                                            term::dim("The reference of your last stage:"),
+                                            term::link(&self.app.course.root, &solution)
+                                        ));
                                         self.keys_line();
                                     }
                                 }
                             } else {
-                                say(&format!("\n{}\n", term::dim("n moves on once the stage passes.")));
+                                say(&format!(
+                                    "\n{}\n",
+                                    term::dim("n moves on once the stage passes.")
+                                ));
                             }
                         }
                         _ => {}
@@ -272,7 +314,8 @@ impl Loop<'_> {
     fn start(&mut self, target: Target, clear_screen: bool) {
         self.cancel();
         // Reap replaced runs that are over.
-        let (done, pending): (Vec<_>, Vec<_>) = self.finished.drain(..).partition(|h| h.is_finished());
+        let (done, pending): (Vec<_>, Vec<_>) =
+            self.finished.drain(..).partition(|h| h.is_finished());
         self.finished = pending;
         for handle in done {
             let _ = handle.join();
@@ -289,19 +332,26 @@ impl Loop<'_> {
         let color = self.app.color;
         match target {
             Target::Stage(stage) => say(&format!("{}\n", self.app.stage_banner(stage))),
-            Target::All => say(&format!("{}\n", term::heading("Checking every stage (one cargo run per crate and check)..."))),
+            Target::All => say(&format!(
+                "{}\n",
+                term::heading("Checking every stage (one cargo run per crate and check)...")
+            )),
         }
         let flag = cancel.clone();
         let handle = thread::Builder::new()
             .name("mastery-run".into())
             .spawn(move || {
                 let line_tx = Mutex::new(tx.clone());
-                let mut out = Output::new(&course.root, true, true, color).forward_to(move |line| {
-                    let _ = line_tx.lock().map(|t| t.send(Event::Line(id, line.to_string())));
-                });
+                let mut out =
+                    Output::new(&course.root, true, true, color).forward_to(move |line| {
+                        let _ = line_tx
+                            .lock()
+                            .map(|t| t.send(Event::Line(id, line.to_string())));
+                    });
                 match target {
                     Target::Stage(stage) => {
-                        let result = run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
+                        let result =
+                            run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
                         let _ = tx.send(Event::StageDone(id, result));
                     }
                     Target::All => {
@@ -322,10 +372,16 @@ impl Loop<'_> {
         let _ = self.app.save();
         say(&format!("\n{}", self.app.verdict_text(stage, &result)));
         if result.passed() {
-            say(&format!("{}\n", term::good("Press n to go on to the next stage.")));
+            say(&format!(
+                "{}\n",
+                term::good("Press n to go on to the next stage.")
+            ));
         }
         self.last = Some(result);
-        say(&format!("\n{}", term::phase_bars(&self.app.course, &self.app.state)));
+        say(&format!(
+            "\n{}",
+            term::phase_bars(&self.app.course, &self.app.state)
+        ));
         self.keys_line();
     }
 
@@ -344,15 +400,28 @@ impl Loop<'_> {
         if passed {
             keys.insert(0, "n next");
         }
-        let watching = if self.manual { "manual mode: r reruns" } else { "watching exercises/ for saves" };
-        say(&format!("{}  {}\n", term::heading(&keys.join("  ")), term::dim(watching)));
+        let watching = if self.manual {
+            "manual mode: r reruns"
+        } else {
+            "watching exercises/ for saves"
+        };
+        say(&format!(
+            "{}  {}\n",
+            term::heading(&keys.join("  ")),
+            term::dim(watching)
+        ));
     }
 }
 
 /// `c`: every stage of every project, by crate and check kind, with progress lines.
-fn check_all(course: &Course, out: &mut Output, cancel: &AtomicBool, tx: &Sender<Event>, id: u64) -> Result<Vec<StageResult>> {
+fn check_all(
+    course: &Course,
+    out: &mut Output,
+    cancel: &AtomicBool,
+    tx: &Sender<Event>,
+    id: u64,
+) -> Result<Vec<StageResult>> {
     let mut results = vec![StageResult::default(); course.stages.len()];
-    let kinds = CheckKind::ALL.into_iter().collect();
     for p in 0..course.projects.len() {
         if cancel.load(Ordering::SeqCst) {
             break;
@@ -360,10 +429,24 @@ fn check_all(course: &Course, out: &mut Output, cancel: &AtomicBool, tx: &Sender
         let stages: Vec<usize> = course.stages_of(p).collect();
         let name = course.projects[p].name.clone();
         let mut quiet = Output::new(&course.root, false, false, false);
-        let batch = run::run_batch(course, p, &stages, &kinds, &course.root, &Options::default(), &mut quiet, cancel, &mut |kind, verdicts| {
-            let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-            let _ = tx.send(Event::Line(id, format!("  {name:16} {:5} {passed}/{} stages pass", kind.name(), verdicts.len())));
-        })?;
+        let batch = run::run_batch(
+            &run::Batch::new(course, &course.root, CheckKind::ALL),
+            p,
+            &stages,
+            &mut quiet,
+            cancel,
+            &mut |kind, verdicts| {
+                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+                let _ = tx.send(Event::Line(
+                    id,
+                    format!(
+                        "  {name:16} {:5} {passed}/{} stages pass",
+                        kind.name(),
+                        verdicts.len()
+                    ),
+                ));
+            },
+        )?;
         for (s, r) in stages.into_iter().zip(batch) {
             results[s] = r;
         }

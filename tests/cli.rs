@@ -1,0 +1,643 @@
+//! End-to-end tests: the built `mastery` against the small fixture course in `tests/fixture`,
+//! copied to a temporary directory for each test. Every command and every error a user can
+//! cause, as the user sees it; the watch loop in a pseudo-terminal (`pty` below).
+
+mod pty;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mastery");
+
+/// A fresh copy of the fixture course, committed to git with its stubs locked, as a learner
+/// would clone it.
+struct Course {
+    dir: tempfile::TempDir,
+}
+
+impl Course {
+    fn new() -> Course {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture"),
+            dir.path(),
+        );
+        let course = Course { dir };
+        course.git(&["init", "-q"]);
+        course.git(&["add", "-A"]);
+        course.git(&["commit", "-qm", "course"]);
+        let lock = course.mastery(&["dev", "lock"]);
+        assert!(lock.status.success(), "dev lock: {}", text(&lock.stderr));
+        course.git(&["add", "-A"]);
+        course.git(&["commit", "-qm", "lock"]);
+        course
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("CARGO_TARGET_DIR")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn mastery(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Replaces a stage file with its reference solution.
+    fn solve(&self, file: &str) {
+        fs::copy(
+            self.path(&format!("solutions/01_demo/src/{file}")),
+            self.path(&format!("exercises/01_demo/src/{file}")),
+        )
+        .unwrap();
+    }
+
+    fn state(&self) -> String {
+        fs::read_to_string(self.path(".mastery/state.toml")).unwrap_or_default()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    text(&out.stdout)
+}
+
+fn stderr(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+#[test]
+fn run_reports_a_failing_stub_and_exits_1() {
+    let c = Course::new();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(s.contains("Demo 1/4: Adding numbers  (demo-add)"), "{s}");
+    assert!(s.contains("exercises/01_demo/src/s01_add.rs"), "{s}");
+    assert!(
+        s.contains("!! test: 1 failed: s01_add::tests::adds_small_numbers"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Not yet. Read the output above, edit, save."),
+        "{s}"
+    );
+    assert!(
+        !s.contains('\x1b'),
+        "no colours with NO_COLOR and no terminal"
+    );
+}
+
+#[test]
+fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let out = c.mastery(&["run"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("ok test: 1 passed"), "{s}");
+    assert!(s.contains("ok doc: 1 passed"), "{s}");
+    assert!(s.contains("Stage passed: Adding numbers"), "{s}");
+    assert!(s.contains("Next: `mastery run demo-hang`"), "{s}");
+    let state = c.state();
+    assert!(state.contains("passed = [\"demo-add\"]"), "{state}");
+    assert!(state.contains("current = \"demo-hang\""), "{state}");
+    let list = stdout(&c.mastery(&["list"]));
+    assert!(list.contains("done demo-add"), "{list}");
+    assert!(list.contains(" -> demo-hang"), "{list}");
+    assert!(list.contains("1 of 4 stages passed."), "{list}");
+}
+
+#[test]
+fn without_a_terminal_mastery_runs_the_current_stage_once() {
+    let c = Course::new();
+    let out = c.mastery(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("(demo-add)"));
+}
+
+#[test]
+fn a_hanging_stage_is_killed_at_its_timeout_and_the_running_test_is_named() {
+    let c = Course::new();
+    let started = Instant::now();
+    let out = c.mastery(&["run", "demo-hang"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(
+        s.contains("!! test: timed out after 2 s while s02_hang::tests::spin_returns was still running; it may loop forever or deadlock"),
+        "{s}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "the build plus a 2 s limit"
+    );
+    let ps = Command::new("pgrep")
+        .args(["-f", "s02_hang::"])
+        .output()
+        .unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "the hanging test process was killed: {}",
+        text(&ps.stdout)
+    );
+}
+
+#[test]
+fn a_crash_is_named_in_plain_words() {
+    let c = Course::new();
+    let out = c.mastery(&["run", "demo-crash"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(s.contains("!! test: the test process crashed with a stack overflow (infinite or too deep recursion?)"), "{s}");
+}
+
+#[test]
+fn megabytes_of_output_are_capped_on_screen_and_kept_in_the_log() {
+    let c = Course::new();
+    let out = c.mastery(&["run", "demo-loud"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(s.len() < 200 * 1024, "the screen got {} bytes", s.len());
+    assert!(
+        s.contains("more lines not shown; the full output is in"),
+        "{}",
+        &s[s.len().saturating_sub(500)..]
+    );
+    assert!(s.contains("!! test: 1 failed: s04_loud::tests::quiet_is_quiet"));
+    let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    assert!(
+        log.contains("line 199999 of far too much output"),
+        "the log has everything"
+    );
+}
+
+#[test]
+fn unknown_stages_are_refused_with_suggestions() {
+    let c = Course::new();
+    let out = c.mastery(&["run", "add"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: there is no stage named `add` in info.toml. Did you mean: demo-add? Run `mastery list` to see every stage.\n"
+    );
+}
+
+#[test]
+fn a_malformed_info_toml_is_reported_with_file_and_line() {
+    let c = Course::new();
+    let info = fs::read_to_string(c.path("info.toml")).unwrap().replace(
+        "checks = [\"test\", \"doc\"]",
+        "checks = [\"test\", \"fuzz\"]",
+    );
+    fs::write(c.path("info.toml"), info).unwrap();
+    let out = c.mastery(&["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.starts_with("error: "), "{e}");
+    assert!(e.contains("/info.toml:25: stage `demo-add`: unknown check `fuzz`; the checks are test, doc, miri and loom"), "{e}");
+
+    fs::write(
+        c.path("info.toml"),
+        "format_version = 1\nwelcome = \"unterminated\n",
+    )
+    .unwrap();
+    let e = stderr(&c.mastery(&["list"]));
+    assert!(e.contains("/info.toml:2: "), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn outside_a_course_mastery_says_where_to_run_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("list")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("error: no info.toml here or in any parent directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_corrupt_state_file_is_moved_aside_and_progress_is_rebuilt_by_verify() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    fs::create_dir_all(c.path(".mastery")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "passed = {{{{ not toml").unwrap();
+    let out = c.mastery(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let e = stderr(&out);
+    assert!(e.contains("warning: the progress file"), "{e}");
+    assert!(e.contains("is corrupt"), "{e}");
+    assert!(
+        e.contains("Run `mastery verify` to recover your progress"),
+        "{e}"
+    );
+    let aside: Vec<_> = fs::read_dir(c.path(".mastery"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("corrupt"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the corrupt file is kept aside");
+
+    let out = c.mastery(&["verify"]);
+    assert_eq!(out.status.code(), Some(1), "stages are still pending");
+    assert!(
+        c.state().contains("passed = [\"demo-add\"]"),
+        "{}",
+        c.state()
+    );
+}
+
+#[test]
+fn verify_prints_a_table_and_json() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    c.solve("s04_loud.rs");
+    let out = c.mastery(&["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(s.contains("Phase 0: Basics"), "{s}");
+    assert!(s.contains("pass  demo-add"), "{s}");
+    assert!(s.contains("todo  demo-hang"), "{s}");
+    assert!(
+        s.contains("timed out after 2 s while s02_hang::tests::spin_returns was still running"),
+        "{s}"
+    );
+    assert!(s.contains("todo  demo-crash"), "{s}");
+    assert!(s.contains("pass  demo-loud"), "{s}");
+    assert!(s.contains("2 of 4 required stages pass."), "{s}");
+
+    let out = c.mastery(&["verify", "--json", "--only", "test"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("verify --json prints JSON");
+    assert_eq!(json[0]["name"], "demo-add");
+    assert_eq!(json[0]["passed"], true);
+    assert_eq!(json[1]["passed"], false);
+
+    c.solve("s02_hang.rs");
+    c.solve("s03_crash.rs");
+    let out = c.mastery(&["verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("4 of 4 required stages pass."));
+}
+
+#[test]
+fn hints_come_one_level_at_a_time() {
+    let c = Course::new();
+    let first = stdout(&c.mastery(&["hint"]));
+    assert!(
+        first.contains("1/3: Think about the + operator."),
+        "{first}"
+    );
+    assert!(!first.contains("2/3"), "{first}");
+    assert!(first.contains("Ask again for the next level."));
+    let second = stdout(&c.mastery(&["hint"]));
+    assert!(second.contains("2/3: Return a + b."), "{second}");
+    let all = stdout(&c.mastery(&["hint", "demo-add", "--all"]));
+    assert!(all.contains("3/3: `a + b`"), "{all}");
+}
+
+#[test]
+fn the_solution_is_shown_only_after_a_pass_unless_forced() {
+    let c = Course::new();
+    let out = c.mastery(&["solution", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: stage `demo-add` has not passed yet: solve it first (`mastery run demo-add`), or add --force to see the reference anyway\n"
+    );
+    let out = c.mastery(&["solution", "demo-add", "--force"]);
+    assert!(stdout(&out).contains("Reference solution: solutions/01_demo/src/s01_add.rs"));
+    assert!(stdout(&out).contains("    a + b\n"));
+}
+
+#[test]
+fn reset_restores_the_true_original_after_a_commit_and_keeps_a_backup() {
+    let c = Course::new();
+    let stage = c.path("exercises/01_demo/src/s01_add.rs");
+    let original = fs::read_to_string(&stage).unwrap();
+    fs::write(&stage, "// my work in progress\n").unwrap();
+    c.git(&["commit", "-qam", "my work"]);
+
+    let out = c.mastery(&["reset", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("pass --yes to confirm when not at a terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(&stage).unwrap(),
+        "// my work in progress\n",
+        "nothing written without confirmation"
+    );
+
+    let out = c.mastery(&["reset", "demo-add", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Restored the original stub of exercises/01_demo/src/s01_add.rs.")
+    );
+    assert_eq!(fs::read_to_string(&stage).unwrap(), original);
+    let backups: Vec<_> = fs::read_dir(c.path(".mastery/backups"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(
+        fs::read_to_string(backups[0].path()).unwrap(),
+        "// my work in progress\n"
+    );
+    let other = c.path("exercises/01_demo/src/s02_hang.rs");
+    assert_eq!(
+        fs::read_to_string(other).unwrap(),
+        fs::read_to_string(c.path("exercises/01_demo/src/s02_hang.rs")).unwrap()
+    );
+
+    let out = c.mastery(&["reset", "demo-add", "--yes"]);
+    assert!(stdout(&out).contains("is already the original stub; nothing to do."));
+}
+
+#[test]
+fn skip_is_only_for_optional_projects() {
+    let c = Course::new();
+    let out = c.mastery(&["skip", "demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: project `demo` is required: only optional projects can be skipped\n"
+    );
+    let out = c.mastery(&["skip", "nope"]);
+    assert_eq!(
+        stderr(&out),
+        "error: there is no project named `nope`. The projects are: demo.\n"
+    );
+}
+
+#[test]
+fn doctor_lists_the_tools() {
+    let c = Course::new();
+    let out = c.mastery(&["doctor"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("ok cargo"), "{s}");
+    assert!(s.contains("Miri"), "{s}");
+    assert!(s.contains("file watching"), "{s}");
+}
+
+#[test]
+fn bench_runs_the_benchmark_crate_on_the_learners_code_or_the_solution() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let out = c.mastery(&["bench", "demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("add: ours 5, peer 5, ratio 1.00"),
+        "{}",
+        stdout(&out)
+    );
+    fs::copy(
+        c.path("solutions/01_demo/src/s01_add.rs"),
+        c.path("exercises/01_demo/src/s01_add.rs"),
+    )
+    .unwrap();
+    fs::write(
+        c.path("exercises/01_demo/src/s01_add.rs"),
+        fs::read_to_string(c.path("exercises/01_demo/src/s01_add.rs"))
+            .unwrap()
+            .replace("a + b\n}", "a + b + 1\n}"),
+    )
+    .unwrap();
+    let mine = stdout(&c.mastery(&["bench", "demo"]));
+    assert!(mine.contains("add: ours 6"), "the learner's code: {mine}");
+    let reference = stdout(&c.mastery(&["bench", "demo", "--solution"]));
+    assert!(reference.contains("reference solution"), "{reference}");
+    assert!(
+        reference.contains("add: ours 5"),
+        "the solution's code: {reference}"
+    );
+}
+
+#[test]
+fn dev_check_finds_stubs_that_hang_or_crash_and_passes_a_sound_course() {
+    let c = Course::new();
+    let out = c.mastery(&["dev", "check"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(
+        s.contains(
+            "problem: demo-hang: the stub must fail its tests as shipped, but test: timed out"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("problem: demo-crash: the stub must fail its tests as shipped, but test: the test process crashed"), "{s}");
+    assert!(s.contains("2 problems."), "{s}");
+
+    // Plain todo!() stubs make a sound course.
+    for (file, body) in [
+        (
+            "s02_hang.rs",
+            "loop {\n        std::hint::spin_loop();\n    }",
+        ),
+        (
+            "s03_crash.rs",
+            "std::hint::black_box(depth(std::hint::black_box(n + 1))) + 1",
+        ),
+    ] {
+        let path = c.path(&format!("exercises/01_demo/src/{file}"));
+        let stub = fs::read_to_string(&path)
+            .unwrap()
+            .replace(body, "let _ = n_or_unit();\n    todo!()")
+            .replace(
+                "n_or_unit()",
+                if file == "s03_crash.rs" { "n" } else { "()" },
+            );
+        fs::write(
+            &path,
+            stub.replace("#[allow(unconditional_recursion)]\n", ""),
+        )
+        .unwrap();
+    }
+    assert!(c.mastery(&["dev", "lock"]).status.success());
+    let out = c.mastery(&["dev", "check"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("ok demo-add"), "{s}");
+    assert!(s.contains("The course checks out. (4 stages"), "{s}");
+
+    // A stage whose tests pass with its stub has no teeth; a changed test is caught too.
+    c.solve("s04_loud.rs");
+    let solution = c.path("solutions/01_demo/src/s01_add.rs");
+    fs::write(
+        &solution,
+        fs::read_to_string(&solution)
+            .unwrap()
+            .replace("2 + 3 must be 5", "two and three"),
+    )
+    .unwrap();
+    assert!(c.mastery(&["dev", "lock"]).status.success());
+    let s = stdout(&c.mastery(&["dev", "check"]));
+    assert!(
+        s.contains(
+            "problem: demo-loud: the stub must fail its tests as shipped, but test: 1 passed"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("problem: demo-loud: no teeth: with its stub and every other stage solved, test: 1 passed"), "{s}");
+    assert!(
+        s.contains("problem: exercises/01_demo/src/s04_loud.rs: the stub is the solution"),
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "problem: exercises/01_demo/src/s01_add.rs: the tests differ from the solution's"
+        ),
+        "{s}"
+    );
+}
+
+#[test]
+fn dev_check_notices_a_stale_stubs_lock() {
+    let c = Course::new();
+    let stage = c.path("exercises/01_demo/src/s01_add.rs");
+    fs::write(
+        &stage,
+        fs::read_to_string(&stage)
+            .unwrap()
+            .replace("// TODO: add them", "// TODO: add them up"),
+    )
+    .unwrap();
+    let s = stdout(&c.mastery(&["dev", "check"]));
+    assert!(s.contains("problem: exercises/01_demo/src/s01_add.rs: changed since stubs.lock was written; run `mastery dev lock`"), "{s}");
+}
+
+/// The watch loop as a person meets it: edit and see a failure, save the solution and see the
+/// pass, press n for the next stage, save during a long run to restart it, q to quit.
+#[test]
+fn the_watch_loop_follows_edits_and_keys() {
+    let c = Course::new();
+    // A long limit for the hanging stage: a pass below can only come from a restart.
+    let info = fs::read_to_string(c.path("info.toml"))
+        .unwrap()
+        .replace("timeout_secs = 2", "timeout_secs = 600");
+    fs::write(c.path("info.toml"), info).unwrap();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &[],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+
+    term.expect("Welcome to the fixture course.", 20);
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+
+    c.solve("s01_add.rs");
+    term.expect("Stage passed: Adding numbers", 60);
+    term.expect("n next", 5);
+
+    term.send("h");
+    term.expect("1/3: Think about the + operator.", 10);
+
+    term.send("n");
+    term.expect("Demo 2/4: A stage that hangs", 10);
+    term.expect("running 1 test", 60);
+    std::thread::sleep(Duration::from_millis(500));
+    let restarted = Instant::now();
+    c.solve("s02_hang.rs");
+    term.expect("Stage passed: A stage that hangs", 60);
+    assert!(
+        restarted.elapsed() < Duration::from_secs(60),
+        "the save restarted the run"
+    );
+    assert!(
+        !term.screen().contains("timed out"),
+        "the hanging run was replaced, not waited for"
+    );
+
+    // Ten saves in a burst cause one run.
+    let runs_before = term
+        .screen()
+        .matches("Demo 2/4: A stage that hangs")
+        .count();
+    let path = c.path("exercises/01_demo/src/s02_hang.rs");
+    let body = fs::read_to_string(&path).unwrap();
+    for _ in 0..10 {
+        fs::write(&path, &body).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    term.expect_count("Stage passed: A stage that hangs", 2, 60);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        term.screen()
+            .matches("Demo 2/4: A stage that hangs")
+            .count(),
+        runs_before + 1,
+        "one burst, one run"
+    );
+
+    term.send("l");
+    term.expect("2 of 4 stages passed.", 10);
+    term.send("q");
+    term.expect("Progress saved.", 10);
+    let status = term.wait(10).expect("mastery quits on q");
+    assert!(status.success());
+    assert!(
+        c.state().contains("current = \"demo-crash\"")
+            || c.state().contains("current = \"demo-hang\""),
+        "{}",
+        c.state()
+    );
+}
