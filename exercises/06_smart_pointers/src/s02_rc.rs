@@ -118,6 +118,7 @@ pub(crate) fn weak<'a, T>(ptr: NonNull<RcInner<T>>) -> &'a Cell<usize> {
 }
 
 /// Adds one to a count, aborting on overflow: a wrapped count would free a value in use.
+#[inline]
 pub(crate) fn increment(count: &Cell<usize>) {
     // TODO: `std::process::abort()` if the count is already `usize::MAX`.
     todo!()

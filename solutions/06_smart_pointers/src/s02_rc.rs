@@ -137,6 +137,7 @@ pub(crate) fn weak<'a, T>(ptr: NonNull<RcInner<T>>) -> &'a Cell<usize> {
 }
 
 /// Adds one to a count, aborting on overflow: a wrapped count would free a value in use.
+#[inline]
 pub(crate) fn increment(count: &Cell<usize>) {
     let n = count.get();
     if n == usize::MAX {
