@@ -38,7 +38,10 @@ fn workload(name: &str, mut ours: impl FnMut(), mut peer: impl FnMut()) {
         t_peer.push(time_ns(&mut peer));
     }
     let (ours, peer) = (median(t_ours), median(t_peer));
-    println!("{name:<32} ours {ours:>7.2} ns   std {peer:>7.2} ns   ratio {:.2}", ours / peer);
+    println!(
+        "{name:<32} ours {ours:>7.2} ns   std {peer:>7.2} ns   ratio {:.2}",
+        ours / peer
+    );
 }
 
 /// Clones and drops `OPS` pointers on each of two threads at once, sharing one count.
