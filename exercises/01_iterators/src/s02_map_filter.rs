@@ -61,6 +61,7 @@ pub struct Map<I, F> {
 }
 
 impl<I, F> Map<I, F> {
+    #[inline]
     pub(crate) fn new(iter: I, f: F) -> Self {
         Map { iter, f }
     }
@@ -73,17 +74,20 @@ where
 {
     type Item = B;
 
+    #[inline]
     fn next(&mut self) -> Option<B> {
         // TODO: pull one item from `self.iter` and apply `self.f` to it.
         // `Option::map` does both; pass it `&mut self.f`.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: one item out per item in: the inner hint.
         todo!()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, B) -> Acc,
@@ -102,6 +106,7 @@ pub struct Filter<I, P> {
 }
 
 impl<I, P> Filter<I, P> {
+    #[inline]
     pub(crate) fn new(iter: I, predicate: P) -> Self {
         Filter { iter, predicate }
     }
@@ -114,17 +119,20 @@ where
 {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         // TODO: pull from `self.iter` until an item passes `self.predicate`
         // (call it as `(self.predicate)(&x)`), or the inner iterator ends.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: anywhere from none to all of the inner items.
         todo!()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, I::Item) -> Acc,

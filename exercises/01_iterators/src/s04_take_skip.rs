@@ -34,6 +34,7 @@ pub struct Take<I> {
 }
 
 impl<I> Take<I> {
+    #[inline]
     pub(crate) fn new(iter: I, n: usize) -> Self {
         Take { iter, n }
     }
@@ -42,12 +43,14 @@ impl<I> Take<I> {
 impl<I: MyIterator> MyIterator for Take<I> {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         // TODO: None once n items were handed out, without touching the inner
         // iterator; otherwise count one down and pull.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: the inner hint, capped at n on both sides.
         todo!()
@@ -64,6 +67,7 @@ pub struct Skip<I> {
 }
 
 impl<I> Skip<I> {
+    #[inline]
     pub(crate) fn new(iter: I, n: usize) -> Self {
         Skip { iter, n }
     }
@@ -72,17 +76,20 @@ impl<I> Skip<I> {
 impl<I: MyIterator> MyIterator for Skip<I> {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         // TODO: on the first call skip n items (`nth` does it in one call),
         // afterwards just pull.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: the inner hint minus the items still to skip, never below 0.
         todo!()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, I::Item) -> Acc,

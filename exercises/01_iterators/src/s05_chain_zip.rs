@@ -35,6 +35,7 @@ pub struct Chain<A, B> {
 }
 
 impl<A, B> Chain<A, B> {
+    #[inline]
     pub(crate) fn new(a: A, b: B) -> Self {
         Chain {
             a: Some(a),
@@ -50,18 +51,21 @@ where
 {
     type Item = A::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<A::Item> {
         // TODO: take from the first half while it lasts; when it returns None
         // set `self.a` to None (dropping it); then take from the second half.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: the sum of the hints of the halves that are left: a saturating
         // lower bound, a checked upper bound.
         todo!()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, A::Item) -> Acc,
@@ -79,6 +83,7 @@ pub struct Zip<A, B> {
 }
 
 impl<A, B> Zip<A, B> {
+    #[inline]
     pub(crate) fn new(a: A, b: B) -> Self {
         Zip { a, b }
     }
@@ -87,11 +92,13 @@ impl<A, B> Zip<A, B> {
 impl<A: MyIterator, B: MyIterator> MyIterator for Zip<A, B> {
     type Item = (A::Item, B::Item);
 
+    #[inline]
     fn next(&mut self) -> Option<(A::Item, B::Item)> {
         // TODO: a pair from both sides; never poll `b` when `a` is done.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: the minimum of the two hints (an upper None means unbounded).
         todo!()
@@ -108,6 +115,7 @@ pub struct Enumerate<I> {
 }
 
 impl<I> Enumerate<I> {
+    #[inline]
     pub(crate) fn new(iter: I) -> Self {
         Enumerate { iter, count: 0 }
     }
@@ -116,16 +124,19 @@ impl<I> Enumerate<I> {
 impl<I: MyIterator> MyIterator for Enumerate<I> {
     type Item = (usize, I::Item);
 
+    #[inline]
     fn next(&mut self) -> Option<(usize, I::Item)> {
         // TODO: pair the next item with its index, and count on.
         todo!()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // TODO: one item out per item in.
         todo!()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, (usize, I::Item)) -> Acc,

@@ -67,6 +67,7 @@ pub trait FromMyIterator<A>: Sized {
 }
 
 impl<T> FromMyIterator<T> for Vec<T> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
         // TODO: reserve from the lower bound of the size_hint, then push every
         // item (with `for_each`): the hint may be wrong.
@@ -75,6 +76,7 @@ impl<T> FromMyIterator<T> for Vec<T> {
 }
 
 impl FromMyIterator<char> for String {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = char>>(iter: I) -> Self {
         // TODO: push every char.
         todo!()
@@ -82,6 +84,7 @@ impl FromMyIterator<char> for String {
 }
 
 impl<'a> FromMyIterator<&'a str> for String {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = &'a str>>(iter: I) -> Self {
         // TODO: append every piece.
         todo!()
@@ -89,6 +92,7 @@ impl<'a> FromMyIterator<&'a str> for String {
 }
 
 impl<K: Eq + Hash, V> FromMyIterator<(K, V)> for HashMap<K, V> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = (K, V)>>(iter: I) -> Self {
         // TODO: insert every pair; a later one replaces an earlier one.
         todo!()
@@ -104,12 +108,14 @@ pub struct SortedVec<T> {
 
 impl<T: Ord> SortedVec<T> {
     /// The items, in ascending order.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
         // TODO: the items, in order.
         todo!()
     }
 
     /// Whether `item` is in the vector, by binary search.
+    #[inline]
     pub fn contains(&self, item: &T) -> bool {
         // TODO: a binary search (the items are sorted).
         todo!()
@@ -117,6 +123,7 @@ impl<T: Ord> SortedVec<T> {
 }
 
 impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
         // TODO: collect, then sort, to establish the invariant.
         todo!()
@@ -124,6 +131,7 @@ impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
 }
 
 impl<T, E, C: FromMyIterator<T>> FromMyIterator<Result<T, E>> for Result<C, E> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = Result<T, E>>>(iter: I) -> Self {
         // TODO: build C from an adapter (a private struct of yours) that yields
         // the Ok values, stops at the first Err and keeps it aside; then return

@@ -61,6 +61,7 @@ pub struct Map<I, F> {
 }
 
 impl<I, F> Map<I, F> {
+    #[inline]
     pub(crate) fn new(iter: I, f: F) -> Self {
         Map { iter, f }
     }
@@ -73,14 +74,17 @@ where
 {
     type Item = B;
 
+    #[inline]
     fn next(&mut self) -> Option<B> {
         self.iter.next().map(&mut self.f)
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.iter.size_hint()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, B) -> Acc,
@@ -99,6 +103,7 @@ pub struct Filter<I, P> {
 }
 
 impl<I, P> Filter<I, P> {
+    #[inline]
     pub(crate) fn new(iter: I, predicate: P) -> Self {
         Filter { iter, predicate }
     }
@@ -111,6 +116,7 @@ where
 {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         // Each inner item is offered to the predicate exactly once.
         while let Some(x) = self.iter.next() {
@@ -121,11 +127,13 @@ where
         None
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         // Anything from none to all of the inner items may pass.
         (0, self.iter.size_hint().1)
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, I::Item) -> Acc,

@@ -34,6 +34,7 @@ pub struct Take<I> {
 }
 
 impl<I> Take<I> {
+    #[inline]
     pub(crate) fn new(iter: I, n: usize) -> Self {
         Take { iter, n }
     }
@@ -42,6 +43,7 @@ impl<I> Take<I> {
 impl<I: MyIterator> MyIterator for Take<I> {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         if self.n == 0 {
             return None;
@@ -50,6 +52,7 @@ impl<I: MyIterator> MyIterator for Take<I> {
         self.iter.next()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         if self.n == 0 {
             return (0, Some(0));
@@ -73,6 +76,7 @@ pub struct Skip<I> {
 }
 
 impl<I> Skip<I> {
+    #[inline]
     pub(crate) fn new(iter: I, n: usize) -> Self {
         Skip { iter, n }
     }
@@ -81,6 +85,7 @@ impl<I> Skip<I> {
 impl<I: MyIterator> MyIterator for Skip<I> {
     type Item = I::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<I::Item> {
         if self.n > 0 {
             let n = std::mem::take(&mut self.n);
@@ -90,6 +95,7 @@ impl<I: MyIterator> MyIterator for Skip<I> {
         }
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (lower, upper) = self.iter.size_hint();
         (
@@ -98,6 +104,7 @@ impl<I: MyIterator> MyIterator for Skip<I> {
         )
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, I::Item) -> Acc,

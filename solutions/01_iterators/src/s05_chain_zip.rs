@@ -35,6 +35,7 @@ pub struct Chain<A, B> {
 }
 
 impl<A, B> Chain<A, B> {
+    #[inline]
     pub(crate) fn new(a: A, b: B) -> Self {
         Chain {
             a: Some(a),
@@ -50,6 +51,7 @@ where
 {
     type Item = A::Item;
 
+    #[inline]
     fn next(&mut self) -> Option<A::Item> {
         if let Some(a) = &mut self.a {
             match a.next() {
@@ -61,6 +63,7 @@ where
         self.b.as_mut()?.next()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         match (&self.a, &self.b) {
             (Some(a), Some(b)) => {
@@ -78,6 +81,7 @@ where
         }
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, A::Item) -> Acc,
@@ -95,6 +99,7 @@ pub struct Zip<A, B> {
 }
 
 impl<A, B> Zip<A, B> {
+    #[inline]
     pub(crate) fn new(a: A, b: B) -> Self {
         Zip { a, b }
     }
@@ -103,6 +108,7 @@ impl<A, B> Zip<A, B> {
 impl<A: MyIterator, B: MyIterator> MyIterator for Zip<A, B> {
     type Item = (A::Item, B::Item);
 
+    #[inline]
     fn next(&mut self) -> Option<(A::Item, B::Item)> {
         // `?` returns before `b` is polled when `a` is done.
         let x = self.a.next()?;
@@ -110,6 +116,7 @@ impl<A: MyIterator, B: MyIterator> MyIterator for Zip<A, B> {
         Some((x, y))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (a_lo, a_hi) = self.a.size_hint();
         let (b_lo, b_hi) = self.b.size_hint();
@@ -132,6 +139,7 @@ pub struct Enumerate<I> {
 }
 
 impl<I> Enumerate<I> {
+    #[inline]
     pub(crate) fn new(iter: I) -> Self {
         Enumerate { iter, count: 0 }
     }
@@ -140,6 +148,7 @@ impl<I> Enumerate<I> {
 impl<I: MyIterator> MyIterator for Enumerate<I> {
     type Item = (usize, I::Item);
 
+    #[inline]
     fn next(&mut self) -> Option<(usize, I::Item)> {
         let x = self.iter.next()?;
         let i = self.count;
@@ -147,10 +156,12 @@ impl<I: MyIterator> MyIterator for Enumerate<I> {
         Some((i, x))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.iter.size_hint()
     }
 
+    #[inline]
     fn fold<Acc, G>(self, init: Acc, g: G) -> Acc
     where
         G: FnMut(Acc, (usize, I::Item)) -> Acc,

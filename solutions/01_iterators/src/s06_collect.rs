@@ -67,6 +67,7 @@ pub trait FromMyIterator<A>: Sized {
 }
 
 impl<T> FromMyIterator<T> for Vec<T> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
         // The lower bound only sizes the first allocation; `push` grows as needed.
         let mut v = Vec::with_capacity(iter.size_hint().0);
@@ -76,6 +77,7 @@ impl<T> FromMyIterator<T> for Vec<T> {
 }
 
 impl FromMyIterator<char> for String {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = char>>(iter: I) -> Self {
         // Every char is at least one byte.
         let mut s = String::with_capacity(iter.size_hint().0);
@@ -85,6 +87,7 @@ impl FromMyIterator<char> for String {
 }
 
 impl<'a> FromMyIterator<&'a str> for String {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = &'a str>>(iter: I) -> Self {
         let mut s = String::new();
         iter.for_each(|part| s.push_str(part));
@@ -93,6 +96,7 @@ impl<'a> FromMyIterator<&'a str> for String {
 }
 
 impl<K: Eq + Hash, V> FromMyIterator<(K, V)> for HashMap<K, V> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = HashMap::with_capacity(iter.size_hint().0);
         iter.for_each(|(k, v)| {
@@ -111,17 +115,20 @@ pub struct SortedVec<T> {
 
 impl<T: Ord> SortedVec<T> {
     /// The items, in ascending order.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
         &self.items
     }
 
     /// Whether `item` is in the vector, by binary search.
+    #[inline]
     pub fn contains(&self, item: &T) -> bool {
         self.items.binary_search(item).is_ok()
     }
 }
 
 impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
         let mut items: Vec<T> = iter.collect();
         // Stable sort: equal items keep the order they were yielded in.
@@ -131,6 +138,7 @@ impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
 }
 
 impl<T, E, C: FromMyIterator<T>> FromMyIterator<Result<T, E>> for Result<C, E> {
+    #[inline]
     fn from_my_iter<I: MyIterator<Item = Result<T, E>>>(iter: I) -> Self {
         let mut error = None;
         let collected = C::from_my_iter(UntilErr {
@@ -153,6 +161,7 @@ struct UntilErr<'e, I, E> {
 impl<T, E, I: MyIterator<Item = Result<T, E>>> MyIterator for UntilErr<'_, I, E> {
     type Item = T;
 
+    #[inline]
     fn next(&mut self) -> Option<T> {
         if self.error.is_some() {
             return None;
@@ -166,6 +175,7 @@ impl<T, E, I: MyIterator<Item = Result<T, E>>> MyIterator for UntilErr<'_, I, E>
         }
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         if self.error.is_some() {
             (0, Some(0))

@@ -19,6 +19,10 @@
 //! `collect` trusts the exact length of a `map` over a range through `TrustedLen`, an unsafe
 //! trait a safe library cannot use, and its `Zip` of two slices indexes both directly.
 //!
+//! Sources take part too: `SliceIter::fold` (given in stage 1) is a plain `for` loop over the
+//! slice, which the compiler unrolls and vectorises, where a loop on `next` re-checks the slice
+//! it just shortened.
+//!
 //! The adapters' `fold` methods already call the functions below. Each one currently drains
 //! its iterator with `next`: correct, and slow. Rewrite each to call the inner iterator's
 //! `fold` instead. The consumers of stage 3 are built on `fold`, so `sum`, `count`, `last`,
