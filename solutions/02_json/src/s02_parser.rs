@@ -427,8 +427,8 @@ impl<'a> Parser<'a> {
         // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 10^22 are both
         // exact f64s, so one multiplication or division rounds correctly.
         const POW10: [f64; 23] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-            1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];
         let scale = exponent.saturating_sub(fraction_digits);
         if let Some(m) = mantissa.filter(|&m| m < 1 << 53)
