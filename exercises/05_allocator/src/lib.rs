@@ -1,5 +1,5 @@
 //! A malloc-like allocator: layout arithmetic, a free list stored in the free memory, a heap
-//! with splitting and coalescing, fit strategies, `realloc`, and a `GlobalAlloc`.
+//! with splitting and coalescing, fit strategies, `realloc`, a `GlobalAlloc`, and size classes.
 #![allow(unused_variables, unused_imports, dead_code)]
 
 pub mod s01_layout;
@@ -8,3 +8,4 @@ pub mod s03_heap;
 pub mod s04_strategies;
 pub mod s05_realloc;
 pub mod s06_global;
+pub mod s07_size_classes;

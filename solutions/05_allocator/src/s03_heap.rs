@@ -197,6 +197,7 @@ impl<S: Strategy> Heap<S> {
             prev: None,
             cur: self.list.head,
             layout,
+            need: block_size(layout)?,
         };
         let chosen = self.strategy.choose(candidates)?;
         // SAFETY: `chosen` was made from the current list, which has not changed since.
@@ -279,6 +280,8 @@ struct Candidates {
     prev: Option<NonNull<FreeNode>>,
     cur: Option<NonNull<FreeNode>>,
     layout: Layout,
+    /// `block_size(layout)`: blocks shorter than this are skipped without calling `place`.
+    need: usize,
 }
 
 impl Iterator for Candidates {
@@ -292,6 +295,9 @@ impl Iterator for Candidates {
             let prev = self.prev;
             self.prev = Some(node);
             self.cur = next;
+            if block_len < self.need {
+                continue;
+            }
             if let Some(placement) = place(node.as_ptr().addr(), block_len, self.layout) {
                 return Some(Candidate {
                     prev,

@@ -3,19 +3,22 @@
 //! `GlobalAlloc` is the trait behind `#[global_allocator]`: every `Box`, `Vec`, `String` and
 //! thread of the program then gets its memory from you. Its methods take `&self`, because the
 //! allocator is a `static` shared by all threads, so the `&mut Heap` that `alloc` needs must
-//! come from interior mutability guarded by a lock. [`LockedHeap`] is that lock:
+//! come from interior mutability guarded by a lock. This stage builds the lock and the
+//! allocator around it:
 //!
+//! - [`SpinLock<T>`] is a spin lock on an `AtomicBool`: `compare_exchange` with `Acquire` to
+//!   take it, a `store` with `Release` when its [`SpinGuard`] is dropped, so that everything
+//!   the last owner wrote to the free list is visible to the next. `std::sync::Mutex` is not
+//!   an option: it may allocate, or be the very thing being allocated for.
 //! - The memory is an [`Arena`]: a `static` of `N` bytes aligned to `MAX_ALIGN`. The heap
 //!   cannot take its region from `std::alloc` (it *is* `std::alloc` now), so it is lent a
-//!   static one. An arena serves one heap only: the first `LockedHeap` to use it claims it
+//!   static one. An arena serves one heap only: the first [`LockedHeap`] to use it claims it
 //!   (an atomic flag), any other gets null for every request. That keeps [`LockedHeap::new`]
 //!   safe: two heaps handing out the same bytes would be two owners of one `&mut`.
-//! - The heap is built lazily, on the first request, inside the lock: `new` is a `const fn`
-//!   so that it can initialise a `static`.
-//! - The lock is a spin lock on an `AtomicBool`: `compare_exchange` with `Acquire` to take it,
-//!   a `store` with `Release` in a guard's `Drop` to give it back, so that everything the
-//!   last owner wrote to the free list is visible to the next. `std::sync::Mutex` is not an
-//!   option: it may allocate, or be the thing being allocated for.
+//! - [`LockedHeap<H>`] guards any heap that implements [`ArenaHeap`]: a first-fit [`Heap`] by
+//!   default, any other strategy, or the size classes of the next stage. The heap is built
+//!   lazily, on the first request, inside the lock: `new` is a `const fn` so that it can
+//!   initialise a `static`.
 //! - Rules of a global allocator: never allocate (you would call yourself, and deadlock on
 //!   your own lock), never panic or unwind (`GlobalAlloc` methods must not unwind; a panic
 //!   allocates its message anyway), report out of memory as a null pointer.
@@ -77,12 +80,78 @@
 //! Locks, chapter 4 (building a spin lock): <https://marabos.nl/atomics/building-spinlock.html>.
 
 use crate::s02_free_list::FreeStats;
-use crate::s03_heap::{FirstFit, Heap};
+use crate::s03_heap::{FirstFit, Heap, Strategy};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
+use std::ops::{Deref, DerefMut};
 use std::ptr::{NonNull, null_mut};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A spin lock: `T` behind an `AtomicBool`, for code that must not allocate or block in
+/// the operating system.
+pub struct SpinLock<T> {
+    locked: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out access to `value` to one thread at a time, so sharing the lock
+// only ever moves `T` between threads (hence `T: Send`), like `std::sync::Mutex`.
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+
+impl<T> SpinLock<T> {
+    /// An unlocked lock around `value`.
+    pub const fn new(value: T) -> Self {
+        SpinLock {
+            locked: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Spins until the lock is free, takes it, and returns a guard that releases it on drop.
+    pub fn lock(&self) -> SpinGuard<'_, T> {
+        // Acquire pairs with the Release in `SpinGuard::drop`: the previous owner's writes to
+        // `value` happen before ours.
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            // Wait with plain loads, so the cache line is not bounced by failed swaps.
+            while self.locked.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        }
+        SpinGuard { lock: self }
+    }
+}
+
+/// Exclusive access to a [`SpinLock`]'s value; unlocks when dropped.
+pub struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while the lock is held by us.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> DerefMut for SpinGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while the lock is held by us, and `&mut self`
+        // ensures this is the only reference made through it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
 
 /// `N` bytes of memory for one [`LockedHeap`], aligned to `MAX_ALIGN` (4096).
 #[repr(C, align(4096))]
@@ -111,74 +180,107 @@ impl<const N: usize> Default for Arena<N> {
     }
 }
 
-/// A first-fit [`Heap`] behind a spin lock, usable as `#[global_allocator]`.
-pub struct LockedHeap {
-    locked: AtomicBool,
-    /// The arena's memory and size, and its claim flag.
+/// A heap that can live in an arena: what [`LockedHeap`] needs from the heap it guards.
+pub trait ArenaHeap: Sized + Send {
+    /// A heap over `[base, base + size)`, or `None` if that is too small.
+    ///
+    /// # Safety
+    /// The memory must be valid, and used by nothing else, for as long as the heap is.
+    unsafe fn from_arena(base: NonNull<u8>, size: usize) -> Option<Self>;
+    /// See [`Heap::alloc`].
+    fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>>;
+    /// See [`Heap::free`].
+    ///
+    /// # Safety
+    /// As for [`Heap::free`].
+    unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout);
+    /// See [`Heap::realloc`].
+    ///
+    /// # Safety
+    /// As for [`Heap::realloc`].
+    unsafe fn realloc(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+    ) -> Option<NonNull<u8>>;
+    /// The invariant walker.
+    fn check(&self) -> Result<FreeStats, String>;
+}
+
+impl<S: Strategy + Default + Send> ArenaHeap for Heap<S> {
+    unsafe fn from_arena(base: NonNull<u8>, size: usize) -> Option<Self> {
+        // SAFETY: the caller's promise is the one `from_raw_parts` needs.
+        unsafe { Heap::from_raw_parts(base, size, S::default()) }
+    }
+    fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+        Heap::alloc(self, layout)
+    }
+    unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { Heap::free(self, ptr, layout) }
+    }
+    unsafe fn realloc(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Heap::realloc(self, ptr, layout, new_size) }
+    }
+    fn check(&self) -> Result<FreeStats, String> {
+        Heap::check(self)
+    }
+}
+
+/// Whether the heap was set up yet, and the heap (`None` if the arena was claimed by
+/// another heap, or is too small).
+struct State<H> {
+    started: bool,
+    heap: Option<H>,
+}
+
+/// A heap (first fit by default) behind a spin lock, usable as `#[global_allocator]`.
+pub struct LockedHeap<H = Heap<FirstFit>> {
+    /// The arena's memory, its size, and its claim flag.
     mem: *mut u8,
     size: usize,
     claimed: &'static AtomicBool,
-    /// Guarded by `locked`: whether the heap was set up yet, and the heap (`None` if the
-    /// arena was claimed by another heap, or too small).
-    started: UnsafeCell<bool>,
-    heap: UnsafeCell<Option<Heap<FirstFit>>>,
+    state: SpinLock<State<H>>,
 }
 
-// SAFETY: every access to `started` and `heap` happens with `locked` held (see `with_heap`),
-// so the heap is used by one thread at a time; the Heap itself may move between threads.
-unsafe impl Sync for LockedHeap {}
-// SAFETY: as above; the raw pointer refers to a `'static` arena.
-unsafe impl Send for LockedHeap {}
+// SAFETY: the heap is only reached through the spin lock (which needs `H: Send`); `mem` is a
+// pointer to a `'static` arena that only the heap, under the lock, writes through.
+unsafe impl<H: Send> Sync for LockedHeap<H> {}
+// SAFETY: as above.
+unsafe impl<H: Send> Send for LockedHeap<H> {}
 
-/// Releases the lock when dropped.
-struct Guard<'a>(&'a AtomicBool);
-
-impl Drop for Guard<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-impl LockedHeap {
+impl<H: ArenaHeap> LockedHeap<H> {
     /// A heap over `arena`, set up on first use.
     pub const fn new<const N: usize>(arena: &'static Arena<N>) -> Self {
         LockedHeap {
-            locked: AtomicBool::new(false),
             mem: arena.mem.get().cast::<u8>(),
             size: N,
             claimed: &arena.claimed,
-            started: UnsafeCell::new(false),
-            heap: UnsafeCell::new(None),
+            state: SpinLock::new(State {
+                started: false,
+                heap: None,
+            }),
         }
-    }
-
-    fn lock(&self) -> Guard<'_> {
-        while self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            while self.locked.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-        }
-        Guard(&self.locked)
     }
 
     /// Runs `f` on the heap with the lock held; `None` if this heap has no memory.
-    fn with_heap<R>(&self, f: impl FnOnce(&mut Heap<FirstFit>) -> R) -> Option<R> {
-        let _guard = self.lock();
-        // SAFETY: the lock is held, so no other thread accesses `started` or `heap`.
-        let (started, heap) = unsafe { (&mut *self.started.get(), &mut *self.heap.get()) };
-        if !*started {
-            *started = true;
+    fn with_heap<R>(&self, f: impl FnOnce(&mut H) -> R) -> Option<R> {
+        let mut state = self.state.lock();
+        if !state.started {
+            state.started = true;
             if !self.claimed.swap(true, Ordering::AcqRel) {
                 // SAFETY: the arena is 'static, valid for `size` bytes, and now ours alone.
-                *heap =
-                    unsafe { Heap::from_raw_parts(NonNull::new(self.mem)?, self.size, FirstFit) };
+                state.heap = unsafe { H::from_arena(NonNull::new(self.mem)?, self.size) };
             }
         }
-        heap.as_mut().map(f)
+        state.heap.as_mut().map(f)
     }
 
     /// Whether `ptr` points into this heap's arena.
@@ -198,7 +300,7 @@ impl LockedHeap {
 // SAFETY: blocks come from the heap, which hands out each byte to one allocation at a time,
 // aligned as requested; all access to the heap is serialised by the lock. Nothing here
 // allocates or panics: failures are null pointers.
-unsafe impl GlobalAlloc for LockedHeap {
+unsafe impl<H: ArenaHeap> GlobalAlloc for LockedHeap<H> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.with_heap(|h| h.alloc(layout))
             .flatten()
@@ -371,6 +473,54 @@ mod tests {
             (64 * 1024, 1),
             "every byte came back"
         );
+    }
+
+    #[test]
+    fn a_spin_lock_lets_one_thread_in_at_a_time() {
+        static COUNTER: SpinLock<(u64, u64)> = SpinLock::new((0, 0));
+        let rounds = if cfg!(miri) { 30 } else { 20_000 };
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..4 {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    let mut guard = COUNTER.lock();
+                    // Two non-atomic updates: another thread in between would see them differ.
+                    guard.0 += 1;
+                    std::hint::spin_loop();
+                    guard.1 += 1;
+                    assert_eq!(guard.0, guard.1, "two threads held the lock at once");
+                }
+                tx.send(()).unwrap();
+            });
+        }
+        drop(tx); // if every thread dies, `recv_timeout` fails at once
+        for _ in 0..4 {
+            rx.recv_timeout(Duration::from_secs(20))
+                .expect("a thread panicked, or the lock was never released");
+        }
+        assert_eq!(
+            *COUNTER.lock(),
+            (4 * rounds, 4 * rounds),
+            "no increment was lost"
+        );
+    }
+
+    #[test]
+    fn any_arena_heap_can_be_locked() {
+        static ARENA: Arena<4096> = Arena::new();
+        static HEAP: LockedHeap<Heap<crate::s04_strategies::BestFit>> = LockedHeap::new(&ARENA);
+        // SAFETY: each pointer is freed once with its layout.
+        unsafe {
+            let a = HEAP.alloc(bytes(64));
+            let b = HEAP.alloc(bytes(16));
+            let c = HEAP.alloc(bytes(32));
+            let _d = HEAP.alloc(bytes(16));
+            HEAP.dealloc(a, bytes(64));
+            HEAP.dealloc(c, bytes(32));
+            assert_eq!(HEAP.alloc(bytes(32)), c, "best fit chooses the exact hole");
+            HEAP.dealloc(b, bytes(16));
+        }
     }
 
     #[test]

@@ -1,0 +1,559 @@
+//! # Bonus: size classes in front of the free list
+//!
+//! Most allocations are small, and a first-fit list makes every one of them walk past the
+//! small holes at the front of the heap, and every free walk to its place in address order.
+//! Real allocators answer small requests from *segregated free lists*: one list per size
+//! class, used as a stack. [`SizeClassHeap`] puts [`CLASSES`] of them in front of the heap:
+//!
+//! - A request with alignment at most [`CLASS_ALIGN`] whose block is at most
+//!   `CLASSES * CLASS_STEP` (256) bytes belongs to a class ([`class_of`]): its block size
+//!   rounded up to a multiple of [`CLASS_STEP`]. Allocation pops the class's list, in O(1);
+//!   only when it is empty does the heap carve a new *batch* of blocks of exactly
+//!   [`class_size`] bytes, aligned to `CLASS_ALIGN`, in one piece of about [`BATCH_BYTES`]
+//!   (simple segregated storage). One heap walk then serves many allocations, and a class's
+//!   blocks sit together instead of splitting the heap's free space between them. Each
+//!   block of the batch can later go back to the heap on its own: the heap keeps no headers,
+//!   it only needs disjoint blocks of the size it recomputes from the layout.
+//! - Free pushes the block on its class's list, in O(1): the first word of the freed block
+//!   becomes the `next` pointer, as in the main list. Anything else goes to the heap as before.
+//! - `realloc` within one class keeps the block (a `Vec<u8>` growing from 20 to 30 bytes
+//!   does not move); between classes, or between a class and the heap, the block moves.
+//! - The price: blocks on class lists are not coalesced. Free memory cached in the classes
+//!   cannot serve a large request until [`SizeClassHeap::trim`] gives it back to the heap,
+//!   where it merges again. The tests check both sides: the benchmark gain, and that after
+//!   freeing everything and trimming, the heap is one block again.
+//!
+//! A class list is a stack of raw pointers, which makes one classic bug easy: a double free.
+//! Free block `a` twice and it is pushed twice; its `next` now points to itself, and the next
+//! two allocations of that class both return `a`. Two owners then write through what each
+//! believes is its own `&mut [u8]`: the second write invalidates the first owner's tag, and
+//! Miri reports the first owner's next access with "attempting a read access using <tag> ...,
+//! but that tag does not exist in the borrow stack for this location". Safe Rust makes a
+//! double free impossible (`Box` is moved into `drop`); here the invariant walker at least
+//! refuses a class list that is longer than the region could hold, which is how it catches
+//! the cycle instead of looping forever.
+//!
+//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand;
+//! memory corruption patterns (double free) and how to avoid them.
+//!
+//! Read: CS:APP chapter 9.9.14 (segregated free lists, simple segregated storage); The Garbage
+//! Collection Handbook, chapter 7.6 (segregated fits); Philipp Oppermann, "Allocator Designs",
+//! fixed-size block allocator: <https://os.phil-opp.com/allocator-designs/#fixed-size-block-allocator>.
+
+use crate::s01_layout::block_size;
+use crate::s02_free_list::FreeStats;
+use crate::s03_heap::{FirstFit, Heap, Strategy};
+use crate::s06_global::ArenaHeap;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// The difference between the block sizes of neighbouring classes.
+pub const CLASS_STEP: usize = 16;
+/// The number of classes: blocks of 16, 32, ..., 256 bytes.
+pub const CLASSES: usize = 16;
+/// Class blocks are aligned to this; requests with larger alignments go to the heap.
+pub const CLASS_ALIGN: usize = 16;
+/// An empty class is refilled with a batch of blocks of about this many bytes in total.
+pub const BATCH_BYTES: usize = 1024;
+
+/// The class that serves `layout`, or `None` if the heap serves it.
+pub fn class_of(layout: Layout) -> Option<usize> {
+    // TODO: None for alignments above CLASS_ALIGN; otherwise the block size rounded up to
+    // CLASS_STEP gives the class (16 -> 0, 32 -> 1, ...); None from CLASSES on.
+    todo!("class_of")
+}
+
+/// The block size of `class`.
+pub fn class_size(class: usize) -> usize {
+    // TODO: the inverse of class_of.
+    todo!("class_size")
+}
+
+/// The layout a class block is carved from the heap with (and given back with).
+fn class_layout(class: usize) -> Layout {
+    debug_assert!(class < CLASSES);
+    // SAFETY: CLASS_ALIGN is a power of two and a class size (at most 256) rounded up to it
+    // is far below isize::MAX.
+    unsafe { Layout::from_size_align_unchecked(class_size(class), CLASS_ALIGN) }
+}
+
+/// The header of a block on a class list.
+struct ClassNode {
+    next: Option<NonNull<ClassNode>>,
+}
+
+/// A [`Heap`] with segregated free lists for small blocks in front of it.
+///
+/// Invariant: every node on `classes[c]` is a block of `class_size(c)` bytes, aligned to
+/// `CLASS_ALIGN`, allocated from `heap` with `class_layout(c)` and not in use; `cached` is
+/// the sum of their sizes.
+pub struct SizeClassHeap<S = FirstFit> {
+    heap: Heap<S>,
+    classes: [Option<NonNull<ClassNode>>; CLASSES],
+    cached: usize,
+}
+
+// SAFETY: the class lists point into the heap's region, which the heap owns; moving the
+// whole structure to another thread moves that ownership along.
+unsafe impl<S: Send> Send for SizeClassHeap<S> {}
+
+impl SizeClassHeap<FirstFit> {
+    /// A first-fit heap of `size` bytes with size classes; see [`Heap::new`].
+    pub fn new(size: usize) -> Option<Self> {
+        Heap::new(size).map(Self::with_heap)
+    }
+}
+
+impl<S: Strategy> SizeClassHeap<S> {
+    /// Size classes in front of `heap`.
+    pub fn with_heap(heap: Heap<S>) -> Self {
+        SizeClassHeap {
+            heap,
+            classes: [None; CLASSES],
+            cached: 0,
+        }
+    }
+
+    /// Like [`Heap::alloc`]; small requests are served from their class first.
+    pub fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+        // TODO: requests without a class go to the heap; otherwise pop the class's list (and
+        // update `cached`), or refill the class when its list is empty.
+        todo!("SizeClassHeap::alloc")
+    }
+
+    /// Carves a batch of class blocks from the heap in one piece (about `BATCH_BYTES`,
+    /// at least one block), returns the first and pushes the rest on the class list. One
+    /// heap walk serves many allocations, and a class's blocks stay together instead of
+    /// being scattered between the heap's other blocks. Falls back to a single block when
+    /// the heap has no room for a batch.
+    fn refill(&mut self, class: usize) -> Option<NonNull<u8>> {
+        // TODO: carve (BATCH_BYTES / size).max(1) blocks in one piece aligned to CLASS_ALIGN;
+        // if the heap has no room, a single block with class_layout(class). Return the first
+        // block and push the others (derived from the first) so they come out in address order.
+        todo!("SizeClassHeap::refill")
+    }
+
+    /// Like [`Heap::free`]; small blocks go on their class list.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Heap::free`]: `ptr` came from this heap's `alloc` or `realloc` with `layout`
+    /// and was not freed since.
+    pub unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
+        // TODO: blocks without a class go to the heap; otherwise write a ClassNode into the
+        // block, push it on its class's list and count it in `cached`.
+        todo!("SizeClassHeap::free")
+    }
+
+    /// Like [`Heap::realloc`]: in place within a class, moved between classes.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Heap::realloc`].
+    pub unsafe fn realloc(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+    ) -> Option<NonNull<u8>> {
+        // TODO: the same class: keep the block; both without a class: the heap's realloc;
+        // otherwise alloc, copy_nonoverlapping the smaller size, free the old block.
+        todo!("SizeClassHeap::realloc")
+    }
+
+    /// Gives every cached class block back to the heap, where it coalesces.
+    pub fn trim(&mut self) {
+        // TODO: pop every class list and free each block to the heap with class_layout.
+        todo!("SizeClassHeap::trim")
+    }
+
+    /// Bytes held on the class lists.
+    pub fn cached_bytes(&self) -> usize {
+        self.cached
+    }
+
+    /// The heap's invariant walker, plus the class lists: every node inside the region,
+    /// aligned to `CLASS_ALIGN`, outside every free block of the heap, and the lists no
+    /// longer than the region can hold (a double free makes a cycle). The stats are the
+    /// heap's: bytes cached in classes do not count as free.
+    pub fn check(&self) -> Result<FreeStats, String> {
+        // TODO: the heap's check; then walk each class list, at most `heap.size / CLASS_STEP`
+        // nodes, checking each node (inside the region, aligned, not inside a free block of
+        // `self.heap.list`) before reading it; compare the total with `cached`.
+        todo!("SizeClassHeap::check")
+    }
+}
+
+impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
+    unsafe fn from_arena(base: NonNull<u8>, size: usize) -> Option<Self> {
+        // SAFETY: the caller's promise is the one `from_raw_parts` needs.
+        unsafe { Heap::from_raw_parts(base, size, S::default()) }.map(Self::with_heap)
+    }
+    fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+        SizeClassHeap::alloc(self, layout)
+    }
+    unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { SizeClassHeap::free(self, ptr, layout) }
+    }
+    unsafe fn realloc(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+    ) -> Option<NonNull<u8>> {
+        // SAFETY: forwarded from the caller.
+        unsafe { SizeClassHeap::realloc(self, ptr, layout, new_size) }
+    }
+    fn check(&self) -> Result<FreeStats, String> {
+        SizeClassHeap::check(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s06_global::{Arena, LockedHeap};
+    use std::alloc::GlobalAlloc;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn bytes(n: usize) -> Layout {
+        Layout::from_size_align(n, 8).unwrap()
+    }
+
+    fn stats(heap: &SizeClassHeap) -> FreeStats {
+        heap.check()
+            .unwrap_or_else(|e| panic!("invariant broken: {e}"))
+    }
+
+    #[test]
+    fn small_requests_map_to_16_byte_classes() {
+        assert_eq!(
+            class_of(Layout::new::<u8>()),
+            Some(0),
+            "a 1-byte request: 16-byte class"
+        );
+        assert_eq!(class_of(bytes(16)), Some(0));
+        assert_eq!(
+            class_of(bytes(17)),
+            Some(1),
+            "17 bytes: a 24-byte block, class 32"
+        );
+        assert_eq!(class_of(bytes(32)), Some(1));
+        assert_eq!(class_of(bytes(256)), Some(CLASSES - 1));
+        assert_eq!(class_of(bytes(257)), None, "more than 256 bytes: the heap");
+        assert_eq!(class_of(Layout::from_size_align(16, 16).unwrap()), Some(0));
+        assert_eq!(
+            class_of(Layout::from_size_align(16, 32).unwrap()),
+            None,
+            "class blocks are only 16-aligned"
+        );
+        assert_eq!(class_size(0), 16);
+        assert_eq!(class_size(CLASSES - 1), 256);
+    }
+
+    #[test]
+    fn a_freed_small_block_is_reused_last_in_first_out() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let a = heap.alloc(bytes(24)).unwrap();
+        let b = heap.alloc(bytes(24)).unwrap();
+        let cached = heap.cached_bytes();
+        // SAFETY: both live, freed once.
+        unsafe {
+            heap.free(a, bytes(24));
+            heap.free(b, bytes(24));
+        }
+        assert_eq!(
+            heap.cached_bytes(),
+            cached + 64,
+            "two 32-byte blocks were cached"
+        );
+        assert_eq!(
+            heap.alloc(bytes(30)).unwrap(),
+            b,
+            "the last freed block of class 32"
+        );
+        assert_eq!(heap.alloc(bytes(20)).unwrap(), a);
+        assert_eq!(heap.cached_bytes(), cached);
+        stats(&heap);
+    }
+
+    #[test]
+    fn a_class_hit_does_not_touch_the_heap() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let a = heap.alloc(bytes(100)).unwrap();
+        let before = stats(&heap);
+        // SAFETY: live, freed once.
+        unsafe { heap.free(a, bytes(100)) };
+        assert_eq!(
+            stats(&heap),
+            before,
+            "a freed class block stays out of the heap"
+        );
+        let b = heap.alloc(bytes(112)).unwrap();
+        assert_eq!(b, a);
+        assert_eq!(stats(&heap), before, "served from the class list alone");
+    }
+
+    #[test]
+    fn an_empty_class_is_refilled_with_a_batch_of_neighbouring_blocks() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let first = heap.alloc(bytes(16)).unwrap();
+        let count = BATCH_BYTES / 16;
+        assert_eq!(
+            heap.cached_bytes(),
+            (count - 1) * 16,
+            "one carved, the rest cached"
+        );
+        let after_refill = stats(&heap);
+        assert_eq!(
+            after_refill.free_bytes,
+            4096 - BATCH_BYTES,
+            "one heap block for the batch"
+        );
+        for i in 1..count {
+            let p = heap.alloc(bytes(16)).unwrap();
+            assert_eq!(
+                p.as_ptr().addr() - first.as_ptr().addr(),
+                i * 16,
+                "the batch hands out its blocks in address order"
+            );
+        }
+        assert_eq!(
+            stats(&heap),
+            after_refill,
+            "no heap walk until the batch is used up"
+        );
+        assert_eq!(heap.cached_bytes(), 0);
+        heap.alloc(bytes(16)).unwrap();
+        assert_eq!(
+            stats(&heap).free_bytes,
+            4096 - 2 * BATCH_BYTES,
+            "a second batch"
+        );
+    }
+
+    #[test]
+    fn a_heap_too_full_for_a_batch_still_serves_single_blocks() {
+        let mut heap = SizeClassHeap::new(BATCH_BYTES / 2).unwrap();
+        let p = heap.alloc(bytes(16)).expect("one 16-byte block fits");
+        assert_eq!(
+            heap.cached_bytes(),
+            0,
+            "no batch fitted: a single block was carved"
+        );
+        // SAFETY: live, freed once.
+        unsafe { heap.free(p, bytes(16)) };
+        heap.trim();
+        assert_eq!(stats(&heap).free_bytes, BATCH_BYTES / 2);
+    }
+
+    #[test]
+    fn class_blocks_are_aligned_to_16() {
+        let mut heap = SizeClassHeap::new(8192).unwrap();
+        let one = heap.alloc(Layout::new::<u8>()).unwrap();
+        for n in [1, 8, 24, 40, 200] {
+            let p = heap.alloc(Layout::from_size_align(n, 16).unwrap()).unwrap();
+            assert_eq!(
+                p.as_ptr().addr() % 16,
+                0,
+                "a 16-aligned request of {n} bytes"
+            );
+        }
+        let _ = one;
+        stats(&heap);
+    }
+
+    #[test]
+    fn large_and_overaligned_requests_go_straight_to_the_heap() {
+        let mut heap = SizeClassHeap::new(8192).unwrap();
+        let big = heap.alloc(bytes(1000)).unwrap();
+        let page = Layout::from_size_align(64, 4096).unwrap();
+        let p = heap.alloc(page).unwrap();
+        assert_eq!(p.as_ptr().addr() % 4096, 0);
+        // SAFETY: both live, freed once.
+        unsafe {
+            heap.free(big, bytes(1000));
+            heap.free(p, page);
+        }
+        assert_eq!(heap.cached_bytes(), 0, "nothing was cached");
+        assert_eq!(
+            stats(&heap).blocks,
+            1,
+            "they were freed to the heap and merged"
+        );
+    }
+
+    #[test]
+    fn cached_blocks_coalesce_only_after_trim() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let blocks: Vec<_> = (0..64).map(|_| heap.alloc(bytes(40)).unwrap()).collect();
+        for p in blocks {
+            // SAFETY: live, freed once.
+            unsafe { heap.free(p, bytes(40)) };
+        }
+        assert_eq!(
+            heap.cached_bytes() + stats(&heap).free_bytes,
+            4096,
+            "every byte is either cached or free"
+        );
+        assert!(heap.cached_bytes() >= 64 * 48);
+        assert!(
+            heap.alloc(bytes(2000)).is_none(),
+            "the cached blocks cannot serve a large request"
+        );
+        heap.trim();
+        assert_eq!(heap.cached_bytes(), 0);
+        let s = stats(&heap);
+        assert_eq!(
+            (s.free_bytes, s.blocks),
+            (4096, 1),
+            "trimmed: one block again"
+        );
+        assert!(heap.alloc(bytes(2000)).is_some());
+    }
+
+    #[test]
+    fn realloc_stays_within_a_class_and_moves_between_classes() {
+        let mut heap = SizeClassHeap::new(8192).unwrap();
+        let p = heap.alloc(bytes(20)).unwrap();
+        // SAFETY: p is live; every pointer is used within its current size.
+        unsafe {
+            p.as_ptr().write_bytes(0xAB, 20);
+            let q = heap.realloc(p, bytes(20), 30).unwrap();
+            assert_eq!(q, p, "20 and 30 bytes are both in class 32");
+            let cached = heap.cached_bytes();
+            let r = heap.realloc(q, bytes(30), 100).unwrap();
+            assert_ne!(r, q, "100 bytes is another class");
+            assert!(
+                (0..20).all(|i| r.add(i).read() == 0xAB),
+                "the move copies the data"
+            );
+            assert_eq!(
+                heap.cached_bytes(),
+                cached + 32 + (BATCH_BYTES / 112 - 1) * 112,
+                "the old block went to class 32, and class 112 was refilled with a batch"
+            );
+            let s = heap.realloc(r, bytes(100), 2000).unwrap();
+            assert!((0..20).all(|i| s.add(i).read() == 0xAB));
+            let t = heap.realloc(s, bytes(2000), 10).unwrap();
+            assert!((0..10).all(|i| t.add(i).read() == 0xAB));
+            heap.free(t, bytes(10));
+        }
+        heap.trim();
+        assert_eq!(stats(&heap).blocks, 1);
+    }
+
+    #[test]
+    fn check_catches_a_double_free() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let a = heap.alloc(bytes(16)).unwrap();
+        // SAFETY: deliberately wrong, but harmless here: nothing uses `a` or allocates again,
+        // and `check` reads the list without following it past its bound.
+        unsafe {
+            heap.free(a, bytes(16));
+            heap.free(a, bytes(16));
+        }
+        assert!(
+            heap.check().is_err(),
+            "a block on its own list twice is a cycle"
+        );
+        heap.classes = [None; CLASSES]; // forget the broken list before the heap is dropped
+        heap.cached = 0;
+    }
+
+    #[test]
+    fn seeded_random_workload_with_classes_keeps_every_invariant() {
+        let steps = if cfg!(miri) { 150 } else { 4000 };
+        let size = 32 * 1024;
+        let mut heap = SizeClassHeap::new(size).unwrap();
+        let mut rng = Rng(0xC1A55);
+        let mut live: Vec<(NonNull<u8>, Layout, u8)> = Vec::new();
+        for step in 0..steps {
+            let roll = rng.below(10);
+            if live.is_empty() || roll < 4 {
+                let n = if rng.below(8) == 0 {
+                    rng.below(1500)
+                } else {
+                    rng.below(200)
+                };
+                let layout = Layout::from_size_align(n, 1 << rng.below(6)).unwrap();
+                if let Some(p) = heap.alloc(layout) {
+                    assert_eq!(p.as_ptr().addr() % layout.align(), 0);
+                    // SAFETY: a fresh block of at least `n` bytes.
+                    unsafe { p.as_ptr().write_bytes(step as u8, n) };
+                    live.push((p, layout, step as u8));
+                }
+            } else if roll < 7 {
+                let (p, layout, tag) = live.swap_remove(rng.below(live.len()));
+                // SAFETY: live, filled with `tag`.
+                let data = unsafe { std::slice::from_raw_parts(p.as_ptr(), layout.size()) };
+                assert!(
+                    data.iter().all(|&b| b == tag),
+                    "step {step}: a live block changed"
+                );
+                // SAFETY: allocated with `layout`, freed once.
+                unsafe { heap.free(p, layout) };
+            } else {
+                let i = rng.below(live.len());
+                let (p, layout, tag) = live[i];
+                let n = rng.below(600);
+                // SAFETY: live, allocated with `layout`.
+                if let Some(q) = unsafe { heap.realloc(p, layout, n) } {
+                    // SAFETY: q holds at least `n` bytes, the first min(old, n) kept.
+                    let kept =
+                        unsafe { std::slice::from_raw_parts(q.as_ptr(), layout.size().min(n)) };
+                    assert!(
+                        kept.iter().all(|&b| b == tag),
+                        "step {step}: realloc lost data"
+                    );
+                    // SAFETY: as above.
+                    unsafe { q.as_ptr().write_bytes(tag, n) };
+                    live[i] = (q, Layout::from_size_align(n, layout.align()).unwrap(), tag);
+                }
+            }
+            let s = stats(&heap);
+            assert!(s.free_bytes + heap.cached_bytes() <= size);
+        }
+        for (p, layout, _) in live {
+            // SAFETY: allocated with `layout`, freed once.
+            unsafe { heap.free(p, layout) };
+        }
+        heap.trim();
+        let s = stats(&heap);
+        assert_eq!((s.free_bytes, s.blocks), (size, 1), "everything came back");
+    }
+
+    #[test]
+    fn a_locked_size_class_heap_is_a_global_allocator() {
+        static ARENA: Arena<8192> = Arena::new();
+        static HEAP: LockedHeap<SizeClassHeap> = LockedHeap::new(&ARENA);
+        // SAFETY: each pointer is used within its layout and freed once.
+        unsafe {
+            let a = HEAP.alloc(bytes(24));
+            assert!(HEAP.contains(a));
+            HEAP.dealloc(a, bytes(24));
+            assert_eq!(HEAP.alloc(bytes(32)), a, "reused from class 32");
+            let b = HEAP.realloc(a, bytes(32), 1000);
+            assert!(!b.is_null() && b != a);
+            HEAP.dealloc(b, bytes(1000));
+        }
+        assert_eq!(
+            HEAP.check().unwrap().free_bytes,
+            8192 - BATCH_BYTES,
+            "one batch of class 32 stays cached, everything else came back"
+        );
+    }
+}
