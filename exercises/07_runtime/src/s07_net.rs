@@ -39,8 +39,8 @@
 //! not parallelism).
 //!
 //! Read: the `polling` crate documentation (<https://docs.rs/polling>); mio's and async-io's
-//! `Async<T>`; tokio's "Async in depth"; Programming Rust, chapter 20, "A Simple Async HTTP
-//! Client" and "Primitive Futures and Executors".
+//! `Async<T>`; tokio's "Async in depth"; Programming Rust, chapter 20, "Primitive Futures and
+//! Executors".
 
 use crate::s04_executor::{Executor, Spawner};
 use crate::s05_join::JoinHandle;

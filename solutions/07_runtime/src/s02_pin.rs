@@ -37,7 +37,7 @@
 //!
 //! Read: the Async Book, "Pinning"; the `std::pin` module documentation
 //! (<https://doc.rust-lang.org/std/pin/index.html>), especially "Projections and Structural
-//! Pinning"; Rust for Rustaceans, chapter 8 (9 in some printings), "Pin and Unpin".
+//! Pinning"; Rust for Rustaceans, chapter 8, "Asynchronous Programming", on `Pin` and `Unpin`.
 
 use std::future::Future;
 use std::marker::PhantomPinned;
