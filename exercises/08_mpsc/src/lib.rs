@@ -12,3 +12,5 @@ pub mod s01_channel;
 pub mod s02_ordering;
 pub mod s03_spsc;
 pub mod s04_mpsc;
+pub mod s05_aba;
+pub mod s06_epoch;

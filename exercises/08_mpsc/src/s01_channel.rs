@@ -110,7 +110,9 @@ impl<T> Shared<T> {
     /// state inconsistent (every update is a single push, pop or counter change), so a
     /// poisoned lock is simply taken over.
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -135,50 +137,50 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Queues `value` for the receiver, or hands it back if the receiver is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-    // TODO: under the lock, refuse if the receiver is gone, else queue the value;
-    // then wake the receiver.
-    todo!()
-}
+        // TODO: under the lock, refuse if the receiver is gone, else queue the value;
+        // then wake the receiver.
+        todo!()
+    }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-    // TODO: count one more sender.
-    todo!()
-}
+        // TODO: count one more sender.
+        todo!()
+    }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-    // TODO: count one sender fewer; the last one must wake a receiver blocked in `recv`.
-}
+        // TODO: count one sender fewer; the last one must wake a receiver blocked in `recv`.
+    }
 }
 
 impl<T> Receiver<T> {
     /// Takes the next message, waiting for one as long as any sender is alive.
     pub fn recv(&self) -> Result<T, RecvError> {
-    // TODO: pop under the lock; if empty, fail when no sender is left, else wait on the
-    // condvar and look again (wake-ups may be spurious).
-    todo!()
-}
+        // TODO: pop under the lock; if empty, fail when no sender is left, else wait on the
+        // condvar and look again (wake-ups may be spurious).
+        todo!()
+    }
 
     /// Takes the next message if one is queued, without waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-    // TODO: pop under the lock; tell `Empty` from `Disconnected` by the sender count.
-    todo!()
-}
+        // TODO: pop under the lock; tell `Empty` from `Disconnected` by the sender count.
+        todo!()
+    }
 
     /// Like `recv`, but gives up after `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-    // TODO: like `recv`, but wait with `wait_timeout` until a deadline fixed on entry.
-    todo!()
-}
+        // TODO: like `recv`, but wait with `wait_timeout` until a deadline fixed on entry.
+        todo!()
+    }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-    // TODO: mark the receiver gone and drop every queued message now (outside the lock).
-}
+        // TODO: mark the receiver gone and drop every queued message now (outside the lock).
+    }
 }
 
 #[cfg(all(test, not(mastery_loom)))]
@@ -223,7 +225,11 @@ mod tests {
                 tx.send(i).unwrap();
             }
             for i in 0..10 {
-                assert_eq!(rx.recv(), Ok(i), "one sender's messages must arrive in order");
+                assert_eq!(
+                    rx.recv(),
+                    Ok(i),
+                    "one sender's messages must arrive in order"
+                );
             }
         });
     }
@@ -252,7 +258,11 @@ mod tests {
                 tx.send("late").unwrap();
                 tx // keep the channel open until the message is received
             });
-            assert_eq!(rx.recv(), Ok("late"), "recv must sleep until a message arrives");
+            assert_eq!(
+                rx.recv(),
+                Ok("late"),
+                "recv must sleep until a message arrives"
+            );
             drop(sender.join().unwrap());
         });
     }
@@ -300,7 +310,11 @@ mod tests {
             tx.send(1).unwrap();
             tx.send(2).unwrap();
             drop(tx);
-            assert_eq!(rx.recv(), Ok(1), "messages queued before disconnection still count");
+            assert_eq!(
+                rx.recv(),
+                Ok(1),
+                "messages queued before disconnection still count"
+            );
             assert_eq!(rx.try_recv(), Ok(2));
             assert_eq!(rx.recv(), Err(RecvError));
             assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
@@ -403,7 +417,11 @@ mod tests {
                  not when the last sender goes"
             );
             drop(tx);
-            assert_eq!(drops.load(Ordering::SeqCst), 3, "each message is dropped once");
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                3,
+                "each message is dropped once"
+            );
         });
     }
 
@@ -425,7 +443,10 @@ mod tests {
             drop(tx);
             let mut next = [0usize; 4];
             while let Ok((p, j)) = rx.recv() {
-                assert_eq!(j, next[p], "producer {p}'s messages must arrive in its order");
+                assert_eq!(
+                    j, next[p],
+                    "producer {p}'s messages must arrive in its order"
+                );
                 next[p] += 1;
             }
             assert_eq!(next, [per; 4], "every message must arrive exactly once");

@@ -82,30 +82,30 @@ impl<T> Default for Handoff<T> {
 impl<T> Handoff<T> {
     /// An empty slot.
     pub fn new() -> Self {
-    // TODO: an EMPTY state and an uninitialised slot.
-    todo!()
-}
+        // TODO: an EMPTY state and an uninitialised slot.
+        todo!()
+    }
 
     /// Puts `value` in the slot for another thread to take. Only the first call succeeds;
     /// later ones hand their value back.
     pub fn publish(&self, value: T) -> Result<(), T> {
-    // TODO: claim the slot (EMPTY -> WRITING) or hand the value back; write the value;
-    // mark it READY. Choose and justify each ordering.
-    todo!()
-}
+        // TODO: claim the slot (EMPTY -> WRITING) or hand the value back; write the value;
+        // mark it READY. Choose and justify each ordering.
+        todo!()
+    }
 
     /// Takes the value if it has been published and not yet taken.
     pub fn take(&self) -> Option<T> {
-    // TODO: claim the value (READY -> TAKEN) or return None; then read it out of the slot.
-    // Choose and justify each ordering.
-    todo!()
-}
+        // TODO: claim the value (READY -> TAKEN) or return None; then read it out of the slot.
+        // Choose and justify each ordering.
+        todo!()
+    }
 }
 
 impl<T> Drop for Handoff<T> {
     fn drop(&mut self) {
-    // TODO: a value published and never taken must be dropped here.
-}
+        // TODO: a value published and never taken must be dropped here.
+    }
 }
 
 /// The store-buffer litmus test: two threads, two flags, at most one may enter.
@@ -131,15 +131,24 @@ impl Dekker {
 
     /// Raises A's flag, then enters (returns `true`) only if B's flag is still down.
     pub fn enter_a(&self) -> bool {
-    // TODO: raise A's flag, then report whether B's flag is still down.
-    todo!()
-}
+        // TODO: raise A's flag, then report whether B's flag is still down.
+        todo!()
+    }
 
     /// Raises B's flag, then enters (returns `true`) only if A's flag is still down.
     pub fn enter_b(&self) -> bool {
-    // TODO: raise B's flag, then report whether A's flag is still down.
-    todo!()
-}
+        // TODO: raise B's flag, then report whether A's flag is still down.
+        todo!()
+    }
+
+    fn enter(mine: &AtomicBool, theirs: &AtomicBool) -> bool {
+        mine.store(true, Ordering::Relaxed);
+        // SeqCst fence: all SeqCst fences are in one total order. Whichever thread's fence
+        // comes second in it sees the other thread's store, so at most one load reads
+        // `false`. Acquire/Release would not do: they only order against values read.
+        fence(Ordering::SeqCst);
+        !theirs.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(all(test, not(mastery_loom)))]

@@ -83,8 +83,8 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-    // TODO: drop the items still in `head..tail`, once each.
-}
+        // TODO: drop the items still in `head..tail`, once each.
+    }
 }
 
 /// The writing half of a ring.
@@ -115,31 +115,31 @@ pub fn ring<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 impl<T> Producer<T> {
     /// How many items the ring holds at most.
     pub fn capacity(&self) -> usize {
-    // TODO
-    todo!()
-}
+        // TODO
+        todo!()
+    }
 
     /// Appends `value`, or hands it back if the ring is full.
     pub fn push(&mut self, value: T) -> Result<(), T> {
-    // TODO: full (by the cached head)? reload the real head and check again; then write
-    // the slot and publish the new tail. Choose and justify each ordering.
-    todo!()
-}
+        // TODO: full (by the cached head)? reload the real head and check again; then write
+        // the slot and publish the new tail. Choose and justify each ordering.
+        todo!()
+    }
 }
 
 impl<T> Consumer<T> {
     /// How many items the ring holds at most.
     pub fn capacity(&self) -> usize {
-    // TODO
-    todo!()
-}
+        // TODO
+        todo!()
+    }
 
     /// Removes the oldest item, or returns `None` if the ring is empty.
     pub fn pop(&mut self) -> Option<T> {
-    // TODO: empty (by the cached tail)? reload the real tail and check again; then read
-    // the slot and publish the new head. Choose and justify each ordering.
-    todo!()
-}
+        // TODO: empty (by the cached tail)? reload the real tail and check again; then read
+        // the slot and publish the new head. Choose and justify each ordering.
+        todo!()
+    }
 }
 
 #[cfg(all(test, not(mastery_loom)))]
@@ -195,7 +195,11 @@ mod tests {
         assert_eq!(ring::<u8>(5).0.capacity(), 8);
         assert_eq!(ring::<u8>(8).1.capacity(), 8);
         assert_eq!(ring::<u8>(1).0.capacity(), 1);
-        assert_eq!(ring::<u8>(0).0.capacity(), 1, "a ring holds at least one item");
+        assert_eq!(
+            ring::<u8>(0).0.capacity(),
+            1,
+            "a ring holds at least one item"
+        );
     }
 
     #[test]
@@ -210,7 +214,11 @@ mod tests {
         for i in 0..4 {
             assert_eq!(tx.push(i), Ok(()), "a ring of capacity 4 takes 4 items");
         }
-        assert_eq!(tx.push(4), Err(4), "the fifth push must fail: the ring is full");
+        assert_eq!(
+            tx.push(4),
+            Err(4),
+            "the fifth push must fail: the ring is full"
+        );
         assert_eq!(rx.pop(), Some(0));
         assert_eq!(tx.push(4), Ok(()), "a pop frees one slot");
         assert_eq!(tx.push(5), Err(5));
@@ -273,9 +281,16 @@ mod tests {
         assert!(tx.push(Zst).is_ok());
         assert!(tx.push(Zst).is_ok());
         let refused = tx.push(Zst);
-        assert!(refused.is_err(), "a ring of zero-sized items is still bounded");
+        assert!(
+            refused.is_err(),
+            "a ring of zero-sized items is still bounded"
+        );
         drop(refused);
-        assert_eq!(ZST_DROPS.with(Cell::get), 1, "only the refused item was dropped");
+        assert_eq!(
+            ZST_DROPS.with(Cell::get),
+            1,
+            "only the refused item was dropped"
+        );
         let popped = rx.pop();
         assert!(popped.is_some(), "the first zero-sized item must come out");
         drop(popped);

@@ -58,8 +58,7 @@ use std::ptr;
 use crate::s01_channel::{RecvError, SendError, TryRecvError};
 use crate::s03_spsc::CachePadded;
 use crate::sync::{
-    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint,
-    thread,
+    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint, thread,
 };
 
 /// What [`MpscQueue::try_pop`] found.
@@ -112,16 +111,16 @@ impl<T> Default for MpscQueue<T> {
 impl<T> MpscQueue<T> {
     /// An empty queue (one stub node).
     pub fn new() -> Self {
-    // TODO: allocate the stub node; `head` and `tail` both point at it.
-    todo!()
-}
+        // TODO: allocate the stub node; `head` and `tail` both point at it.
+        todo!()
+    }
 
     /// Appends `value`. Safe from any number of threads at once; never waits.
     pub fn push(&self, value: T) {
-    // TODO: allocate a node, swap it into `tail`, link the previous tail to it.
-    // Choose and justify each ordering.
-    todo!()
-}
+        // TODO: allocate a node, swap it into `tail`, link the previous tail to it.
+        // Choose and justify each ordering.
+        todo!()
+    }
 
     /// Removes the oldest value, reporting an inconsistent moment instead of waiting through
     /// it.
@@ -130,11 +129,11 @@ impl<T> MpscQueue<T> {
     ///
     /// No other thread may call `try_pop` or `pop` on this queue at the same time.
     pub unsafe fn try_pop(&self) -> Pop<T> {
-    // TODO: follow the stub's `next`; if set, that node holds the value and becomes the
-    // new stub (free the old one). If not, compare `tail` with the stub: `Empty` or
-    // `Inconsistent`.
-    todo!()
-}
+        // TODO: follow the stub's `next`; if set, that node holds the value and becomes the
+        // new stub (free the old one). If not, compare `tail` with the stub: `Empty` or
+        // `Inconsistent`.
+        todo!()
+    }
 
     /// Removes the oldest value, spinning through inconsistent moments; `None` only when
     /// the queue is empty.
@@ -143,15 +142,15 @@ impl<T> MpscQueue<T> {
     ///
     /// No other thread may call `try_pop` or `pop` on this queue at the same time.
     pub unsafe fn pop(&self) -> Option<T> {
-    // TODO: `try_pop`, spinning (`spin_hint`) through inconsistent moments.
-    todo!()
-}
+        // TODO: `try_pop`, spinning (`spin_hint`) through inconsistent moments.
+        todo!()
+    }
 }
 
 impl<T> Drop for MpscQueue<T> {
     fn drop(&mut self) {
-    // TODO: free every node from the stub on, dropping the values not popped.
-}
+        // TODO: free every node from the stub on, dropping the values not popped.
+    }
 }
 
 /// How many times `recv` retries before it parks the thread. None under loom: a spinning
@@ -173,9 +172,9 @@ impl<T> Shared<T> {
     /// Wakes the receiver if it announced that it sleeps. The caller has made its change
     /// (a push, a disconnection) and issued a SeqCst fence since.
     fn wake_receiver(&self) {
-    // TODO: if the receiver announced that it sleeps, unpark its thread.
-    todo!()
-}
+        // TODO: if the receiver announced that it sleeps, unpark its thread.
+        todo!()
+    }
 }
 
 /// The sending half of a lock-free channel.
@@ -198,43 +197,44 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Queues `value`, or hands it back if the receiver is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-    // TODO: refuse if the receiver is gone; push; fence; wake the receiver if it sleeps.
-    todo!()
-}
+        // TODO: refuse if the receiver is gone; push; fence; wake the receiver if it sleeps.
+        todo!()
+    }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-    // TODO: count one more sender.
-    todo!()
-}
+        // TODO: count one more sender.
+        todo!()
+    }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-    // TODO: count one sender fewer; the last one must wake a sleeping receiver.
-}
+        // TODO: count one sender fewer; the last one must wake a sleeping receiver.
+    }
 }
 
 impl<T> Receiver<T> {
     /// Takes the next message if one is queued, without sleeping.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-    // TODO: pop; if empty and no sender is left, look once more before `Disconnected`.
-    todo!()
-}
+        // TODO: pop; if empty and no sender is left, look once more before `Disconnected`.
+        todo!()
+    }
 
     /// Takes the next message, sleeping while the channel is empty and a sender is alive.
+    #[cfg_attr(mastery_loom, allow(clippy::reversed_empty_ranges))] // SPINS is 0 under loom
     pub fn recv(&self) -> Result<T, RecvError> {
-    // TODO: spin up to `SPINS` times on `try_recv`; then register this thread, announce
-    // `sleeping`, fence, look once more, and park if still empty. Loop.
-    todo!()
-}
+        // TODO: spin up to `SPINS` times on `try_recv`; then register this thread, announce
+        // `sleeping`, fence, look once more, and park if still empty. Loop.
+        todo!()
+    }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-    // TODO: mark the receiver gone and drop every queued message now.
-}
+        // TODO: mark the receiver gone and drop every queued message now.
+    }
 }
 
 #[cfg(all(test, not(mastery_loom)))]
@@ -294,7 +294,11 @@ mod tests {
             }
             assert_eq!(q.try_pop(), Pop::Empty);
             q.push(9);
-            assert_eq!(q.pop(), Some(9), "the queue is reusable after running empty");
+            assert_eq!(
+                q.pop(),
+                Some(9),
+                "the queue is reusable after running empty"
+            );
         }
     }
 
@@ -355,7 +359,11 @@ mod tests {
                 p.join().unwrap();
             }
             // SAFETY: this thread is the only consumer.
-            assert_eq!(unsafe { queue.pop() }, None, "nothing beyond the 4000 values");
+            assert_eq!(
+                unsafe { queue.pop() },
+                None,
+                "nothing beyond the 4000 values"
+            );
             assert_eq!(next, [per; 4]);
         });
     }
@@ -410,7 +418,11 @@ mod tests {
                 tx
             });
             let start = Instant::now();
-            assert_eq!(rx.recv(), Ok(42), "recv must wake up for a message sent later");
+            assert_eq!(
+                rx.recv(),
+                Ok(42),
+                "recv must wake up for a message sent later"
+            );
             assert!(start.elapsed() < Duration::from_secs(3));
             drop(sender.join().unwrap());
         });

@@ -8,7 +8,9 @@
 #[cfg(mastery_loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(mastery_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 #[cfg(mastery_loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::sync::{Arc, Mutex};
@@ -17,7 +19,9 @@ pub(crate) use loom::thread;
 
 #[cfg(not(mastery_loom))]
 #[allow(unused_imports)]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 #[cfg(not(mastery_loom))]
 #[allow(unused_imports)]
 pub(crate) use std::sync::{Arc, Mutex};

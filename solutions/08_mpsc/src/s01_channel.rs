@@ -110,7 +110,9 @@ impl<T> Shared<T> {
     /// state inconsistent (every update is a single push, pop or counter change), so a
     /// poisoned lock is simply taken over.
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -293,7 +295,11 @@ mod tests {
                 tx.send(i).unwrap();
             }
             for i in 0..10 {
-                assert_eq!(rx.recv(), Ok(i), "one sender's messages must arrive in order");
+                assert_eq!(
+                    rx.recv(),
+                    Ok(i),
+                    "one sender's messages must arrive in order"
+                );
             }
         });
     }
@@ -322,7 +328,11 @@ mod tests {
                 tx.send("late").unwrap();
                 tx // keep the channel open until the message is received
             });
-            assert_eq!(rx.recv(), Ok("late"), "recv must sleep until a message arrives");
+            assert_eq!(
+                rx.recv(),
+                Ok("late"),
+                "recv must sleep until a message arrives"
+            );
             drop(sender.join().unwrap());
         });
     }
@@ -370,7 +380,11 @@ mod tests {
             tx.send(1).unwrap();
             tx.send(2).unwrap();
             drop(tx);
-            assert_eq!(rx.recv(), Ok(1), "messages queued before disconnection still count");
+            assert_eq!(
+                rx.recv(),
+                Ok(1),
+                "messages queued before disconnection still count"
+            );
             assert_eq!(rx.try_recv(), Ok(2));
             assert_eq!(rx.recv(), Err(RecvError));
             assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
@@ -473,7 +487,11 @@ mod tests {
                  not when the last sender goes"
             );
             drop(tx);
-            assert_eq!(drops.load(Ordering::SeqCst), 3, "each message is dropped once");
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                3,
+                "each message is dropped once"
+            );
         });
     }
 
@@ -495,7 +513,10 @@ mod tests {
             drop(tx);
             let mut next = [0usize; 4];
             while let Ok((p, j)) = rx.recv() {
-                assert_eq!(j, next[p], "producer {p}'s messages must arrive in its order");
+                assert_eq!(
+                    j, next[p],
+                    "producer {p}'s messages must arrive in its order"
+                );
                 next[p] += 1;
             }
             assert_eq!(next, [per; 4], "every message must arrive exactly once");

@@ -252,7 +252,11 @@ mod tests {
         assert_eq!(ring::<u8>(5).0.capacity(), 8);
         assert_eq!(ring::<u8>(8).1.capacity(), 8);
         assert_eq!(ring::<u8>(1).0.capacity(), 1);
-        assert_eq!(ring::<u8>(0).0.capacity(), 1, "a ring holds at least one item");
+        assert_eq!(
+            ring::<u8>(0).0.capacity(),
+            1,
+            "a ring holds at least one item"
+        );
     }
 
     #[test]
@@ -267,7 +271,11 @@ mod tests {
         for i in 0..4 {
             assert_eq!(tx.push(i), Ok(()), "a ring of capacity 4 takes 4 items");
         }
-        assert_eq!(tx.push(4), Err(4), "the fifth push must fail: the ring is full");
+        assert_eq!(
+            tx.push(4),
+            Err(4),
+            "the fifth push must fail: the ring is full"
+        );
         assert_eq!(rx.pop(), Some(0));
         assert_eq!(tx.push(4), Ok(()), "a pop frees one slot");
         assert_eq!(tx.push(5), Err(5));
@@ -330,9 +338,16 @@ mod tests {
         assert!(tx.push(Zst).is_ok());
         assert!(tx.push(Zst).is_ok());
         let refused = tx.push(Zst);
-        assert!(refused.is_err(), "a ring of zero-sized items is still bounded");
+        assert!(
+            refused.is_err(),
+            "a ring of zero-sized items is still bounded"
+        );
         drop(refused);
-        assert_eq!(ZST_DROPS.with(Cell::get), 1, "only the refused item was dropped");
+        assert_eq!(
+            ZST_DROPS.with(Cell::get),
+            1,
+            "only the refused item was dropped"
+        );
         let popped = rx.pop();
         assert!(popped.is_some(), "the first zero-sized item must come out");
         drop(popped);

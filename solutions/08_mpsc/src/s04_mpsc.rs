@@ -58,8 +58,7 @@ use std::ptr;
 use crate::s01_channel::{RecvError, SendError, TryRecvError};
 use crate::s03_spsc::CachePadded;
 use crate::sync::{
-    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint,
-    thread,
+    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint, thread,
 };
 
 /// What [`MpscQueue::try_pop`] found.
@@ -315,6 +314,7 @@ impl<T> Receiver<T> {
     }
 
     /// Takes the next message, sleeping while the channel is empty and a sender is alive.
+    #[cfg_attr(mastery_loom, allow(clippy::reversed_empty_ranges))] // SPINS is 0 under loom
     pub fn recv(&self) -> Result<T, RecvError> {
         loop {
             for _ in 0..SPINS {
@@ -324,8 +324,7 @@ impl<T> Receiver<T> {
                     Err(TryRecvError::Empty) => spin_hint(),
                 }
             }
-            *self.shared.waiter.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(thread::current());
+            *self.shared.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
             self.shared.sleeping.store(true, Ordering::Relaxed);
             // SeqCst fence between our store (`sleeping`) and our loads (the queue, the
             // sender count): mirrors the fence in `send` and in the last sender's drop.
@@ -413,7 +412,11 @@ mod tests {
             }
             assert_eq!(q.try_pop(), Pop::Empty);
             q.push(9);
-            assert_eq!(q.pop(), Some(9), "the queue is reusable after running empty");
+            assert_eq!(
+                q.pop(),
+                Some(9),
+                "the queue is reusable after running empty"
+            );
         }
     }
 
@@ -474,7 +477,11 @@ mod tests {
                 p.join().unwrap();
             }
             // SAFETY: this thread is the only consumer.
-            assert_eq!(unsafe { queue.pop() }, None, "nothing beyond the 4000 values");
+            assert_eq!(
+                unsafe { queue.pop() },
+                None,
+                "nothing beyond the 4000 values"
+            );
             assert_eq!(next, [per; 4]);
         });
     }
@@ -529,7 +536,11 @@ mod tests {
                 tx
             });
             let start = Instant::now();
-            assert_eq!(rx.recv(), Ok(42), "recv must wake up for a message sent later");
+            assert_eq!(
+                rx.recv(),
+                Ok(42),
+                "recv must wake up for a message sent later"
+            );
             assert!(start.elapsed() < Duration::from_secs(3));
             drop(sender.join().unwrap());
         });
