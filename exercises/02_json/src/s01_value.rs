@@ -16,9 +16,10 @@
 //! (lowercase hex) for the other control characters. Numbers have one more policy to
 //! settle: JSON has no NaN or infinity, so this crate writes a non-finite float as `null`
 //! (as serde_json and JavaScript's `JSON.stringify` do). Finite floats must read back as
-//! floats, so `1.0` is written `1.0`, not `1` (hint: `f64`'s `Debug` format does this, and
-//! uses an exponent for very large and very small numbers; the `ryu` crate, a dependency of
-//! this crate, writes the same text several times faster, and is what serde_json uses).
+//! floats, so `1.0` is written `1.0`, not `1`, and `1e300` with an exponent, not in 301
+//! digits. `f64`'s `Debug` format does both; the `zmij` and `itoa` crates, dependencies of
+//! this crate, write the same numbers several times faster (`zmij` spells the exponent
+//! `1e+300`), and are what serde_json uses.
 //!
 //! The pretty writer puts every element and member on its own line, indented by two spaces
 //! per level, with `": "` between a key and its value; an empty array is `[]` and an empty
@@ -226,8 +227,14 @@ mod tests {
             "1.0 written as `1` would read back as an integer"
         );
         assert_eq!(Value::from(-0.5).to_compact(), "-0.5");
-        assert_eq!(Value::from(1e300).to_compact(), "1e300");
-        assert_eq!(Value::from(2.5e-8).to_compact(), "2.5e-8");
+        for f in [1e300, 2.5e-8, -1.5e-300] {
+            let text = Value::from(f).to_compact();
+            assert!(
+                text.contains('e') && text.len() < 12,
+                "very large and very small floats use an exponent (`1e300` or `1e+300`), got {text}"
+            );
+            assert_eq!(text.parse::<f64>(), Ok(f), "{text} must read back as {f:?}");
+        }
         assert_eq!(
             Value::from(0.1).to_compact(),
             "0.1",

@@ -16,9 +16,10 @@
 //! (lowercase hex) for the other control characters. Numbers have one more policy to
 //! settle: JSON has no NaN or infinity, so this crate writes a non-finite float as `null`
 //! (as serde_json and JavaScript's `JSON.stringify` do). Finite floats must read back as
-//! floats, so `1.0` is written `1.0`, not `1` (hint: `f64`'s `Debug` format does this, and
-//! uses an exponent for very large and very small numbers; the `ryu` crate, a dependency of
-//! this crate, writes the same text several times faster, and is what serde_json uses).
+//! floats, so `1.0` is written `1.0`, not `1`, and `1e300` with an exponent, not in 301
+//! digits. `f64`'s `Debug` format does both; the `zmij` and `itoa` crates, dependencies of
+//! this crate, write the same numbers several times faster (`zmij` spells the exponent
+//! `1e+300`), and are what serde_json uses.
 //!
 //! The pretty writer puts every element and member on its own line, indented by two spaces
 //! per level, with `": "` between a key and its value; an empty array is `[]` and an empty
@@ -172,52 +173,14 @@ pub fn write_escaped_str(out: &mut String, s: &str) {
 /// or an exponent so they read back as floats.
 pub fn write_number(out: &mut String, n: Number) {
     match n {
-        Number::PosInt(u) => write_u64(out, u),
-        Number::NegInt(i) => {
-            if i < 0 {
-                out.push('-');
-            }
-            write_u64(out, i.unsigned_abs());
-        }
+        // `itoa` writes the same digits as `{}`, without the `fmt` machinery.
+        Number::PosInt(u) => out.push_str(itoa::Buffer::new().format(u)),
+        Number::NegInt(i) => out.push_str(itoa::Buffer::new().format(i)),
         // The shortest text that reads back as the same f64, always with a `.` or an
         // exponent: the same text as `{f:?}`, several times faster.
-        Number::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(f)),
+        Number::Float(f) if f.is_finite() => out.push_str(zmij::Buffer::new().format_finite(f)),
         Number::Float(_) => out.push_str("null"),
     }
-}
-
-/// Appends the decimal digits of `n`: integers are most of the numbers in typical JSON, and
-/// two digits per division is several times faster than going through `fmt`.
-fn write_u64(out: &mut String, mut n: u64) {
-    // "00", "01", ..., "99", built at compile time.
-    const PAIRS: [u8; 200] = {
-        let mut table = [0u8; 200];
-        let mut i = 0;
-        while i < 100 {
-            table[2 * i] = b'0' + (i / 10) as u8;
-            table[2 * i + 1] = b'0' + (i % 10) as u8;
-            i += 1;
-        }
-        table
-    };
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    // The buffer holds only ASCII digits.
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
 }
 
 /// Appends a newline and `depth` levels of two-space indentation.
@@ -344,8 +307,14 @@ mod tests {
             "1.0 written as `1` would read back as an integer"
         );
         assert_eq!(Value::from(-0.5).to_compact(), "-0.5");
-        assert_eq!(Value::from(1e300).to_compact(), "1e300");
-        assert_eq!(Value::from(2.5e-8).to_compact(), "2.5e-8");
+        for f in [1e300, 2.5e-8, -1.5e-300] {
+            let text = Value::from(f).to_compact();
+            assert!(
+                text.contains('e') && text.len() < 12,
+                "very large and very small floats use an exponent (`1e300` or `1e+300`), got {text}"
+            );
+            assert_eq!(text.parse::<f64>(), Ok(f), "{text} must read back as {f:?}");
+        }
         assert_eq!(
             Value::from(0.1).to_compact(),
             "0.1",

@@ -162,6 +162,7 @@ impl JsonSerializer {
 
     /// Starts the next element or member: a comma unless it is the first, then the line
     /// break and indentation in pretty mode.
+    #[inline]
     fn next_item(&mut self, first: bool) {
         if !first {
             self.out.push(',');
@@ -172,6 +173,7 @@ impl JsonSerializer {
     }
 
     /// Writes the `:` between a key and its value.
+    #[inline]
     fn colon(&mut self) {
         self.out.push_str(if self.pretty { ": " } else { ":" });
     }
