@@ -52,8 +52,8 @@
 //!
 //! Read: CS:APP chapter 9.9 (placement, splitting, coalescing); the Rustonomicon on
 //! allocating memory: <https://doc.rust-lang.org/nomicon/vec/vec-alloc.html>; Rust for
-//! Rustaceans, chapter 9 ("Unsafe Code", chapter 8 in some printings), on what `unsafe`
-//! promises and how to document it with `// SAFETY:` comments.
+//! Rustaceans, chapter 9 ("Unsafe Code"), on what `unsafe` promises and how to document it
+//! with `// SAFETY:` comments.
 
 use crate::s01_layout::{
     BLOCK_ALIGN, MAX_ALIGN, MIN_BLOCK, Placement, align_up, block_size, place,
