@@ -24,7 +24,7 @@
 //! fail to compile: the compiler refuses to give out `&mut` to a pinned `!Unpin` value, because
 //! with it you could `mem::swap` the value away.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use runtime::s02_pin::SelfRef;
 //! let mut a = SelfRef::new("a");
 //! let mut b = SelfRef::new("b");
