@@ -23,7 +23,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 9;
+const RUNS: usize = 15;
 
 static ARENA: Arena<{ 64 << 20 }> = Arena::new();
 static OURS: LockedHeap = LockedHeap::new(&ARENA);
