@@ -153,13 +153,16 @@ impl<'a> Parser<'a> {
 impl<'a> Parser<'a> {
     /// Parses one value, with any whitespace before it.
     pub fn parse_value(&mut self) -> Result<Value> {
-        // TODO: skip whitespace, then look at one byte to choose: a literal (`expect_literal`), a string, a number, an array or an object (each level counted with `enter`/`leave`); anything else is "expected value"
+        // TODO: skip whitespace, then look at one byte to choose: a literal (`expect_literal`), a
+        // string, a number, an array or an object (each level counted with `enter`/`leave`);
+        // anything else is "expected value"
         todo!()
     }
 
     /// Parses an object key and the `:` after it, with whitespace before each.
     pub fn parse_key(&mut self) -> Result<&str> {
-        // TODO: whitespace, a string ("key must be a string" otherwise), whitespace, a `:` ("expected `:`"); return the key
+        // TODO: whitespace, a string ("key must be a string" otherwise), whitespace, a `:`
+        // ("expected `:`"); return the key
         todo!()
     }
 
@@ -168,13 +171,18 @@ impl<'a> Parser<'a> {
     /// The result borrows from the input when the string has no escapes, and from the
     /// parser's scratch buffer otherwise, so a plain string costs no allocation.
     pub fn parse_string(&mut self) -> Result<&str> {
-        // TODO: consume the opening quote; copy runs of plain bytes (checking they are UTF-8), decode escapes (surrogate pairs combine, lone surrogates fail), reject raw control characters, stop at the closing quote. Borrow from the input when there were no escapes, else use `self.scratch`
+        // TODO: consume the opening quote; copy runs of plain bytes (checking they are UTF-8),
+        // decode escapes (surrogate pairs combine, lone surrogates fail), reject raw control
+        // characters, stop at the closing quote. Borrow from the input when there were no
+        // escapes, else use `self.scratch`
         todo!()
     }
 
     /// Parses a number at the current position.
     pub fn parse_number(&mut self) -> Result<Number> {
-        // TODO: follow the grammar in the header byte by byte; integers that fit become `PosInt`/`NegInt`, `-0` and everything else a `Float` (parse the text with `str::parse::<f64>`), non-finite results are "number out of range"
+        // TODO: follow the grammar in the header byte by byte; integers that fit become
+        // `PosInt`/`NegInt`, `-0` and everything else a `Float` (parse the text with
+        // `str::parse::<f64>`), non-finite results are "number out of range"
         todo!()
     }
 }

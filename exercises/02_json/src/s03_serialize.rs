@@ -227,7 +227,8 @@ impl<'a> Serializer for &'a mut JsonSerializer {
     }
 
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>> {
-        // TODO: write `[` and return a `Compound` that writes `,` between elements and `]` at the end
+        // TODO: write `[` and return a `Compound` that writes `,` between elements and `]` at the
+        // end
         todo!()
     }
 
@@ -284,7 +285,8 @@ impl SerializeMap for Compound<'_> {
         K: Serialize + ?Sized,
         V: Serialize + ?Sized,
     {
-        // TODO: a comma unless first, the key through a serializer of its own that accepts only strings and integers (quoted), `:`, the value
+        // TODO: a comma unless first, the key through a serializer of its own that accepts only
+        // strings and integers (quoted), `:`, the value
         todo!()
     }
 

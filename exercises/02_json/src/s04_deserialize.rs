@@ -75,27 +75,33 @@ pub trait Visitor: Sized {
 
     /// `null`.
     fn visit_unit(self) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (`Unexpected::Unit`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (`Unexpected::Unit`) and
+        // passing `&self` as what was expected
         todo!()
     }
     fn visit_bool(self, v: bool) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     fn visit_i64(self, v: i64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     fn visit_u64(self, v: u64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     fn visit_f64(self, v: f64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     fn visit_str(self, v: &str) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     /// An owned string; the default passes it on to `visit_str`.
@@ -105,7 +111,8 @@ pub trait Visitor: Sized {
     }
     /// `null` seen by `deserialize_option`.
     fn visit_none(self) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     /// Anything but `null` seen by `deserialize_option`: deserialize the inner value from
@@ -115,11 +122,13 @@ pub trait Visitor: Sized {
         todo!()
     }
     fn visit_seq<A: SeqAccess>(self, seq: A) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
     fn visit_map<A: MapAccess>(self, map: A) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`) and passing `&self` as what was expected
+        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
+        // and passing `&self` as what was expected
         todo!()
     }
 }
@@ -226,7 +235,8 @@ impl Error {
 
     /// "unknown field `agee`, expected one of `name`, `age`" (or "there are no fields").
     pub fn unknown_field(field: &str, expected: &[&str]) -> Self {
-        // TODO: a data error: "unknown field `{field}`, expected one of `a`, `b`" (or "there are no fields")
+        // TODO: a data error: "unknown field `{field}`, expected one of `a`, `b`" (or "there are no
+        // fields")
         todo!()
     }
 
@@ -239,7 +249,10 @@ impl Error {
 
 impl<'de> Deserializer for &mut Parser<'de> {
     fn deserialize_any<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        // TODO: skip whitespace and look at the next byte, as stage 2's `parse_value` does, but call the visitor instead of building a `Value`; for arrays and objects, hand the visitor a `SeqAccess`/`MapAccess` that reads from the parser, then check that the closing bracket follows ("trailing elements in array" otherwise)
+        // TODO: skip whitespace and look at the next byte, as stage 2's `parse_value` does, but
+        // call the visitor instead of building a `Value`; for arrays and objects, hand the
+        // visitor a `SeqAccess`/`MapAccess` that reads from the parser, then check that the
+        // closing bracket follows ("trailing elements in array" otherwise)
         todo!()
     }
 
@@ -257,7 +270,8 @@ pub fn from_json<T: Deserialize>(text: &str) -> Result<T> {
 
 /// Deserializes a `T` from `bytes`; the whole input must be one value.
 pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
-    // TODO: a `Parser`, `T::deserialize(&mut parser)`, `parser.end()`; on error, `fix_position` with the parser's current line and column
+    // TODO: a `Parser`, `T::deserialize(&mut parser)`, `parser.end()`; on error, `fix_position`
+    // with the parser's current line and column
     todo!()
 }
 
@@ -273,7 +287,9 @@ pub fn missing_field<T: Deserialize>(field: &'static str) -> Result<T> {
 
 impl Deserialize for bool {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
@@ -284,7 +300,9 @@ macro_rules! deserialize_integers {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+                // TODO: a visitor (a local struct) that accepts what this type can be built from,
+                // handed to `deserializer.deserialize_any` (`deserialize_option` for
+                // `Option`); integer visitors check the range
                 todo!()
             }
         }
@@ -297,7 +315,9 @@ macro_rules! deserialize_floats {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+                // TODO: a visitor (a local struct) that accepts what this type can be built from,
+                // handed to `deserializer.deserialize_any` (`deserialize_option` for
+                // `Option`); integer visitors check the range
                 todo!()
             }
         }
@@ -307,42 +327,54 @@ deserialize_floats!(f32 f64);
 
 impl Deserialize for String {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl Deserialize for char {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl Deserialize for () {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Option<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Box<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Vec<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
@@ -352,7 +384,9 @@ macro_rules! deserialize_tuples {
     ($($len:literal => ($($t:ident)+))*) => {$(
         impl<$($t: Deserialize),+> Deserialize for ($($t,)+) {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+                // TODO: a visitor (a local struct) that accepts what this type can be built from,
+                // handed to `deserializer.deserialize_any` (`deserialize_option` for
+                // `Option`); integer visitors check the range
                 todo!()
             }
         }
@@ -368,21 +402,27 @@ deserialize_tuples! {
 
 impl<V: Deserialize, H: BuildHasher + Default> Deserialize for HashMap<String, V, H> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl<V: Deserialize> Deserialize for BTreeMap<String, V> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }
 
 impl Deserialize for Value {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer visitors check the range
+        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
+        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
+        // visitors check the range
         todo!()
     }
 }

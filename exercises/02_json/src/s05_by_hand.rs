@@ -81,7 +81,8 @@ impl Serialize for Config {
 
 impl Deserialize for Config {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in the header
+        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
+        // the header
         todo!()
     }
 }
@@ -95,7 +96,8 @@ impl Serialize for Shape {
 
 impl Deserialize for Shape {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in the header
+        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
+        // the header
         todo!()
     }
 }
@@ -112,7 +114,8 @@ where
     T: Deserialize,
 {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in the header
+        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
+        // the header
         todo!()
     }
 }
