@@ -24,11 +24,14 @@
 //!   allocates its message anyway), report out of memory as a null pointer.
 //!
 //! Data races are the aliasing rule across threads: two threads carving the same free block
-//! without the lock would each get a `&mut` to the same bytes. Miri reports the unguarded
-//! version of this stage as "Undefined Behavior: Data race detected between (1) non-atomic
-//! write on thread `unnamed-1` and (2) non-atomic read on thread `unnamed-2`". In safe Rust,
-//! `Sync` is what prevents this; here `unsafe impl Sync for LockedHeap` is your promise that
-//! the lock makes it true.
+//! without the lock would each get a `&mut` to the same bytes. With a lock that does not
+//! lock, the threaded test below may well pass natively, but Miri stops it at once: "Undefined
+//! Behavior: not granting access to tag <229047> because that would remove [Unique for
+//! <228132>] which is strongly protected", pointing at the second thread's `deref` of the
+//! guard while the first thread's `&mut Heap` (the argument of the closure in `with_heap`) is
+//! still live; other interleavings give "Data race detected between ...". In safe Rust, `Sync`
+//! is what prevents this; here `unsafe impl Sync for SpinLock<T>` is your promise that the
+//! lock makes it true.
 //!
 //! Here is the whole crate as the allocator of a real program, with collections, strings and
 //! threads (run with the `doc` check):
@@ -485,9 +488,13 @@ mod tests {
             std::thread::spawn(move || {
                 for _ in 0..rounds {
                     let mut guard = COUNTER.lock();
-                    // Two non-atomic updates: another thread in between would see them differ.
-                    guard.0 += 1;
-                    std::hint::spin_loop();
+                    // A read-modify-write with a pause in the middle: a second thread inside
+                    // the lock would read the same value, and one increment would be lost.
+                    let seen = guard.0;
+                    for _ in 0..50 {
+                        std::hint::spin_loop();
+                    }
+                    guard.0 = seen + 1;
                     guard.1 += 1;
                     assert_eq!(guard.0, guard.1, "two threads held the lock at once");
                 }
