@@ -4,7 +4,10 @@
 //! `std::alloc::alloc` and moves the value in, `Drop` drops the value and then frees the
 //! memory, `Deref` and `DerefMut` let a `MyBox<T>` be used where a `&T` or `&mut T` is
 //! expected (deref coercion), `into_inner` moves the value back out and frees the memory
-//! without dropping the value, and `leak` gives up ownership for a `&'a mut T`.
+//! without dropping the value, and `leak` gives up ownership for a `&'a mut T`. This is the
+//! other side of the allocator project: `std::alloc::alloc` and `dealloc` call whatever
+//! `#[global_allocator]` the program has, and hand it the `Layout` you pass, so the layout you
+//! free with must be the layout you allocated with.
 //!
 //! The pointer is a `NonNull<T>`, not a `*mut T`: `NonNull` is never null (so
 //! `Option<MyBox<T>>` is as small as `MyBox<T>`) and, unlike `*mut T`, it is *covariant* in

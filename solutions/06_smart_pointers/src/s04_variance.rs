@@ -18,6 +18,9 @@
 //!   `Hash` and `Debug` by hand: `#[derive]` would add a `T: Clone` (etc.) bound, and
 //!   `Id<String>` would not be `Copy`.
 //!
+//! The markers of `Ref` and `Id` are given, since the tests need them to compile; the marker of
+//! `Mut` is yours to fix, and the `doc` check (the first example below) fails until it is right.
+//!
 //! ```compile_fail
 //! use smart_pointers::s04_variance::Mut;
 //!
