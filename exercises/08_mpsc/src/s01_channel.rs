@@ -17,12 +17,15 @@
 //! The lock-free queues of the later stages rely on exactly that guarantee, which the borrow
 //! checker enforces for us; inside them, it cannot help any more.
 //!
-//! This channel is the baseline every later queue is measured against (`mastery bench mpsc`).
-//! Every `send` and every `recv` takes the one lock, so under contention producers queue up
-//! behind each other and behind the consumer: the lock's cache line moves between cores on
-//! every operation, and a thread that finds it taken may be put to sleep by the OS. On the
-//! reference machine (2 cores) two producers push about half as many messages per second as
-//! one, which is the cost the lock-free queues remove.
+//! This channel is the baseline every later queue is measured against (`mastery bench mpsc`,
+//! with 1, 2 and 4 producers). Where its time goes under contention: every `send` and every
+//! `recv` takes the one lock, so the lock's cache line moves between cores on every
+//! operation, and a thread that finds the lock taken spins briefly and is then put to sleep
+//! by the OS (a system call to sleep, another to be woken). Signalling is a cost of its own:
+//! `Condvar::notify_one` makes a system call even when nobody waits, so `send` should signal
+//! only when the receiver is actually asleep (the `receiver_waiting` flag); without that, the
+//! baseline runs several times slower. What it does well is batching: a `VecDeque` needs no
+//! allocation per message, which the node-based lock-free queue of stage 4 does.
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
 //! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.
@@ -97,6 +100,9 @@ struct State<T> {
     senders: usize,
     /// False once the `Receiver` is dropped; `send` then fails.
     receiver_alive: bool,
+    /// True while the receiver sleeps on the condvar. `send` signals only then: a
+    /// `notify_one` costs a system call even when nobody waits.
+    receiver_waiting: bool,
 }
 
 struct Shared<T> {
@@ -137,8 +143,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Queues `value` for the receiver, or hands it back if the receiver is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // TODO: under the lock, refuse if the receiver is gone, else queue the value;
-        // then wake the receiver.
+        // TODO: under the lock, refuse if the receiver is gone, else queue the value; then,
+        // with the lock released, wake the receiver if it is waiting.
         todo!()
     }
 }
@@ -160,7 +166,7 @@ impl<T> Receiver<T> {
     /// Takes the next message, waiting for one as long as any sender is alive.
     pub fn recv(&self) -> Result<T, RecvError> {
         // TODO: pop under the lock; if empty, fail when no sender is left, else wait on the
-        // condvar and look again (wake-ups may be spurious).
+        // condvar (flagging `receiver_waiting`) and look again: wake-ups may be spurious.
         todo!()
     }
 

@@ -17,12 +17,15 @@
 //! The lock-free queues of the later stages rely on exactly that guarantee, which the borrow
 //! checker enforces for us; inside them, it cannot help any more.
 //!
-//! This channel is the baseline every later queue is measured against (`mastery bench mpsc`).
-//! Every `send` and every `recv` takes the one lock, so under contention producers queue up
-//! behind each other and behind the consumer: the lock's cache line moves between cores on
-//! every operation, and a thread that finds it taken may be put to sleep by the OS. On the
-//! reference machine (2 cores) two producers push about half as many messages per second as
-//! one, which is the cost the lock-free queues remove.
+//! This channel is the baseline every later queue is measured against (`mastery bench mpsc`,
+//! with 1, 2 and 4 producers). Where its time goes under contention: every `send` and every
+//! `recv` takes the one lock, so the lock's cache line moves between cores on every
+//! operation, and a thread that finds the lock taken spins briefly and is then put to sleep
+//! by the OS (a system call to sleep, another to be woken). Signalling is a cost of its own:
+//! `Condvar::notify_one` makes a system call even when nobody waits, so `send` should signal
+//! only when the receiver is actually asleep (the `receiver_waiting` flag); without that, the
+//! baseline runs several times slower. What it does well is batching: a `VecDeque` needs no
+//! allocation per message, which the node-based lock-free queue of stage 4 does.
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
 //! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.
@@ -97,6 +100,9 @@ struct State<T> {
     senders: usize,
     /// False once the `Receiver` is dropped; `send` then fails.
     receiver_alive: bool,
+    /// True while the receiver sleeps on the condvar. `send` signals only then: a
+    /// `notify_one` costs a system call even when nobody waits.
+    receiver_waiting: bool,
 }
 
 struct Shared<T> {
@@ -135,6 +141,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             queue: VecDeque::new(),
             senders: 1,
             receiver_alive: true,
+            receiver_waiting: false,
         }),
         available: Condvar::new(),
     });
@@ -157,9 +164,12 @@ impl<T> Sender<T> {
             return Err(SendError(value));
         }
         state.queue.push_back(value);
+        let wake = state.receiver_waiting;
         drop(state);
-        // Only one thread ever waits (the single receiver), so one wake-up is enough.
-        self.shared.available.notify_one();
+        if wake {
+            // Only one thread ever waits (the single receiver), so one wake-up is enough.
+            self.shared.available.notify_one();
+        }
         Ok(())
     }
 }
@@ -198,11 +208,13 @@ impl<T> Receiver<T> {
                 return Err(RecvError);
             }
             // `wait` unlocks, sleeps and relocks; a wake-up may be spurious, hence the loop.
+            state.receiver_waiting = true;
             state = self
                 .shared
                 .available
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.receiver_waiting = false;
         }
     }
 
@@ -232,12 +244,14 @@ impl<T> Receiver<T> {
             if left.is_zero() {
                 return Err(RecvTimeoutError::Timeout);
             }
+            state.receiver_waiting = true;
             state = self
                 .shared
                 .available
                 .wait_timeout(state, left)
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
+            state.receiver_waiting = false;
         }
     }
 }

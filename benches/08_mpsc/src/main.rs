@@ -1,0 +1,278 @@
+//! Throughput of the mpsc project's queues against `std::sync::mpsc` and crossbeam-channel.
+//!
+//! Each workload sends `MESSAGES` `u64`s from P producer threads to one consumer (the main
+//! thread) and times it from the first spawn until the consumer has them all. Every
+//! configuration runs `RUNS` times; the median is reported in millions of messages per second,
+//! and the ratio is ours / peer (above 1: ours is faster). 2 producers is the headline on a
+//! 2-core machine; 4 producers oversubscribes it.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mpsc::s01_channel;
+use mpsc::s03_spsc;
+use mpsc::s04_mpsc::{self, MpscQueue};
+
+const MESSAGES: u64 = 5_000_000;
+const RUNS: usize = 3;
+
+/// Spins a little, then yields: a waiting side must not burn the other side's core.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn snooze(&mut self) {
+        if self.0 < 64 {
+            std::hint::spin_loop();
+            self.0 += 1;
+        } else {
+            thread::yield_now();
+        }
+    }
+}
+
+/// One queue under test: a producer handle that can be cloned per thread, and a consumer.
+trait Queue {
+    const NAME: &'static str;
+    type Tx: Send + 'static;
+    type Rx;
+    fn new() -> (Self::Tx, Self::Rx);
+    fn split(tx: &Self::Tx) -> Self::Tx;
+    fn send(tx: &mut Self::Tx, v: u64);
+    /// Blocks (or spins) until a message arrives.
+    fn recv(rx: &mut Self::Rx) -> u64;
+}
+
+struct Baseline;
+impl Queue for Baseline {
+    const NAME: &'static str = "Mutex<VecDeque> baseline (s01)";
+    type Tx = s01_channel::Sender<u64>;
+    type Rx = s01_channel::Receiver<u64>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        s01_channel::channel()
+    }
+    fn split(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct LockFreeChannel;
+impl Queue for LockFreeChannel {
+    const NAME: &'static str = "lock-free channel (s04)";
+    type Tx = s04_mpsc::Sender<u64>;
+    type Rx = s04_mpsc::Receiver<u64>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        s04_mpsc::channel()
+    }
+    fn split(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct RawQueue;
+impl Queue for RawQueue {
+    const NAME: &'static str = "MpscQueue, spinning consumer (s04)";
+    type Tx = Arc<MpscQueue<u64>>;
+    type Rx = Arc<MpscQueue<u64>>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(MpscQueue::new());
+        (Arc::clone(&q), q)
+    }
+    fn split(tx: &Self::Tx) -> Self::Tx {
+        Arc::clone(tx)
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        tx.push(v);
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        let mut backoff = Backoff::default();
+        loop {
+            // SAFETY: the main thread is the only consumer.
+            if let Some(v) = unsafe { rx.pop() } {
+                return v;
+            }
+            backoff.snooze();
+        }
+    }
+}
+
+struct Ring;
+impl Queue for Ring {
+    const NAME: &'static str = "SPSC ring, 1024 slots (s03)";
+    type Tx = s03_spsc::Producer<u64>;
+    type Rx = s03_spsc::Consumer<u64>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        s03_spsc::ring(1024)
+    }
+    fn split(_: &Self::Tx) -> Self::Tx {
+        unreachable!("the ring has one producer")
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        let mut v = v;
+        let mut backoff = Backoff::default();
+        while let Err(back) = tx.push(v) {
+            v = back;
+            backoff.snooze();
+        }
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        let mut backoff = Backoff::default();
+        loop {
+            if let Some(v) = rx.pop() {
+                return v;
+            }
+            backoff.snooze();
+        }
+    }
+}
+
+struct Std;
+impl Queue for Std {
+    const NAME: &'static str = "std::sync::mpsc::channel";
+    type Tx = std::sync::mpsc::Sender<u64>;
+    type Rx = std::sync::mpsc::Receiver<u64>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        std::sync::mpsc::channel()
+    }
+    fn split(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct Crossbeam;
+impl Queue for Crossbeam {
+    const NAME: &'static str = "crossbeam_channel::unbounded";
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    fn new() -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::unbounded()
+    }
+    fn split(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn send(tx: &mut Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+/// One timed run: `producers` threads send `MESSAGES` in all; the caller's thread receives.
+fn run_once<Q: Queue>(producers: u64) -> Duration {
+    let per = MESSAGES / producers;
+    let (tx, mut rx) = Q::new();
+    let start = Instant::now();
+    let mut txs = Vec::new();
+    for _ in 1..producers {
+        txs.push(Q::split(&tx));
+    }
+    txs.push(tx);
+    let handles: Vec<_> = txs
+        .into_iter()
+        .enumerate()
+        .map(|(p, mut tx)| {
+            thread::spawn(move || {
+                let base = p as u64 * per;
+                for i in 0..per {
+                    Q::send(&mut tx, base + i);
+                }
+                tx
+            })
+        })
+        .collect();
+    let mut sum = 0u64;
+    for _ in 0..per * producers {
+        sum = sum.wrapping_add(Q::recv(&mut rx));
+    }
+    let elapsed = start.elapsed();
+    for h in handles {
+        drop(h.join().unwrap());
+    }
+    let n = per * producers;
+    assert_eq!(
+        sum,
+        n * (n - 1) / 2,
+        "{}: lost or duplicated messages",
+        Q::NAME
+    );
+    black_box(sum);
+    elapsed
+}
+
+/// Median throughput in millions of messages per second.
+fn measure<Q: Queue>(producers: u64) -> f64 {
+    let mut times: Vec<Duration> = (0..RUNS).map(|_| run_once::<Q>(producers)).collect();
+    times.sort();
+    let median = times[RUNS / 2];
+    (MESSAGES / producers * producers) as f64 / median.as_secs_f64() / 1e6
+}
+
+fn line(workload: &str, ours: (&str, f64), peer: (&str, f64)) {
+    println!(
+        "{workload:<14} {:<36} {:>8.1} | {:<30} {:>8.1} | {:>5.2}x",
+        ours.0,
+        ours.1,
+        peer.0,
+        peer.1,
+        ours.1 / peer.1
+    );
+}
+
+fn main() {
+    println!(
+        "{MESSAGES} messages, median of {RUNS} runs, Mmsg/s (higher is better); ratio = ours / peer"
+    );
+    println!(
+        "{:<14} {:<36} {:>8} | {:<30} {:>8} | {:>6}",
+        "workload", "ours", "Mmsg/s", "peer", "Mmsg/s", "ratio"
+    );
+    for producers in [1u64, 2, 4] {
+        let workload = match producers {
+            1 => "1 producer".to_string(),
+            4 => "4 producers*".to_string(),
+            p => format!("{p} producers"),
+        };
+        let baseline = measure::<Baseline>(producers);
+        let channel = measure::<LockFreeChannel>(producers);
+        let raw = measure::<RawQueue>(producers);
+        let std = measure::<Std>(producers);
+        let crossbeam = measure::<Crossbeam>(producers);
+        let base = (Baseline::NAME, baseline);
+        let chan = (LockFreeChannel::NAME, channel);
+        let raw = (RawQueue::NAME, raw);
+        let cb = (Crossbeam::NAME, crossbeam);
+        line(&workload, chan, cb);
+        line(&workload, chan, (Std::NAME, std));
+        line(&workload, chan, base);
+        line(&workload, raw, cb);
+        line(&workload, base, cb);
+        if producers == 1 {
+            let ring = (Ring::NAME, measure::<Ring>(1));
+            line(&workload, ring, cb);
+            line(&workload, ring, chan);
+            line(&workload, ring, raw);
+        }
+    }
+    println!("* 4 producers oversubscribe a 2-core machine");
+}
