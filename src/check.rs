@@ -18,15 +18,27 @@ pub const LOOM_CFG: &str = "mastery_loom";
 /// doctests by file.
 pub fn test_prefix(stage: &Stage, kind: CheckKind) -> String {
     match kind {
-        CheckKind::Doc => format!("{} - ", stage.file.display()),
+        CheckKind::Doc => format!("{} - ", doc_file(stage)),
         _ => format!("{}::", stage.module()),
     }
+}
+
+/// Doctests are named by their file's path from the workspace root; they are matched by
+/// `src/<file name>`, which also finds the tests of a stage whose code lives in a helper crate
+/// (a proc-macro's `derive/src/s06_derive.rs`) in the project crate's module of the same name.
+fn doc_file(stage: &Stage) -> String {
+    let name = stage
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    format!("src/{name}")
 }
 
 /// The libtest filter that selects the tests of `stage`.
 fn filter(stage: &Stage, kind: CheckKind) -> String {
     match kind {
-        CheckKind::Doc => stage.file.display().to_string(),
+        CheckKind::Doc => doc_file(stage),
         _ => format!("{}::", stage.module()),
     }
 }
