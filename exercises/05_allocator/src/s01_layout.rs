@@ -24,8 +24,8 @@
 //! a free-list node written over a live allocation. Such a bug does not crash where it happens:
 //! two blocks overlap, the program writes through both, and the corruption shows up much later
 //! somewhere else. Under Miri the overlap is reported at the first access through the older
-//! pointer, as "attempting a read access using <tag> ..., but that tag does not exist in the
-//! borrow stack for this location". This is why the borrow checker forbids two live `&mut` to
+//! pointer, as `attempting a read access using <TAG> ..., but that tag does not exist in the
+//! borrow stack for this location`. This is why the borrow checker forbids two live `&mut` to
 //! the same bytes, and in `unsafe` code the arithmetic here is what keeps that promise.
 //!
 //! The tests are property tests: a small seeded random generator (xorshift) draws thousands

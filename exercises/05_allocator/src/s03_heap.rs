@@ -30,8 +30,8 @@
 //! padding were linked starting 8 bytes too early, the free node would sit inside a live
 //! allocation: the program's `&mut [u8]` to its block and the heap's write of the node would be
 //! two mutable accesses to the same bytes. In safe Rust the borrow checker rejects two live
-//! `&mut` to one place; here the invariant walker and Miri ("attempting a read access using
-//! <tag> ..., but that tag does not exist in the borrow stack") are what catch it.
+//! `&mut` to one place; here the invariant walker and Miri (`attempting a read access using
+//! <TAG> ..., but that tag does not exist in the borrow stack`) are what catch it.
 //!
 //! `alloc` takes `&mut self`: a heap cannot be used from two threads at once. The last stage
 //! adds a lock for that. This does not compile:

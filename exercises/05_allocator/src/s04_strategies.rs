@@ -1,8 +1,8 @@
 //! # Fit strategies and fragmentation
 //!
-//! Which free block should serve a request? [`FirstFit`] takes the first one in address order:
-//! fast, and it keeps the low end of the heap busy. Two classic alternatives implement the
-//! same [`Strategy`] trait here:
+//! Which free block should serve a request? [`FirstFit`](crate::s03_heap::FirstFit) takes
+//! the first one in address order: fast, and it keeps the low end of the heap busy. Two
+//! classic alternatives implement the same [`Strategy`] trait here:
 //!
 //! - [`BestFit`] takes the smallest block that fits (the lowest one among equals), and stops
 //!   early at an exact fit. It leaves the big blocks whole, but walks the whole list when

@@ -27,8 +27,8 @@
 //! Free block `a` twice and it is pushed twice; its `next` now points to itself, and the next
 //! two allocations of that class both return `a`. Two owners then write through what each
 //! believes is its own `&mut [u8]`: the second write invalidates the first owner's tag, and
-//! Miri reports the first owner's next access with "attempting a read access using <tag> ...,
-//! but that tag does not exist in the borrow stack for this location". Safe Rust makes a
+//! Miri reports the first owner's next access with `attempting a read access using <TAG> ...,
+//! but that tag does not exist in the borrow stack for this location`. Safe Rust makes a
 //! double free impossible (`Box` is moved into `drop`); here the invariant walker at least
 //! refuses a class list that is longer than the region could hold, which is how it catches
 //! the cycle instead of looping forever.

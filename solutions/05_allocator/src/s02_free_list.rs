@@ -22,8 +22,8 @@
 //! the block's `next` pointer over the first 8 bytes of that string; the user reads garbage,
 //! or, worse, the allocator follows the user's bytes as a `next` pointer and hands the same
 //! memory out twice. Miri reports the first access through the invalidated pointer as
-//! "Undefined Behavior: attempting a write access using <tag> at alloc123[0x0], but that tag
-//! does not exist in the borrow stack for this location". The borrow checker forbids this in
+//! `Undefined Behavior: attempting a write access using <TAG> at alloc123[0x0], but that tag
+//! does not exist in the borrow stack for this location`. The borrow checker forbids this in
 //! safe code; here only the invariants you check by hand do. Read and write nodes with
 //! `ptr.read()`, `ptr.write()` or `(*ptr).field` through raw pointers, keep every pointer
 //! derived from the one you were given (strict provenance: never turn an integer back into a

@@ -21,8 +21,8 @@
 //! After a `realloc` that moved, the old pointer is dead. Suppose a caller still holds
 //! `let old: &mut [u8] = slice::from_raw_parts_mut(p, 64)` from before the call, and the heap
 //! hands the old block to the next `alloc`: the new owner's writes and the stale `&mut` now
-//! alias. Miri reports the next use of `old` as "attempting a write access using <tag> at
-//! alloc..., but that tag does not exist in the borrow stack for this location". The same
+//! alias. Miri reports the next use of `old` as `attempting a write access using <TAG> at
+//! alloc..., but that tag does not exist in the borrow stack for this location`. The same
 //! happens inside the heap if grow-in-place forgets to relink the neighbour: the old node
 //! stays on the list and the next `alloc` hands out bytes that are part of our grown block.
 //! In safe Rust `Vec::reserve` takes `&mut self`, so no reference into the old buffer can

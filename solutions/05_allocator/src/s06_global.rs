@@ -25,11 +25,11 @@
 //!
 //! Data races are the aliasing rule across threads: two threads carving the same free block
 //! without the lock would each get a `&mut` to the same bytes. With a lock that does not
-//! lock, the threaded test below may well pass natively, but Miri stops it at once: "Undefined
+//! lock, the threaded test below may well pass natively, but Miri stops it at once: `Undefined
 //! Behavior: not granting access to tag <229047> because that would remove [Unique for
-//! <228132>] which is strongly protected", pointing at the second thread's `deref` of the
+//! <228132>] which is strongly protected`, pointing at the second thread's `deref` of the
 //! guard while the first thread's `&mut Heap` (the argument of the closure in `with_heap`) is
-//! still live; other interleavings give "Data race detected between ...". In safe Rust, `Sync`
+//! still live; other interleavings give `Data race detected between ...`. In safe Rust, `Sync`
 //! is what prevents this; here `unsafe impl Sync for SpinLock<T>` is your promise that the
 //! lock makes it true.
 //!
