@@ -42,8 +42,12 @@
 //!
 //! let mut heap = Heap::new(4096).unwrap();
 //! std::thread::scope(|s| {
-//!     s.spawn(|| heap.alloc(Layout::new::<u64>()));
-//!     s.spawn(|| heap.alloc(Layout::new::<u64>())); // a second `&mut heap`, at the same time
+//!     s.spawn(|| {
+//!         heap.alloc(Layout::new::<u64>());
+//!     });
+//!     s.spawn(|| {
+//!         heap.alloc(Layout::new::<u64>()); // a second `&mut heap`, at the same time
+//!     });
 //! });
 //! ```
 //!
