@@ -207,8 +207,8 @@ impl<S: Strategy + Default + Send> ArenaHeap for Heap<S> {
         todo!("ArenaHeap::from_arena for Heap")
     }
     fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: forward to Heap::alloc (write `Heap::alloc(self, layout)`: `self.alloc`
-        // would call this very method).
+        // TODO: forward to the inherent method; `Heap::alloc(self, layout)` says plainly
+        // which of the two `alloc`s you mean.
         todo!("ArenaHeap::alloc for Heap")
     }
     unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
