@@ -82,10 +82,36 @@ struct Message {
 }
 
 const WORDS: &[&str] = &[
-    "the", "quick", "brown", "fox", "naïve", "café", "jalapeño", "Zürich", "日本語", "テキスト",
-    "こんにちは", "привет", "мир", "γειά", "😀", "🚀", "emoji👍", "\"quoted\"", "back\\slash",
-    "line\nbreak", "tab\there", "path/to/file", "https://example.com/a?b=c", "ok", "lorem",
-    "ipsum", "dolor", "sit", "amet", "consectetur",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "naïve",
+    "café",
+    "jalapeño",
+    "Zürich",
+    "日本語",
+    "テキスト",
+    "こんにちは",
+    "привет",
+    "мир",
+    "γειά",
+    "😀",
+    "🚀",
+    "emoji👍",
+    "\"quoted\"",
+    "back\\slash",
+    "line\nbreak",
+    "tab\there",
+    "path/to/file",
+    "https://example.com/a?b=c",
+    "ok",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
 ];
 
 fn messages(rng: &mut Rng, n: usize) -> Vec<Message> {
@@ -102,7 +128,9 @@ fn messages(rng: &mut Rng, n: usize) -> Vec<Message> {
                 lang: rng.pick(&["en", "ja", "ru", "de", "el"]).to_string(),
                 text,
                 reply_to: (rng.below(3) == 0).then(|| rng.below(i as u64 + 1)),
-                tags: (0..rng.below(4)).map(|_| rng.pick(WORDS).to_string()).collect(),
+                tags: (0..rng.below(4))
+                    .map(|_| rng.pick(WORDS).to_string())
+                    .collect(),
             }
         })
         .collect()
@@ -163,7 +191,9 @@ fn employee(rng: &mut Rng) -> Employee {
         active: rng.below(5) != 0,
         address: Address {
             street: format!("{} Main Street", rng.below(999)),
-            city: rng.pick(&["Berlin", "Paris", "Tokyo", "Lagos", "Lima"]).to_string(),
+            city: rng
+                .pick(&["Berlin", "Paris", "Tokyo", "Lagos", "Lima"])
+                .to_string(),
             zip: format!("{:05}", rng.below(100_000)),
             geo: Geo {
                 lat: rng.float(-90.0, 90.0),
@@ -205,8 +235,9 @@ fn medians(mut ours: impl FnMut(), mut peer: impl FnMut()) -> (Duration, Duratio
         f();
         start.elapsed()
     };
-    let (mut a, mut b): (Vec<Duration>, Vec<Duration>) =
-        (0..RUNS).map(|_| (time(&mut ours), time(&mut peer))).unzip();
+    let (mut a, mut b): (Vec<Duration>, Vec<Duration>) = (0..RUNS)
+        .map(|_| (time(&mut ours), time(&mut peer)))
+        .unzip();
     a.sort();
     b.sort();
     (a[RUNS / 2], b[RUNS / 2])

@@ -26,7 +26,10 @@ fn report(name: &str, ours: Duration, peer: Duration) {
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 // ---------------------------------------------------------------- spawn and join
@@ -37,8 +40,9 @@ fn spawn_ours() -> Duration {
     let rt = runtime::s07_net::Runtime::new();
     let start = Instant::now();
     let sum = rt.block_on(async {
-        let handles: Vec<_> =
-            (0..SPAWNS).map(|i| runtime::s07_net::spawn(async move { i })).collect();
+        let handles: Vec<_> = (0..SPAWNS)
+            .map(|i| runtime::s07_net::spawn(async move { i }))
+            .collect();
         let mut sum = 0;
         for h in handles {
             sum += h.await.unwrap();
@@ -54,7 +58,9 @@ fn spawn_tokio() -> Duration {
     let rt = tokio_rt();
     let start = Instant::now();
     let sum = rt.block_on(async {
-        let handles: Vec<_> = (0..SPAWNS).map(|i| tokio::spawn(async move { i })).collect();
+        let handles: Vec<_> = (0..SPAWNS)
+            .map(|i| tokio::spawn(async move { i }))
+            .collect();
         let mut sum = 0;
         for h in handles {
             sum += h.await.unwrap();
@@ -255,8 +261,24 @@ fn echo_tokio() -> Duration {
 
 fn main() {
     println!("runtime vs tokio current_thread (median of {RUNS} runs)");
-    report("spawn+join 100k tasks", measure(RUNS, spawn_ours), measure(RUNS, spawn_tokio));
-    report("yield ping-pong 2x200k", measure(RUNS, yield_ours), measure(RUNS, yield_tokio));
-    report("10k timers (1-10 ms)", measure(RUNS, timers_ours), measure(RUNS, timers_tokio));
-    report("tcp echo 4x4 MiB", measure(RUNS, echo_ours), measure(RUNS, echo_tokio));
+    report(
+        "spawn+join 100k tasks",
+        measure(RUNS, spawn_ours),
+        measure(RUNS, spawn_tokio),
+    );
+    report(
+        "yield ping-pong 2x200k",
+        measure(RUNS, yield_ours),
+        measure(RUNS, yield_tokio),
+    );
+    report(
+        "10k timers (1-10 ms)",
+        measure(RUNS, timers_ours),
+        measure(RUNS, timers_tokio),
+    );
+    report(
+        "tcp echo 4x4 MiB",
+        measure(RUNS, echo_ours),
+        measure(RUNS, echo_tokio),
+    );
 }
