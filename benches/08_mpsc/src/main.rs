@@ -12,8 +12,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mpsc::s01_channel;
-use mpsc::s03_spsc;
-use mpsc::s04_mpsc::{self, MpscQueue};
+use mpsc::s02_contention::profile_baseline;
+use mpsc::s04_spsc;
+use mpsc::s05_mpsc::{self, MpscQueue};
 
 const MESSAGES: u64 = 5_000_000;
 const RUNS: usize = 3;
@@ -66,11 +67,11 @@ impl Queue for Baseline {
 
 struct LockFreeChannel;
 impl Queue for LockFreeChannel {
-    const NAME: &'static str = "lock-free channel (s04)";
-    type Tx = s04_mpsc::Sender<u64>;
-    type Rx = s04_mpsc::Receiver<u64>;
+    const NAME: &'static str = "lock-free channel (s05)";
+    type Tx = s05_mpsc::Sender<u64>;
+    type Rx = s05_mpsc::Receiver<u64>;
     fn new() -> (Self::Tx, Self::Rx) {
-        s04_mpsc::channel()
+        s05_mpsc::channel()
     }
     fn split(tx: &Self::Tx) -> Self::Tx {
         tx.clone()
@@ -85,7 +86,7 @@ impl Queue for LockFreeChannel {
 
 struct RawQueue;
 impl Queue for RawQueue {
-    const NAME: &'static str = "MpscQueue, spinning consumer (s04)";
+    const NAME: &'static str = "MpscQueue, spinning consumer (s05)";
     type Tx = Arc<MpscQueue<u64>>;
     type Rx = Arc<MpscQueue<u64>>;
     fn new() -> (Self::Tx, Self::Rx) {
@@ -112,11 +113,11 @@ impl Queue for RawQueue {
 
 struct Ring;
 impl Queue for Ring {
-    const NAME: &'static str = "SPSC ring, 1024 slots (s03)";
-    type Tx = s03_spsc::Producer<u64>;
-    type Rx = s03_spsc::Consumer<u64>;
+    const NAME: &'static str = "SPSC ring, 1024 slots (s04)";
+    type Tx = s04_spsc::Producer<u64>;
+    type Rx = s04_spsc::Consumer<u64>;
     fn new() -> (Self::Tx, Self::Rx) {
-        s03_spsc::ring(1024)
+        s04_spsc::ring(1024)
     }
     fn split(_: &Self::Tx) -> Self::Tx {
         unreachable!("the ring has one producer")
@@ -275,4 +276,19 @@ fn main() {
         }
     }
     println!("* 4 producers oversubscribe a 2-core machine");
+    println!();
+    println!("the baseline's lock under contention (s02 profile_baseline, {MESSAGES} messages):");
+    for producers in [1u64, 2, 4] {
+        let p = profile_baseline(producers, MESSAGES / producers);
+        let l = p.lock;
+        println!(
+            "{producers} producer(s): {:>6.1} Mmsg/s, {} acquisitions, {} contended, \
+             held {:.0} ns per acquisition, waited {:.0} us per contended acquisition",
+            p.received as f64 / p.elapsed.as_secs_f64() / 1e6,
+            l.acquisitions,
+            l.contended,
+            l.held.as_nanos() as f64 / l.acquisitions.max(1) as f64,
+            l.waited.as_secs_f64() * 1e6 / l.contended.max(1) as f64,
+        );
+    }
 }

@@ -9,8 +9,9 @@
 mod sync;
 
 pub mod s01_channel;
-pub mod s02_ordering;
-pub mod s03_spsc;
-pub mod s04_mpsc;
-pub mod s05_aba;
-pub mod s06_epoch;
+pub mod s02_contention;
+pub mod s03_ordering;
+pub mod s04_spsc;
+pub mod s05_mpsc;
+pub mod s06_aba;
+pub mod s07_epoch;

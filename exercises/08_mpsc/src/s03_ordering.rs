@@ -37,7 +37,7 @@
 //! A `Handoff` moves its value to another thread, so it is `Sync` only for `Send` values:
 //!
 //! ```compile_fail
-//! use mpsc::s02_ordering::Handoff;
+//! use mpsc::s03_ordering::Handoff;
 //! use std::rc::Rc;
 //! let slot = Handoff::new();
 //! std::thread::scope(|s| {

@@ -28,7 +28,7 @@
 //! - Dropping the queue frees every node, stub included, and drops every value not popped.
 //! - **Blocking receive.** `recv` spins a bounded number of times, then parks the thread.
 //!   Before parking it announces `sleeping = true` and checks the queue once more; a sender
-//!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 2:
+//!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 3:
 //!   each side stores, then loads what the other stored, so a `SeqCst` fence must separate
 //!   store and load on both sides, or both may miss each other and the receiver sleeps
 //!   forever (a lost wake-up). Disconnection works as in stage 1.
@@ -43,7 +43,7 @@
 //! The receiver is one thread's at a time:
 //!
 //! ```compile_fail
-//! let (tx, rx) = mpsc::s04_mpsc::channel::<u32>();
+//! let (tx, rx) = mpsc::s05_mpsc::channel::<u32>();
 //! tx.send(1).unwrap();
 //! std::thread::scope(|s| {
 //!     s.spawn(|| rx.try_recv());
@@ -56,7 +56,7 @@ use std::marker::PhantomData;
 use std::ptr;
 
 use crate::s01_channel::{RecvError, SendError, TryRecvError};
-use crate::s03_spsc::CachePadded;
+use crate::s04_spsc::CachePadded;
 use crate::sync::{
     Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint, thread,
 };

@@ -1,7 +1,7 @@
 //! # Epoch-based reclamation
 //!
 //! A lock-free structure that unlinks a node cannot free it right away: another thread may
-//! have loaded the pointer a moment earlier and be about to read through it. Stage 5's tag
+//! have loaded the pointer a moment earlier and be about to read through it. Stage 6's tag
 //! fixed the *comparison*; this stage fixes the *memory*: free a node only once no thread can
 //! still hold a reference to it. Epoch-based reclamation (Keir Fraser; crossbeam-epoch) does
 //! that cheaply.
@@ -30,7 +30,7 @@
 //!
 //! The ordering argument, in short: a reader's pin (store, SeqCst fence, then loads of shared
 //! pointers) and the advancing thread's scan (SeqCst fence, then loads of records) are the
-//! store-buffer pattern of stage 2 again: either the scan sees the reader pinned, or the reader
+//! store-buffer pattern of stage 3 again: either the scan sees the reader pinned, or the reader
 //! sees the node already unlinked. The scan's `Acquire` fence after reading unpinned records
 //! makes their accesses happen-before the free.
 //!
@@ -45,7 +45,7 @@
 //! Collecting frees objects, so it cannot happen while the same handle is pinned:
 //!
 //! ```compile_fail
-//! use mpsc::s06_epoch::Collector;
+//! use mpsc::s07_epoch::Collector;
 //! let collector = Collector::new(1);
 //! let mut handle = Collector::register(&collector).unwrap();
 //! let guard = handle.pin();
@@ -56,7 +56,7 @@
 use std::mem::ManuallyDrop;
 use std::ptr;
 
-use crate::s03_spsc::CachePadded;
+use crate::s04_spsc::CachePadded;
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, fence};
 
 /// A deferred function: frees (or otherwise retires) one object.

@@ -33,7 +33,7 @@
 //! Each half is one thread's: neither can be cloned.
 //!
 //! ```compile_fail
-//! let (mut tx, _rx) = mpsc::s03_spsc::ring::<u32>(4);
+//! let (mut tx, _rx) = mpsc::s04_spsc::ring::<u32>(4);
 //! let mut tx2 = tx.clone(); // error: `Producer` is not `Clone`
 //! tx.push(1).unwrap();
 //! tx2.push(2).unwrap();
