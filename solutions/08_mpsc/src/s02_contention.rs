@@ -15,15 +15,16 @@
 //!
 //! Where the time goes (run `cargo test s02_contention -- --nocapture` to see a profile, and
 //! `mastery bench mpsc`, which prints it for 1, 2 and 4 producers). On the reference machine
-//! (2 cores, 2 million messages) the lock is held for 30 to 40 ns per acquisition and
-//! throughput stays near 13 million messages per second whether one, two or four producers
-//! push: the lock serialises every push and pop, so more producers add no throughput, only
-//! hand-overs of the lock's cache line between cores. Contended acquisitions are rare (a few
-//! dozen in two million) but each one is expensive: the blocked thread is put to sleep and
-//! woken by a system call, and waits 10 µs with one producer, about 0.5 ms with two and 7 ms
-//! with four (oversubscribed: the holder may be descheduled while holding the lock). Holding
-//! the lock is cheap; waiting for it is not, and its cost grows with the number of threads.
-//! The producers of stage 5 never wait for each other: each push is one atomic swap.
+//! (2 cores, millions of messages) the lock is held for 30 to 50 ns per acquisition, and
+//! throughput does not grow with the number of producers: the lock serialises every push and
+//! pop, so more producers only add hand-overs of the lock's cache line between cores.
+//! Contended acquisitions are a small fraction (from a few dozen to half a percent of all
+//! acquisitions, depending on how the threads happen to be scheduled) but each one is
+//! expensive: the blocked thread spins briefly, is put to sleep and is woken by a system call,
+//! and waits microseconds with one or two producers and milliseconds with four (more threads
+//! than cores: the holder may be descheduled while it holds the lock). Holding the lock is
+//! cheap; waiting for it is not, and that cost grows with the number of threads. The producers
+//! of stage 5 never wait for each other: each push is one atomic swap.
 //!
 //! Afterwards you can instrument a lock, read a contention profile, and say whether a lock is
 //! a bottleneck because of its hold time or because of hand-overs.
