@@ -317,95 +317,115 @@ mod tests {
         Layout::from_size_align(n, 8).unwrap()
     }
 
+    /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
+    /// lock that is never released, the next request spins forever.
+    fn watchdog(body: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            body();
+            tx.send(()).unwrap();
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the test panicked, or hung: is the lock released when its guard drops?");
+    }
+
     #[test]
     fn a_locked_heap_serves_the_curriculum_example() {
-        static ARENA: Arena<4096> = Arena::new();
-        static HEAP: LockedHeap = LockedHeap::new(&ARENA);
-        // SAFETY: each pointer is used within its layout and freed once.
-        unsafe {
-            let a = HEAP.alloc(Layout::new::<i32>());
-            let b = HEAP.alloc(Layout::new::<String>());
-            assert!(!a.is_null() && !b.is_null());
-            assert!(
-                HEAP.contains(a) && HEAP.contains(b),
-                "blocks come from the arena"
-            );
-            a.cast::<i32>().write(7);
-            HEAP.dealloc(a, Layout::new::<i32>());
-            let c = HEAP.alloc(Layout::new::<i32>());
-            assert_eq!(c, a, "the freed i32 block is reused");
-            HEAP.dealloc(b, Layout::new::<String>());
-            HEAP.dealloc(c, Layout::new::<i32>());
-        }
-        let stats = HEAP.check().unwrap();
-        assert_eq!((stats.free_bytes, stats.blocks), (4096, 1));
+        watchdog(|| {
+            static ARENA: Arena<4096> = Arena::new();
+            static HEAP: LockedHeap = LockedHeap::new(&ARENA);
+            // SAFETY: each pointer is used within its layout and freed once.
+            unsafe {
+                let a = HEAP.alloc(Layout::new::<i32>());
+                let b = HEAP.alloc(Layout::new::<String>());
+                assert!(!a.is_null() && !b.is_null());
+                assert!(
+                    HEAP.contains(a) && HEAP.contains(b),
+                    "blocks come from the arena"
+                );
+                a.cast::<i32>().write(7);
+                HEAP.dealloc(a, Layout::new::<i32>());
+                let c = HEAP.alloc(Layout::new::<i32>());
+                assert_eq!(c, a, "the freed i32 block is reused");
+                HEAP.dealloc(b, Layout::new::<String>());
+                HEAP.dealloc(c, Layout::new::<i32>());
+            }
+            let stats = HEAP.check().unwrap();
+            assert_eq!((stats.free_bytes, stats.blocks), (4096, 1));
+        });
     }
 
     #[test]
     fn out_of_memory_is_a_null_pointer_not_a_panic() {
-        static ARENA: Arena<1024> = Arena::new();
-        static HEAP: LockedHeap = LockedHeap::new(&ARENA);
-        // SAFETY: null results are never used; `p` is freed once.
-        unsafe {
-            assert!(HEAP.alloc(bytes(2048)).is_null());
-            assert!(
-                HEAP.alloc(Layout::from_size_align(8, 8192).unwrap())
-                    .is_null()
-            );
-            let huge = Layout::from_size_align(isize::MAX as usize, 1).unwrap();
-            assert!(HEAP.alloc(huge).is_null());
-            let p = HEAP.alloc(bytes(1000));
-            assert!(!p.is_null());
-            assert!(
-                HEAP.realloc(p, bytes(1000), 5000).is_null(),
-                "no room to grow"
-            );
-            HEAP.dealloc(p, bytes(1000));
-        }
-        assert_eq!(HEAP.check().unwrap().free_bytes, 1024);
+        watchdog(|| {
+            static ARENA: Arena<1024> = Arena::new();
+            static HEAP: LockedHeap = LockedHeap::new(&ARENA);
+            // SAFETY: null results are never used; `p` is freed once.
+            unsafe {
+                assert!(HEAP.alloc(bytes(2048)).is_null());
+                assert!(
+                    HEAP.alloc(Layout::from_size_align(8, 8192).unwrap())
+                        .is_null()
+                );
+                let huge = Layout::from_size_align(isize::MAX as usize, 1).unwrap();
+                assert!(HEAP.alloc(huge).is_null());
+                let p = HEAP.alloc(bytes(1000));
+                assert!(!p.is_null());
+                assert!(
+                    HEAP.realloc(p, bytes(1000), 5000).is_null(),
+                    "no room to grow"
+                );
+                HEAP.dealloc(p, bytes(1000));
+            }
+            assert_eq!(HEAP.check().unwrap().free_bytes, 1024);
+        });
     }
 
     #[test]
     fn an_arena_serves_only_one_heap() {
-        static ARENA: Arena<1024> = Arena::new();
-        static FIRST: LockedHeap = LockedHeap::new(&ARENA);
-        static SECOND: LockedHeap = LockedHeap::new(&ARENA);
-        // SAFETY: null results are never used; `p` is freed once.
-        unsafe {
-            let p = FIRST.alloc(bytes(64));
-            assert!(!p.is_null());
-            assert!(
-                SECOND.alloc(bytes(64)).is_null(),
-                "a second heap on a claimed arena would hand out the same bytes twice"
-            );
-            FIRST.dealloc(p, bytes(64));
-        }
-        assert!(SECOND.check().is_err());
+        watchdog(|| {
+            static ARENA: Arena<1024> = Arena::new();
+            static FIRST: LockedHeap = LockedHeap::new(&ARENA);
+            static SECOND: LockedHeap = LockedHeap::new(&ARENA);
+            // SAFETY: null results are never used; `p` is freed once.
+            unsafe {
+                let p = FIRST.alloc(bytes(64));
+                assert!(!p.is_null());
+                assert!(
+                    SECOND.alloc(bytes(64)).is_null(),
+                    "a second heap on a claimed arena would hand out the same bytes twice"
+                );
+                FIRST.dealloc(p, bytes(64));
+            }
+            assert!(SECOND.check().is_err());
+        });
     }
 
     #[test]
     fn realloc_and_alloc_zeroed_go_through_the_heap() {
-        static ARENA: Arena<8192> = Arena::new();
-        static HEAP: LockedHeap = LockedHeap::new(&ARENA);
-        // SAFETY: every pointer is used within its current layout and freed once.
-        unsafe {
-            let p = HEAP.alloc(bytes(32));
-            for i in 0..32 {
-                p.add(i).write(i as u8);
+        watchdog(|| {
+            static ARENA: Arena<8192> = Arena::new();
+            static HEAP: LockedHeap = LockedHeap::new(&ARENA);
+            // SAFETY: every pointer is used within its current layout and freed once.
+            unsafe {
+                let p = HEAP.alloc(bytes(32));
+                for i in 0..32 {
+                    p.add(i).write(i as u8);
+                }
+                let q = HEAP.realloc(p, bytes(32), 3000);
+                assert!(!q.is_null() && HEAP.contains(q));
+                assert!(
+                    (0..32).all(|i| q.add(i).read() == i as u8),
+                    "realloc keeps the data"
+                );
+                let z = HEAP.alloc_zeroed(bytes(256));
+                assert!(HEAP.contains(z));
+                assert!((0..256).all(|i| z.add(i).read() == 0));
+                HEAP.dealloc(q, bytes(3000));
+                HEAP.dealloc(z, bytes(256));
             }
-            let q = HEAP.realloc(p, bytes(32), 3000);
-            assert!(!q.is_null() && HEAP.contains(q));
-            assert!(
-                (0..32).all(|i| q.add(i).read() == i as u8),
-                "realloc keeps the data"
-            );
-            let z = HEAP.alloc_zeroed(bytes(256));
-            assert!(HEAP.contains(z));
-            assert!((0..256).all(|i| z.add(i).read() == 0));
-            HEAP.dealloc(q, bytes(3000));
-            HEAP.dealloc(z, bytes(256));
-        }
-        assert_eq!(HEAP.check().unwrap().blocks, 1);
+            assert_eq!(HEAP.check().unwrap().blocks, 1);
+        });
     }
 
     #[test]
@@ -493,30 +513,34 @@ mod tests {
 
     #[test]
     fn any_arena_heap_can_be_locked() {
-        static ARENA: Arena<4096> = Arena::new();
-        static HEAP: LockedHeap<Heap<crate::s04_strategies::BestFit>> = LockedHeap::new(&ARENA);
-        // SAFETY: each pointer is freed once with its layout.
-        unsafe {
-            let a = HEAP.alloc(bytes(64));
-            let b = HEAP.alloc(bytes(16));
-            let c = HEAP.alloc(bytes(32));
-            let _d = HEAP.alloc(bytes(16));
-            HEAP.dealloc(a, bytes(64));
-            HEAP.dealloc(c, bytes(32));
-            assert_eq!(HEAP.alloc(bytes(32)), c, "best fit chooses the exact hole");
-            HEAP.dealloc(b, bytes(16));
-        }
+        watchdog(|| {
+            static ARENA: Arena<4096> = Arena::new();
+            static HEAP: LockedHeap<Heap<crate::s04_strategies::BestFit>> = LockedHeap::new(&ARENA);
+            // SAFETY: each pointer is freed once with its layout.
+            unsafe {
+                let a = HEAP.alloc(bytes(64));
+                let b = HEAP.alloc(bytes(16));
+                let c = HEAP.alloc(bytes(32));
+                let _d = HEAP.alloc(bytes(16));
+                HEAP.dealloc(a, bytes(64));
+                HEAP.dealloc(c, bytes(32));
+                assert_eq!(HEAP.alloc(bytes(32)), c, "best fit chooses the exact hole");
+                HEAP.dealloc(b, bytes(16));
+            }
+        });
     }
 
     #[test]
     fn a_locked_heap_is_sync_and_its_constructor_is_const() {
-        fn assert_sync<T: Sync>() {}
-        assert_sync::<LockedHeap>();
-        static ARENA: Arena<64> = Arena::new();
-        const fn make() -> LockedHeap {
-            LockedHeap::new(&ARENA)
-        }
-        static HEAP: LockedHeap = make();
-        assert!(HEAP.check().is_ok());
+        watchdog(|| {
+            fn assert_sync<T: Sync>() {}
+            assert_sync::<LockedHeap>();
+            static ARENA: Arena<64> = Arena::new();
+            const fn make() -> LockedHeap {
+                LockedHeap::new(&ARENA)
+            }
+            static HEAP: LockedHeap = make();
+            assert!(HEAP.check().is_ok());
+        });
     }
 }

@@ -233,6 +233,18 @@ mod tests {
         Layout::from_size_align(n, 8).unwrap()
     }
 
+    /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
+    /// lock that is never released, the next request spins forever.
+    fn watchdog(body: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            body();
+            tx.send(()).unwrap();
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the test panicked, or hung: is the lock released when its guard drops?");
+    }
+
     fn stats(heap: &SizeClassHeap) -> FreeStats {
         heap.check()
             .unwrap_or_else(|e| panic!("invariant broken: {e}"))
@@ -542,22 +554,24 @@ mod tests {
 
     #[test]
     fn a_locked_size_class_heap_is_a_global_allocator() {
-        static ARENA: Arena<8192> = Arena::new();
-        static HEAP: LockedHeap<SizeClassHeap> = LockedHeap::new(&ARENA);
-        // SAFETY: each pointer is used within its layout and freed once.
-        unsafe {
-            let a = HEAP.alloc(bytes(24));
-            assert!(HEAP.contains(a));
-            HEAP.dealloc(a, bytes(24));
-            assert_eq!(HEAP.alloc(bytes(32)), a, "reused from class 32");
-            let b = HEAP.realloc(a, bytes(32), 1000);
-            assert!(!b.is_null() && b != a);
-            HEAP.dealloc(b, bytes(1000));
-        }
-        assert_eq!(
-            HEAP.check().unwrap().free_bytes,
-            8192 - BATCH_BYTES,
-            "one batch of class 32 stays cached, everything else came back"
-        );
+        watchdog(|| {
+            static ARENA: Arena<8192> = Arena::new();
+            static HEAP: LockedHeap<SizeClassHeap> = LockedHeap::new(&ARENA);
+            // SAFETY: each pointer is used within its layout and freed once.
+            unsafe {
+                let a = HEAP.alloc(bytes(24));
+                assert!(HEAP.contains(a));
+                HEAP.dealloc(a, bytes(24));
+                assert_eq!(HEAP.alloc(bytes(32)), a, "reused from class 32");
+                let b = HEAP.realloc(a, bytes(32), 1000);
+                assert!(!b.is_null() && b != a);
+                HEAP.dealloc(b, bytes(1000));
+            }
+            assert_eq!(
+                HEAP.check().unwrap().free_bytes,
+                8192 - BATCH_BYTES,
+                "one batch of class 32 stays cached, everything else came back"
+            );
+        });
     }
 }
