@@ -28,6 +28,12 @@
 //!    blocking `recv` of the MPSC stage needs this same pattern between "I am going to sleep"
 //!    and "a message is queued".
 //!
+//! From this stage on, atomics, `UnsafeCell`, `Arc` and threads come from the crate's private
+//! `sync` module (`src/sync.rs`): std's types normally, loom's under `--cfg mastery_loom`, so
+//! the same code runs in the ordinary tests and under the model checker. Its `UnsafeCell` has
+//! loom's API: `cell.with(|ptr| ...)` to read and `cell.with_mut(|ptr| ...)` to write, each
+//! handing you a raw pointer for the duration of the closure.
+//!
 //! Afterwards you can say which ordering each atomic operation needs and why (Acquire,
 //! Release, SeqCst, Relaxed), and you have seen a model checker reject a weakened ordering.
 //!
