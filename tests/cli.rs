@@ -403,7 +403,11 @@ fn reset_restores_the_true_original_after_a_commit_and_keeps_a_backup() {
         fs::read_to_string(backups[0].path()).unwrap(),
         "// my work in progress\n"
     );
-    assert_eq!(fs::read_to_string(&other).unwrap(), other_before, "reset touches nothing else");
+    assert_eq!(
+        fs::read_to_string(&other).unwrap(),
+        other_before,
+        "reset touches nothing else"
+    );
 
     let out = c.mastery(&["reset", "demo-add", "--yes"]);
     assert!(stdout(&out).contains("is already the original stub; nothing to do."));
