@@ -62,7 +62,12 @@ def main():
     print(f"run:    mastery run {t_run*1000:7.1f} ms   bare cargo {t_bare*1000:7.1f} ms   ratio {t_run/t_bare:.3f}  (limit 1.05)")
 
     # 2. watch latency and debounce, 3. memory
-    t_test = median_of(lambda: sum(timed(c, course) for c in bare), 7)
+    # A save changes the file's mtime, so the bare command rebuilds the crate too.
+    def saved_then_bare():
+        os.utime(stage)
+        return sum(timed(c, course) for c in bare)
+
+    t_test = median_of(saved_then_bare, 7)
     with open(os.path.join(course, ".mastery", "state.toml"), "w") as f:
         f.write('current = "demo-add"\npassed = ["demo-add"]\n')
     pid, fd = pty.fork()
@@ -98,7 +103,7 @@ def main():
         t1 = pump(lambda: passed() > before, 60)
         latencies.append(t1 - t0)
     lat = statistics.median(latencies)
-    print(f"watch:  save to verdict {lat*1000:7.1f} ms   bare cargo {t_test*1000:7.1f} ms   overhead {(lat - t_test)*1000:6.1f} ms  (limit 150)")
+    print(f"watch:  save to verdict {lat*1000:7.1f} ms   bare cargo after a save {t_test*1000:7.1f} ms   overhead {(lat - t_test)*1000:6.1f} ms  (limit 150)")
 
     runs_before = screen.count(b"Demo 1/4")
     passed_before = passed()

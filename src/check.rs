@@ -133,14 +133,8 @@ mod tests {
     use super::*;
 
     fn course() -> Course {
-        let text = r#"format_version = 1
-welcome = "w"
-final_message = "f"
-[[phases]]
-id = "p"
-title = "P"
-goal = "g"
-[[projects]]
+        crate::course::test_course(
+            r#"[[projects]]
 name = "demo"
 dir = "exercises/01_demo"
 phase = "p"
@@ -161,8 +155,8 @@ file = "src/s02_b.rs"
 title = "t"
 checks = ["test"]
 hints = ["h"]
-"#;
-        crate::course::parse(Path::new("/c"), text, &|_| true).unwrap()
+"#,
+        )
     }
 
     #[test]

@@ -534,6 +534,16 @@ fn is_inside(path: &Path) -> bool {
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
+/// A course for unit tests: the given projects and stages under one phase `p`, every file
+/// present, rooted at `/c`.
+#[cfg(test)]
+pub fn test_course(projects_and_stages: &str) -> Course {
+    let text = format!(
+        "format_version = 1\nwelcome = \"w\"\nfinal_message = \"f\"\n[[phases]]\nid = \"p\"\ntitle = \"P\"\ngoal = \"g\"\n{projects_and_stages}"
+    );
+    parse(Path::new("/c"), &text, &|_| true).expect("a valid test course")
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }

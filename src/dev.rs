@@ -154,7 +154,10 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
     } else {
         println!(
             "{} ({secs} s; the cargo output is in {})",
-            term::bad(&format!("{} problems.", problems.0.len())),
+            term::bad(&match problems.0.len() {
+                1 => "1 problem.".to_string(),
+                n => format!("{n} problems."),
+            }),
             log.log_path().display()
         );
         Ok(ExitCode::FAILURE)
@@ -292,7 +295,11 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
                     && stem.starts_with('s')
                     && stem[1..3].chars().all(|c| c.is_ascii_digit())
                     && stem.as_bytes()[3] == b'_';
-                if stage_like && !stages.iter().any(|&s| course.stages[s].file == file) {
+                if stage_like
+                    && !stages.iter().any(|&s| {
+                        course.stages[s].file == file || course.stages[s].module() == stem
+                    })
+                {
                     problems.add(format!(
                         "{}: a stage file that no stage in info.toml lists",
                         project.dir.join(&file).display()

@@ -167,14 +167,8 @@ mod tests {
     use super::*;
 
     fn course() -> Course {
-        let text = r#"format_version = 1
-welcome = "w"
-final_message = "f"
-[[phases]]
-id = "p"
-title = "P"
-goal = "g"
-[[projects]]
+        crate::course::test_course(
+            r#"[[projects]]
 name = "a"
 dir = "exercises/01_a"
 phase = "p"
@@ -206,8 +200,8 @@ file = "src/s01.rs"
 title = "t"
 checks = ["test"]
 hints = ["h"]
-"#;
-        crate::course::parse(Path::new("/c"), text, &|_| true).unwrap()
+"#,
+        )
     }
 
     #[test]

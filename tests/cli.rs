@@ -370,6 +370,9 @@ fn reset_restores_the_true_original_after_a_commit_and_keeps_a_backup() {
     let stage = c.path("exercises/01_demo/src/s01_add.rs");
     let original = fs::read_to_string(&stage).unwrap();
     fs::write(&stage, "// my work in progress\n").unwrap();
+    let other = c.path("exercises/01_demo/src/s02_hang.rs");
+    fs::write(&other, "// more work in progress\n").unwrap();
+    let other_before = fs::read_to_string(&other).unwrap();
     c.git(&["commit", "-qam", "my work"]);
 
     let out = c.mastery(&["reset", "demo-add"]);
@@ -400,10 +403,10 @@ fn reset_restores_the_true_original_after_a_commit_and_keeps_a_backup() {
         fs::read_to_string(backups[0].path()).unwrap(),
         "// my work in progress\n"
     );
-    let other = c.path("exercises/01_demo/src/s02_hang.rs");
     assert_eq!(
-        fs::read_to_string(other).unwrap(),
-        fs::read_to_string(c.path("exercises/01_demo/src/s02_hang.rs")).unwrap()
+        fs::read_to_string(&other).unwrap(),
+        other_before,
+        "reset touches nothing else"
     );
 
     let out = c.mastery(&["reset", "demo-add", "--yes"]);
