@@ -49,7 +49,8 @@ fn random_small<A: GlobalAlloc>(a: &A) -> usize {
     const SLOTS: usize = 1024;
     const STEPS: usize = 200_000;
     let mut rng = Rng(0x5EED_1234);
-    let mut slots: [(*mut u8, Layout); SLOTS] = [(std::ptr::null_mut(), Layout::new::<u8>()); SLOTS];
+    let mut slots: [(*mut u8, Layout); SLOTS] =
+        [(std::ptr::null_mut(), Layout::new::<u8>()); SLOTS];
     let mut touched = 0;
     for _ in 0..STEPS {
         let i = rng.below(SLOTS as u64);
@@ -172,9 +173,7 @@ fn report(name: &str, (ours, system): (Duration, Duration)) {
 }
 
 fn main() {
-    println!(
-        "workload                       (median of {RUNS} runs; system = std::alloc::System)"
-    );
+    println!("workload                       (median of {RUNS} runs; system = std::alloc::System)");
     report(
         "random_small (first fit)",
         measure(|| random_small(&OURS), || random_small(&System)),
@@ -201,6 +200,11 @@ fn main() {
     );
     // Only when the project is solved: a stub panics in `todo!()` long before this.
     let stats = OURS.check().expect("the heap's invariants hold");
-    assert_eq!(stats.blocks, 1, "every block came back to the first-fit heap");
-    CLASSES.check().expect("the size-class heap's invariants hold");
+    assert_eq!(
+        stats.blocks, 1,
+        "every block came back to the first-fit heap"
+    );
+    CLASSES
+        .check()
+        .expect("the size-class heap's invariants hold");
 }
