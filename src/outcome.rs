@@ -42,7 +42,11 @@ impl Report {
                     s if s.starts_with("ignored") => TestStatus::Ignored,
                     _ => return,
                 };
-                self.results.insert(name.to_string(), status);
+                // A test reported twice (Miri's many seeds) failed if any report failed.
+                let entry = self.results.entry(name.to_string()).or_insert(status);
+                if *entry != TestStatus::Failed {
+                    *entry = status;
+                }
             }
         } else if let Some(rest) = trimmed.strip_prefix("Running ") {
             self.tests_started = true;
@@ -185,8 +189,9 @@ impl Verdict {
     }
 }
 
-/// Judges a finished (or killed) run for the tests that start with `prefix`.
-pub fn judge(report: &Report, prefix: &str, exit_ok: bool) -> Verdict {
+/// Judges a finished (or killed) run for the tests that start with `prefix`. `alone`: the run
+/// was for this stage only, so its exit status is the stage's.
+pub fn judge(report: &Report, prefix: &str, exit_ok: bool, alone: bool) -> Verdict {
     let mut ran = 0;
     let mut failed = Vec::new();
     for (name, status) in report.matching(prefix) {
@@ -215,6 +220,11 @@ pub fn judge(report: &Report, prefix: &str, exit_ok: bool) -> Verdict {
             Verdict::Failed { failed }
         };
     }
+    if !exit_ok && alone {
+        // Every test of the stage passed, yet the run failed: nothing here says why, so it is
+        // not a pass. (A batch reruns its stages alone before judging them this way.)
+        return Verdict::Failed { failed };
+    }
     Verdict::Passed { tests: ran }
 }
 
@@ -242,8 +252,11 @@ mod tests {
         );
         assert!(r.tests_started);
         assert_eq!(r.binaries, vec!["target/debug/deps/demo-abc"]);
-        assert_eq!(judge(&r, "s01_a::", true), Verdict::Passed { tests: 2 });
-        assert_eq!(judge(&r, "s02_b::", true), Verdict::NoTests);
+        assert_eq!(
+            judge(&r, "s01_a::", true, true),
+            Verdict::Passed { tests: 2 }
+        );
+        assert_eq!(judge(&r, "s02_b::", true, true), Verdict::NoTests);
     }
 
     #[test]
@@ -251,9 +264,13 @@ mod tests {
         let r = report(
             "test s01_a::tests::one ... ok\ntest s02_b::tests::two ... FAILED\ntest s02_b::tests::three ... ignored, needs x",
         );
-        assert_eq!(judge(&r, "s01_a::", false), Verdict::Passed { tests: 1 });
+        // One batch for both stages: s02_b's failure is not s01_a's.
         assert_eq!(
-            judge(&r, "s02_b::", false),
+            judge(&r, "s01_a::", false, false),
+            Verdict::Passed { tests: 1 }
+        );
+        assert_eq!(
+            judge(&r, "s02_b::", false, false),
             Verdict::Failed {
                 failed: vec!["s02_b::tests::two".into()]
             }
@@ -263,7 +280,10 @@ mod tests {
     #[test]
     fn coloured_output_parses_like_plain_output() {
         let r = report("test s01_a::tests::one ... \x1b[32mok\x1b[0m");
-        assert_eq!(judge(&r, "s01_a::", true), Verdict::Passed { tests: 1 });
+        assert_eq!(
+            judge(&r, "s01_a::", true, true),
+            Verdict::Passed { tests: 1 }
+        );
     }
 
     #[test]
@@ -272,10 +292,10 @@ mod tests {
             "   Doc-tests demo\ntest exercises/01_demo/src/s01_a.rs - s01_a::Thing (line 7) - compile fail ... ok\n",
         );
         assert_eq!(
-            judge(&r, "src/s01_a.rs - ", true),
+            judge(&r, "src/s01_a.rs - ", true, true),
             Verdict::Passed { tests: 1 }
         );
-        assert_eq!(judge(&r, "src/s02_b.rs - ", true), Verdict::NoTests);
+        assert_eq!(judge(&r, "src/s02_b.rs - ", true, true), Verdict::NoTests);
     }
 
     #[test]
@@ -283,7 +303,7 @@ mod tests {
         let r = report(
             "error[E0308]: mismatched types\nerror: could not compile `demo` (lib test) due to 1 previous error",
         );
-        assert_eq!(judge(&r, "s01_a::", false), Verdict::CompileError);
+        assert_eq!(judge(&r, "s01_a::", false, true), Verdict::CompileError);
     }
 
     #[test]
@@ -292,7 +312,7 @@ mod tests {
             "error: test failed, to rerun pass `-p demo --lib`\n\nCaused by:\n  process didn't exit successfully: `/t/demo-1 s01` (signal: 11, SIGSEGV: invalid memory reference)",
         );
         assert_eq!(
-            judge(&r, "s01_a::", false),
+            judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
                 what: "a segmentation fault (an invalid memory access)".into()
             }
@@ -301,7 +321,7 @@ mod tests {
             "\nthread 's01_a::tests::deep' has overflowed its stack\nfatal runtime error: stack overflow\n  process didn't exit successfully: `x` (signal: 6, SIGABRT: process abort signal)",
         );
         assert_eq!(
-            judge(&r, "s01_a::", false),
+            judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
                 what: "a stack overflow (infinite or too deep recursion?)".into()
             }
@@ -314,14 +334,34 @@ mod tests {
             "error: Undefined Behavior: attempting a read access using <1234> at alloc5[0x0], but that tag does not exist\n",
         );
         assert!(
-            matches!(judge(&r, "s01_a::", false), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read"))
+            matches!(judge(&r, "s01_a::", false, true), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read"))
+        );
+    }
+
+    #[test]
+    fn a_test_that_failed_once_stays_failed() {
+        let r = report("test s01_a::tests::racy ... FAILED\ntest s01_a::tests::racy ... ok\n");
+        assert_eq!(
+            judge(&r, "s01_a::", false, true),
+            Verdict::Failed {
+                failed: vec!["s01_a::tests::racy".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn passing_tests_in_a_failed_run_of_the_stage_alone_are_not_a_pass() {
+        let r = report("test s01_a::tests::one ... ok\n");
+        assert_eq!(
+            judge(&r, "s01_a::", false, true),
+            Verdict::Failed { failed: vec![] }
         );
     }
 
     #[test]
     fn a_failed_run_with_no_results_is_a_failure_not_a_pass() {
         assert_eq!(
-            judge(&Report::default(), "s01_a::", false),
+            judge(&Report::default(), "s01_a::", false, true),
             Verdict::Failed { failed: vec![] }
         );
     }

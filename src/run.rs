@@ -55,7 +55,7 @@ pub fn run_stage(
                 out.log(&format!("$ {}", job.display()));
                 let finished = process::run(&job, &mut |line| out.line(line), cancel)
                     .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
-                verdict_for(course, stage, kind, &finished, workspace)
+                verdict_for(course, stage, kind, &finished, workspace, true)
             }
         };
         let stop = !verdict.passed();
@@ -74,6 +74,7 @@ fn verdict_for(
     kind: CheckKind,
     finished: &Finished,
     workspace: &Path,
+    alone: bool,
 ) -> Verdict {
     let st = &course.stages[stage];
     let prefix = check::test_prefix(st, kind);
@@ -86,7 +87,7 @@ fn verdict_for(
             running: still_running(finished, &prefix, workspace),
         };
     }
-    outcome::judge(&finished.report, &prefix, finished.exit_ok)
+    outcome::judge(&finished.report, &prefix, finished.exit_ok, alone)
 }
 
 /// After a timeout: the tests of the stage that had not reported, found by asking the test
@@ -176,18 +177,33 @@ pub fn run_batch(
                     .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
                 let mut verdicts: Vec<(usize, Verdict)> = members
                     .iter()
-                    .map(|&s| (s, verdict_for(course, s, kind, &finished, workspace)))
+                    .map(|&s| {
+                        (
+                            s,
+                            verdict_for(course, s, kind, &finished, workspace, members.len() == 1),
+                        )
+                    })
                     .collect();
-                // A crash or a timeout ends the whole test binary, so no stage's verdict from
-                // it can be trusted: each stage runs again on its own.
+                // A crash or a timeout ends the whole test binary, and a failed run with no
+                // failed test has an unknown cause: no stage's verdict from it can be trusted,
+                // so each stage runs again on its own.
+                let unexplained = !finished.exit_ok
+                    && !finished.report.compile_error
+                    && !finished
+                        .report
+                        .results
+                        .values()
+                        .any(|s| *s == outcome::TestStatus::Failed);
                 if members.len() > 1
-                    && (finished.timed_out.is_some() || finished.report.crash.is_some())
+                    && (finished.timed_out.is_some()
+                        || finished.report.crash.is_some()
+                        || unexplained)
                 {
                     for (s, verdict) in &mut verdicts {
                         let job = check::job(course, project, &[*s], kind, workspace, opts);
                         out.log(&format!("$ {}", job.display()));
                         let alone = process::run(&job, &mut |line| out.line(line), cancel)?;
-                        *verdict = verdict_for(course, *s, kind, &alone, workspace);
+                        *verdict = verdict_for(course, *s, kind, &alone, workspace, true);
                     }
                 }
                 verdicts
