@@ -205,18 +205,41 @@ fn kill_group(pid: i32) {
     }
 }
 
-/// On SIGINT, SIGTERM or SIGHUP the runner kills the job's process group, then dies of the
-/// signal as it would have: no cargo outlives the runner.
+/// The terminal's settings before the watch loop changed them, restored by the signal handler.
+#[cfg(unix)]
+static TERMINAL: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// Remembers the terminal's settings (before raw mode), so that a SIGTERM or SIGHUP that ends
+/// the runner still leaves the terminal as it found it.
+pub fn remember_terminal() {
+    install_signal_forwarding();
+    #[cfg(unix)]
+    {
+        let mut settings = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the termios it is given when it returns 0.
+        if unsafe { libc::tcgetattr(0, settings.as_mut_ptr()) } == 0 {
+            // SAFETY: initialised by the successful tcgetattr above.
+            let _ = TERMINAL.set(unsafe { settings.assume_init() });
+        }
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP the runner kills the job's process group, restores the
+/// terminal, then dies of the signal as it would have: no cargo outlives the runner.
 fn install_signal_forwarding() {
     #[cfg(unix)]
     {
         static INSTALLED: std::sync::Once = std::sync::Once::new();
         extern "C" fn on_signal(sig: libc::c_int) {
             let pid = ACTIVE_GROUP.load(Ordering::SeqCst);
-            // SAFETY: kill, signal and raise are async-signal-safe; no memory is touched.
+            // SAFETY: kill, tcsetattr, signal and raise are async-signal-safe; the termios is
+            // only read, and was written once before the handler could run.
             unsafe {
                 if pid > 0 {
                     libc::kill(-pid, libc::SIGKILL);
+                }
+                if let Some(settings) = TERMINAL.get() {
+                    libc::tcsetattr(0, libc::TCSANOW, settings);
                 }
                 libc::signal(sig, libc::SIG_DFL);
                 libc::raise(sig);

@@ -52,6 +52,7 @@ struct RawMode;
 
 impl RawMode {
     fn enable() -> Result<RawMode> {
+        crate::process::remember_terminal();
         crossterm::terminal::enable_raw_mode()
             .context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
         let previous = std::panic::take_hook();

@@ -644,3 +644,33 @@ fn the_watch_loop_follows_edits_and_keys() {
         c.state()
     );
 }
+
+/// The terminal comes back from raw mode however the loop ends: `q`, or a SIGTERM mid-run.
+#[test]
+fn the_terminal_is_restored_after_quit_and_after_sigterm() {
+    let c = Course::new();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &[],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    assert!(term.is_raw(), "the loop reads single keys");
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+    assert!(!term.is_raw(), "q restores the terminal");
+
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &[],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("watching exercises/", 120);
+    assert!(term.is_raw());
+    term.signal(libc::SIGTERM);
+    let status = term.wait(10).expect("mastery ends on SIGTERM");
+    assert!(!status.success());
+    assert!(!term.is_raw(), "SIGTERM restores the terminal too");
+}

@@ -82,6 +82,25 @@ impl Pty {
         }
     }
 
+    /// True while the terminal is in raw mode (no line editing).
+    pub fn is_raw(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut settings = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the termios when it returns 0; the master fd is open.
+        let rc = unsafe { libc::tcgetattr(self.writer.as_raw_fd(), settings.as_mut_ptr()) };
+        assert_eq!(rc, 0, "tcgetattr on the pty");
+        // SAFETY: initialised by the successful call above.
+        let settings = unsafe { settings.assume_init() };
+        settings.c_lflag & libc::ICANON == 0
+    }
+
+    pub fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) on the child's pid has no memory effects.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, sig);
+        }
+    }
+
     pub fn screen(&self) -> String {
         self.screen.lock().unwrap().clone()
     }
