@@ -673,3 +673,37 @@ fn the_terminal_is_restored_after_quit_and_after_sigterm() {
     assert!(!status.success());
     assert!(!term.is_raw(), "SIGTERM restores the terminal too");
 }
+
+/// `--manual`: saves do nothing, `r` reruns; `c` checks every stage from inside the loop.
+#[test]
+fn manual_mode_reruns_on_r_and_c_checks_every_stage() {
+    let c = Course::new();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &["watch", "--manual"],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    term.expect("manual mode: r reruns", 5);
+    c.solve("s01_add.rs");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !term.screen().contains("Stage passed"),
+        "no file watching in manual mode"
+    );
+    term.send("r");
+    term.expect("Stage passed: Adding numbers", 60);
+
+    term.send("c");
+    term.expect("Checking every stage", 10);
+    term.expect("1 of 4 stages passed.", 120);
+    assert!(
+        term.screen()
+            .contains("demo             test  1/4 stages pass"),
+        "{}",
+        term.screen()
+    );
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+}
