@@ -17,7 +17,8 @@
 //! that is what *zero-cost abstraction* means, and why std's adapters override `fold` (and
 //! `try_fold`, the early-stopping version). The benchmark also shows where std still wins: its
 //! `collect` trusts the exact length of a `map` over a range through `TrustedLen`, an unsafe
-//! trait a safe library cannot use, and its `Zip` of two slices indexes both directly.
+//! trait, and writes without a capacity check (stage 6's header says how the reference solution
+//! matches it without trusting the length), and its `Zip` of two slices indexes both directly.
 //!
 //! Sources take part too: `SliceIter::fold` (given in stage 1) is a plain `for` loop over the
 //! slice, which the compiler unrolls and vectorises, where a loop on `next` re-checks the slice
