@@ -227,18 +227,19 @@ impl Bump {
 
     /// Frees every chunk but the last (the largest) and rewinds into it. Destructors of the
     /// values in the arena do not run.
+    ///
+    /// Inline, like the fast path: a loop that fills and resets the arena settles on one chunk,
+    /// and then a reset is three stores.
+    #[inline]
     pub fn reset(&mut self) {
         let chunks = self.chunks.get_mut();
-        let Some(last) = chunks.pop() else { return };
-        for chunk in chunks.drain(..) {
-            // SAFETY: each chunk was allocated with its layout; `&mut self` proves nothing
-            // borrows it any more.
-            unsafe { alloc::dealloc(chunk.start.as_ptr(), chunk.layout) };
+        if chunks.len() > 1 {
+            free_all_but_last(chunks);
         }
+        let Some(last) = chunks.last() else { return };
         self.ptr.set(last.start);
         self.end.set(last.start.addr().get() + last.layout.size());
         self.allocated.set(last.layout.size());
-        chunks.push(last);
     }
 
     /// The total size of every chunk the arena holds (used or not).
@@ -260,6 +261,16 @@ impl Bump {
     /// The current allocation limit.
     pub fn allocation_limit(&self) -> Option<usize> {
         self.limit.get()
+    }
+}
+
+/// Frees every chunk but the last one (the slow part of `reset`).
+fn free_all_but_last(chunks: &mut Vec<Chunk>) {
+    let last = chunks.len() - 1;
+    for chunk in chunks.drain(..last) {
+        // SAFETY: each chunk was allocated with its layout; `reset` takes `&mut self`, which
+        // proves nothing borrows it any more.
+        unsafe { alloc::dealloc(chunk.start.as_ptr(), chunk.layout) };
     }
 }
 
