@@ -1,9 +1,12 @@
 //! Throughput of the mpsc project's queues against `std::sync::mpsc` and crossbeam-channel.
 //!
 //! Each workload sends `MESSAGES` `u64`s from P producer threads to one consumer (the main
-//! thread) and times it from the first spawn until the consumer has them all. Every
-//! configuration runs `RUNS` times; the median is reported in millions of messages per second,
-//! and the ratio is ours / peer (above 1: ours is faster). 2 producers is the headline on a
+//! thread) and times it from the first spawn until the consumer has them all. Every queue sends
+//! the same `MESSAGES`. The queues of one workload run in rounds: each round runs every queue
+//! once, starting with a different queue each time, so a neighbour's build that slows the
+//! machine for a few seconds slows every queue alike. After `RUNS` rounds the median is
+//! reported in millions of messages per second, with the slowest and fastest run, and the
+//! ratio is ours / peer on medians (above 1: ours is faster). 2 producers is the headline on a
 //! 2-core machine; 4 producers oversubscribes it.
 
 use std::hint::black_box;
@@ -17,7 +20,7 @@ use mpsc::s04_spsc;
 use mpsc::s05_mpsc::{self, MpscQueue};
 
 const MESSAGES: u64 = 5_000_000;
-const RUNS: usize = 3;
+const RUNS: usize = 9;
 
 /// Spins a little, then yields: a waiting side must not burn the other side's core.
 #[derive(Default)]
@@ -221,61 +224,114 @@ fn run_once<Q: Queue>(producers: u64) -> Duration {
     elapsed
 }
 
-/// Median throughput in millions of messages per second.
-fn measure<Q: Queue>(producers: u64) -> f64 {
-    let mut times: Vec<Duration> = (0..RUNS).map(|_| run_once::<Q>(producers)).collect();
-    times.sort();
-    let median = times[RUNS / 2];
-    (MESSAGES / producers * producers) as f64 / median.as_secs_f64() / 1e6
+/// Throughput of one run in millions of messages per second.
+fn mmsg_per_s(producers: u64, elapsed: Duration) -> f64 {
+    (MESSAGES / producers * producers) as f64 / elapsed.as_secs_f64() / 1e6
 }
 
-fn line(workload: &str, ours: (&str, f64), peer: (&str, f64)) {
-    println!(
-        "{workload:<14} {:<36} {:>8.1} | {:<30} {:>8.1} | {:>5.2}x",
-        ours.0,
-        ours.1,
-        peer.0,
-        peer.1,
-        ours.1 / peer.1
-    );
+/// One queue's runs of a workload.
+struct Runs {
+    name: &'static str,
+    run: fn(u64) -> Duration,
+    mmsg: Vec<f64>,
+}
+
+impl Runs {
+    fn of<Q: Queue>() -> Self {
+        Self {
+            name: Q::NAME,
+            run: run_once::<Q>,
+            mmsg: Vec::new(),
+        }
+    }
+
+    /// The median run in Mmsg/s (`RUNS` is odd).
+    fn median(&self) -> f64 {
+        let mut sorted = self.mmsg.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted[sorted.len() / 2]
+    }
+
+    fn spread(&self) -> (f64, f64) {
+        let min = self.mmsg.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.mmsg.iter().copied().fold(0.0, f64::max);
+        (min, max)
+    }
+}
+
+/// Runs every queue `RUNS` times with `producers` producers, in rounds.
+fn measure(producers: u64, mut queues: Vec<Runs>) -> Vec<Runs> {
+    let n = queues.len();
+    for round in 0..RUNS {
+        for i in 0..n {
+            let q = &mut queues[(round + i) % n];
+            let elapsed = (q.run)(producers);
+            q.mmsg.push(mmsg_per_s(producers, elapsed));
+        }
+    }
+    queues
+}
+
+fn find<'a>(runs: &'a [Runs], name: &str) -> &'a Runs {
+    runs.iter()
+        .find(|r| r.name == name)
+        .expect("every queue compared was measured")
 }
 
 fn main() {
     println!(
-        "{MESSAGES} messages, median of {RUNS} runs, Mmsg/s (higher is better); ratio = ours / peer"
-    );
-    println!(
-        "{:<14} {:<36} {:>8} | {:<30} {:>8} | {:>6}",
-        "workload", "ours", "Mmsg/s", "peer", "Mmsg/s", "ratio"
+        "{MESSAGES} messages per run, {RUNS} interleaved runs per queue; Mmsg/s (higher is \
+         better): median [slowest, fastest]"
     );
     for producers in [1u64, 2, 4] {
         let workload = match producers {
             1 => "1 producer".to_string(),
-            4 => "4 producers*".to_string(),
+            4 => "4 producers (oversubscribed)".to_string(),
             p => format!("{p} producers"),
         };
-        let baseline = measure::<Baseline>(producers);
-        let channel = measure::<LockFreeChannel>(producers);
-        let raw = measure::<RawQueue>(producers);
-        let std = measure::<Std>(producers);
-        let crossbeam = measure::<Crossbeam>(producers);
-        let base = (Baseline::NAME, baseline);
-        let chan = (LockFreeChannel::NAME, channel);
-        let raw = (RawQueue::NAME, raw);
-        let cb = (Crossbeam::NAME, crossbeam);
-        line(&workload, chan, cb);
-        line(&workload, chan, (Std::NAME, std));
-        line(&workload, chan, base);
-        line(&workload, raw, cb);
-        line(&workload, base, cb);
+        let mut queues = vec![
+            Runs::of::<LockFreeChannel>(),
+            Runs::of::<RawQueue>(),
+            Runs::of::<Baseline>(),
+            Runs::of::<Crossbeam>(),
+            Runs::of::<Std>(),
+        ];
         if producers == 1 {
-            let ring = (Ring::NAME, measure::<Ring>(1));
-            line(&workload, ring, cb);
-            line(&workload, ring, chan);
-            line(&workload, ring, raw);
+            queues.insert(0, Runs::of::<Ring>());
+        }
+        let runs = measure(producers, queues);
+        println!();
+        println!("{workload}:");
+        for r in &runs {
+            let (min, max) = r.spread();
+            println!(
+                "  {:<36} {:>6.1}  [{:>5.1}, {:>5.1}]",
+                r.name,
+                r.median(),
+                min,
+                max
+            );
+        }
+        let mut pairs = vec![
+            (LockFreeChannel::NAME, Crossbeam::NAME),
+            (LockFreeChannel::NAME, Std::NAME),
+            (LockFreeChannel::NAME, Baseline::NAME),
+            (RawQueue::NAME, Crossbeam::NAME),
+            (Baseline::NAME, Crossbeam::NAME),
+        ];
+        if producers == 1 {
+            pairs.extend([
+                (Ring::NAME, LockFreeChannel::NAME),
+                (Ring::NAME, RawQueue::NAME),
+                (Ring::NAME, Crossbeam::NAME),
+                (Ring::NAME, Std::NAME),
+            ]);
+        }
+        for (ours, peer) in pairs {
+            let ratio = find(&runs, ours).median() / find(&runs, peer).median();
+            println!("  ratio {ours} / {peer}: {ratio:.2}x");
         }
     }
-    println!("* 4 producers oversubscribe a 2-core machine");
     println!();
     println!("the baseline's lock under contention (s02 profile_baseline, {MESSAGES} messages):");
     for producers in [1u64, 2, 4] {

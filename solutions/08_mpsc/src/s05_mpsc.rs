@@ -26,7 +26,10 @@
 //!   time" is the caller's contract. The [`channel`] wraps it in a [`Receiver`] that is not
 //!   `Sync`, which turns the contract back into a type fact.
 //! - Dropping the queue frees every node, stub included, and drops every value not popped.
-//! - **Blocking receive.** `recv` spins a bounded number of times, then parks the thread.
+//! - **Blocking receive.** `recv` retries a bounded number of times, first with a spin-loop
+//!   hint, then yielding its core (on a busy machine the sender it waits for may need it), and
+//!   only then parks the thread: a park and the unpark that ends it cost a system call each,
+//!   and a receiver that parks whenever the queue runs dry pays them for every message.
 //!   Before parking it announces `sleeping = true` and checks the queue once more; a sender
 //!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 3:
 //!   each side stores, then loads what the other stored, so a `SeqCst` fence must separate
@@ -198,10 +201,11 @@ impl<T> Drop for MpscQueue<T> {
     }
 }
 
-/// How many times `recv` retries before it parks the thread. None under loom: a spinning
-/// thread yields there, which lets the sender run first, and the model would never see the
-/// receiver asleep before the send.
+/// How many times `recv` retries with a spin-loop hint, and then with `thread::yield_now`,
+/// before it parks the thread. None under loom: a spinning thread yields there, which lets the
+/// sender run first, and the model would never see the receiver asleep before the send.
 const SPINS: usize = if cfg!(mastery_loom) { 0 } else { 64 };
+const YIELDS: usize = if cfg!(mastery_loom) { 0 } else { 8 };
 
 struct Shared<T> {
     queue: MpscQueue<T>,
@@ -314,14 +318,15 @@ impl<T> Receiver<T> {
     }
 
     /// Takes the next message, sleeping while the channel is empty and a sender is alive.
-    #[cfg_attr(mastery_loom, allow(clippy::reversed_empty_ranges))] // SPINS is 0 under loom
+    #[cfg_attr(mastery_loom, allow(clippy::reversed_empty_ranges))] // 0 retries under loom
     pub fn recv(&self) -> Result<T, RecvError> {
         loop {
-            for _ in 0..SPINS {
+            for attempt in 0..SPINS + YIELDS {
                 match self.try_recv() {
                     Ok(value) => return Ok(value),
                     Err(TryRecvError::Disconnected) => return Err(RecvError),
-                    Err(TryRecvError::Empty) => spin_hint(),
+                    Err(TryRecvError::Empty) if attempt < SPINS => spin_hint(),
+                    Err(TryRecvError::Empty) => thread::yield_now(),
                 }
             }
             *self.shared.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
