@@ -286,6 +286,11 @@ impl Loop<'_> {
                                         self.keys_line();
                                     }
                                 }
+                            } else if self.running.is_some() {
+                                say(&format!(
+                                    "\n{}\n",
+                                    term::dim("A run is in progress: n works once it has passed.")
+                                ));
                             } else {
                                 say(&format!(
                                     "\n{}\n",
