@@ -228,9 +228,48 @@ pub fn judge(report: &Report, prefix: &str, exit_ok: bool, alone: bool) -> Verdi
     Verdict::Passed { tests: ran }
 }
 
-/// Strips ANSI escape sequences, so colourful output parses like plain output.
+/// Strips terminal escape sequences, so colourful output parses like plain output: CSI
+/// (`ESC [ ... final`), OSC (`ESC ] ... BEL` or `ESC \\`), character-set designations
+/// (`ESC ( B`), other two-byte escapes, and control characters such as SI: terminfo's `sgr0`,
+/// which libtest's colours end with, is `ESC ( B ESC [ m` on xterm and `ESC [ m SI` on screen.
 pub fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
-    console::strip_ansi_codes(line)
+    if !line.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            // Other control characters (terminfo's `sgr0` for screen and tmux ends in SI,
+            // 0x0f) are not text either.
+            if c == '\t' || !c.is_control() {
+                out.push(c);
+            }
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                // Parameters and intermediates, then one final byte in @..=~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            Some('(' | ')' | '*' | '+' | '#' | '%') => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -283,6 +322,25 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", true, true),
             Verdict::Passed { tests: 1 }
+        );
+    }
+
+    #[test]
+    fn terminfo_colours_parse_like_plain_output() {
+        // libtest's colours through terminfo: `sgr0` is `ESC ( B ESC [ m` on xterm and
+        // `ESC [ m SI` on screen and tmux.
+        let r = report(
+            "test s01_a::tests::one ... \x1b[32mok\x1b(B\x1b[m\ntest s01_a::tests::two ... \x1b[31mFAILED\x1b[m\x0f",
+        );
+        assert_eq!(
+            judge(&r, "s01_a::", false, true),
+            Verdict::Failed {
+                failed: vec!["s01_a::tests::two".into()]
+            }
+        );
+        assert_eq!(
+            strip_ansi("a\x1b]8;;file:///x\x1b\\b\x1b]8;;\x07c\x1b[1;31md"),
+            "abcd"
         );
     }
 

@@ -707,3 +707,18 @@ fn manual_mode_reruns_on_r_and_c_checks_every_stage() {
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
 }
+
+/// With colours on (a terminal, no NO_COLOR), libtest's coloured results are still read right:
+/// the failing test is named, and the solved stage passes.
+#[test]
+fn coloured_output_is_judged_like_plain_output() {
+    let c = Course::new();
+    // screen's terminfo ends libtest's colours with SI, tmux's too.
+    let mut term = pty::Pty::spawn_as("screen", BIN, &[], c.dir.path(), &[("RUST_BACKTRACE", "0")]);
+    term.expect("1 failed: s01_add::tests::adds_small_numbers", 120);
+    assert!(term.screen().contains("\x1b["), "colours are on");
+    c.solve("s01_add.rs");
+    term.expect("Stage passed: Adding numbers", 60);
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+}

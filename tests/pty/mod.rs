@@ -19,6 +19,17 @@ pub struct Pty {
 
 impl Pty {
     pub fn spawn(program: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Pty {
+        Pty::spawn_as("xterm-256color", program, args, cwd, env)
+    }
+
+    /// Spawns with a given TERM (libtest colours through that terminal's terminfo).
+    pub fn spawn_as(
+        term: &str,
+        program: &str,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(&str, &str)],
+    ) -> Pty {
         let (mut master, mut slave) = (-1, -1);
         let size = libc::winsize {
             ws_row: 50,
@@ -43,8 +54,9 @@ impl Pty {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(cwd)
+            .env("TERM", term)
+            .env_remove("NO_COLOR")
             .envs(env.iter().copied())
-            .env("TERM", "xterm-256color")
             .env_remove("CARGO_TARGET_DIR")
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
