@@ -20,7 +20,7 @@
 //! tests run the million-node drop in a child process, so that an overflow fails the test
 //! instead of killing the test run.)
 //!
-//! The `Drop` here is given with an empty body, not `todo!()`: a panic in `drop` would break
+//! The `Drop` here is given with an empty body, not a `todo!` panic: a panic in `drop` would break
 //! every other stage's tests, and a panic while unwinding aborts.
 //!
 //! Afterwards you will know why reference cycles leak, how `Weak` breaks them, and why every
