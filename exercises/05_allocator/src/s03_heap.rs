@@ -9,6 +9,13 @@
 //!   takes the first. The chosen block is *split*: the front padding (if any) stays on the
 //!   list where the block was, the middle is handed out, the back padding (if any) becomes a
 //!   new free block right after it. Out of memory is `None`, never a panic.
+//! - A split avoids leaving a *splinter*: back padding shorter than both the request and
+//!   [`SPLINTER`] bytes, too small to serve another request like it. Splinters pile up at the
+//!   front of an address-ordered list, where every later `alloc` and `free` has to step over
+//!   them, so the blocks that would leave one are not offered to the strategy unless no other
+//!   block fits; then the first of them is, rather than running out of memory. An exact fit
+//!   (no back padding) is never a splinter, and neither is back padding of [`SPLINTER`] bytes
+//!   or of the request's own size.
 //! - [`Heap::free`] hands the block back to the list, which merges it with its neighbours.
 //!   The caller passes the same [`Layout`] it allocated with, so the heap can recompute the
 //!   block's size with [`block_size`]: there is no per-block header. That is why `place`
@@ -93,10 +100,15 @@ impl Candidate {
     }
 }
 
+/// Back padding shorter than this and shorter than the request is a splinter: a free block
+/// too small to be useful, which `alloc` leaves behind only when no other block fits.
+pub const SPLINTER: usize = 4 * MIN_BLOCK;
+
 /// Picks the free block a request is served from.
 pub trait Strategy {
-    /// Chooses one of `candidates`: the free blocks that can serve the request, in address
-    /// order. The iterator is lazy, so a strategy that stops early walks less of the list.
+    /// Chooses one of `candidates`: the free blocks that can serve the request without leaving
+    /// a splinter, in address order, or, if there are none, the first block that can serve it
+    /// at all. The iterator is lazy, so a strategy that stops early walks less of the list.
     fn choose<I: Iterator<Item = Candidate>>(&mut self, candidates: I) -> Option<Candidate>;
 }
 
@@ -171,7 +183,8 @@ impl<S: Strategy> Heap<S> {
     /// Zero-sized requests get a real `MIN_BLOCK` block with an address of their own.
     pub fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
         // TODO: build a lazy iterator over the list that yields a Candidate (with its
-        // predecessor) for each block where `place` succeeds; let `self.strategy` choose;
+        // predecessor) for each block where `place` succeeds without leaving a splinter, and,
+        // if there was none, the first block where it succeeds; let `self.strategy` choose;
         // then unlink the chosen block, link its front padding (reusing the node in place)
         // and its back padding (a new node at `start + size`) where it was, and return
         // `start`, derived from the node pointer.
@@ -388,6 +401,44 @@ mod tests {
         // SAFETY: allocated above.
         unsafe { heap.free(p, Layout::new::<[u8; 24]>()) };
         assert_eq!(checked(&heap), whole(40), "all 40 bytes came back");
+    }
+
+    #[test]
+    fn a_block_that_would_leave_a_splinter_is_the_last_resort() {
+        let mut heap = Heap::new(4096).unwrap();
+        let hole = Layout::from_size_align(64, 8).unwrap();
+        let a = heap.alloc(hole).unwrap();
+        let b = heap.alloc(Layout::new::<u64>()).unwrap();
+        // SAFETY: allocated above.
+        unsafe { heap.free(a, hole) };
+        let l48 = Layout::from_size_align(48, 8).unwrap();
+        let p = heap.alloc(l48).unwrap();
+        assert_eq!(
+            offset(&heap, p),
+            80,
+            "48 bytes from the 64-byte hole would leave a 16-byte splinter"
+        );
+        let l32 = Layout::from_size_align(32, 8).unwrap();
+        let q = heap.alloc(l32).unwrap();
+        assert_eq!(
+            offset(&heap, q),
+            0,
+            "32 bytes leave 32, as many as the request: not a splinter"
+        );
+        // SAFETY: all allocated above.
+        unsafe {
+            heap.free(p, l48);
+            heap.free(q, l32);
+            heap.free(b, Layout::new::<u64>());
+        }
+        assert_eq!(checked(&heap), whole(4096));
+
+        let mut small = Heap::new(64).unwrap();
+        let r = small
+            .alloc(l48)
+            .expect("the only block that fits serves the request, splinter or not");
+        assert_eq!(offset(&small, r), 0);
+        assert_eq!(checked(&small).free_bytes, 16);
     }
 
     #[test]

@@ -9,6 +9,13 @@
 //!   takes the first. The chosen block is *split*: the front padding (if any) stays on the
 //!   list where the block was, the middle is handed out, the back padding (if any) becomes a
 //!   new free block right after it. Out of memory is `None`, never a panic.
+//! - A split avoids leaving a *splinter*: back padding shorter than both the request and
+//!   [`SPLINTER`] bytes, too small to serve another request like it. Splinters pile up at the
+//!   front of an address-ordered list, where every later `alloc` and `free` has to step over
+//!   them, so the blocks that would leave one are not offered to the strategy unless no other
+//!   block fits; then the first of them is, rather than running out of memory. An exact fit
+//!   (no back padding) is never a splinter, and neither is back padding of [`SPLINTER`] bytes
+//!   or of the request's own size.
 //! - [`Heap::free`] hands the block back to the list, which merges it with its neighbours.
 //!   The caller passes the same [`Layout`] it allocated with, so the heap can recompute the
 //!   block's size with [`block_size`]: there is no per-block header. That is why `place`
@@ -93,10 +100,15 @@ impl Candidate {
     }
 }
 
+/// Back padding shorter than this and shorter than the request is a splinter: a free block
+/// too small to be useful, which `alloc` leaves behind only when no other block fits.
+pub const SPLINTER: usize = 4 * MIN_BLOCK;
+
 /// Picks the free block a request is served from.
 pub trait Strategy {
-    /// Chooses one of `candidates`: the free blocks that can serve the request, in address
-    /// order. The iterator is lazy, so a strategy that stops early walks less of the list.
+    /// Chooses one of `candidates`: the free blocks that can serve the request without leaving
+    /// a splinter, in address order, or, if there are none, the first block that can serve it
+    /// at all. The iterator is lazy, so a strategy that stops early walks less of the list.
     fn choose<I: Iterator<Item = Candidate>>(&mut self, candidates: I) -> Option<Candidate>;
 }
 
@@ -202,6 +214,8 @@ impl<S: Strategy> Heap<S> {
             cur: self.list.head,
             layout,
             need: block_size(layout)?,
+            splintering: None,
+            offered: false,
         };
         let chosen = self.strategy.choose(candidates)?;
         // SAFETY: `chosen` was made from the current list, which has not changed since.
@@ -279,13 +293,23 @@ impl<S> Drop for Heap<S> {
     }
 }
 
-/// The free blocks that can serve `layout`, in address order.
+/// The free blocks that can serve `layout` without leaving a splinter, in address order; if
+/// there are none, the first block that can serve it at all.
 struct Candidates {
     prev: Option<NonNull<FreeNode>>,
     cur: Option<NonNull<FreeNode>>,
     layout: Layout,
     /// `block_size(layout)`: blocks shorter than this are skipped without calling `place`.
     need: usize,
+    /// The first block that fits but would leave a splinter, the last resort.
+    splintering: Option<Candidate>,
+    /// Whether a block that leaves no splinter has been yielded.
+    offered: bool,
+}
+
+/// Whether `p` would leave back padding shorter than both the request and `SPLINTER`.
+fn leaves_splinter(p: &Placement) -> bool {
+    p.back != 0 && p.back < p.size.min(SPLINTER)
 }
 
 impl Iterator for Candidates {
@@ -303,15 +327,24 @@ impl Iterator for Candidates {
                 continue;
             }
             if let Some(placement) = place(node.as_ptr().addr(), block_len, self.layout) {
-                return Some(Candidate {
+                let candidate = Candidate {
                     prev,
                     node,
                     block_len,
                     placement,
-                });
+                };
+                if !leaves_splinter(&placement) {
+                    self.offered = true;
+                    return Some(candidate);
+                }
+                self.splintering.get_or_insert(candidate);
             }
         }
-        None
+        if self.offered {
+            None
+        } else {
+            self.splintering.take()
+        }
     }
 }
 
@@ -495,6 +528,44 @@ mod tests {
         // SAFETY: allocated above.
         unsafe { heap.free(p, Layout::new::<[u8; 24]>()) };
         assert_eq!(checked(&heap), whole(40), "all 40 bytes came back");
+    }
+
+    #[test]
+    fn a_block_that_would_leave_a_splinter_is_the_last_resort() {
+        let mut heap = Heap::new(4096).unwrap();
+        let hole = Layout::from_size_align(64, 8).unwrap();
+        let a = heap.alloc(hole).unwrap();
+        let b = heap.alloc(Layout::new::<u64>()).unwrap();
+        // SAFETY: allocated above.
+        unsafe { heap.free(a, hole) };
+        let l48 = Layout::from_size_align(48, 8).unwrap();
+        let p = heap.alloc(l48).unwrap();
+        assert_eq!(
+            offset(&heap, p),
+            80,
+            "48 bytes from the 64-byte hole would leave a 16-byte splinter"
+        );
+        let l32 = Layout::from_size_align(32, 8).unwrap();
+        let q = heap.alloc(l32).unwrap();
+        assert_eq!(
+            offset(&heap, q),
+            0,
+            "32 bytes leave 32, as many as the request: not a splinter"
+        );
+        // SAFETY: all allocated above.
+        unsafe {
+            heap.free(p, l48);
+            heap.free(q, l32);
+            heap.free(b, Layout::new::<u64>());
+        }
+        assert_eq!(checked(&heap), whole(4096));
+
+        let mut small = Heap::new(64).unwrap();
+        let r = small
+            .alloc(l48)
+            .expect("the only block that fits serves the request, splinter or not");
+        assert_eq!(offset(&small, r), 0);
+        assert_eq!(checked(&small).free_bytes, 16);
     }
 
     #[test]
