@@ -256,6 +256,13 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             reset::LOCK_FILE
         ));
     }
+    let current = match reset::lock_entries(course) {
+        Ok(current) => current,
+        Err(e) => {
+            problems.add(format!("cannot compute the stubs' blob ids: {e:#}"));
+            Default::default()
+        }
+    };
     for &p in projects {
         let project = &course.projects[p];
         let sol = project.solution_dir();
@@ -377,17 +384,16 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             }
             if let Some(lock) = &lock {
                 let key = stub_path.display().to_string();
-                match (lock.get(&key), reset::blob_id(root, &stub_path)) {
-                    (Some(id), Ok(actual)) if *id == actual => {}
+                match (lock.get(&key), current.get(&key)) {
+                    (Some(id), Some(actual)) if id == actual => {}
                     (None, _) => problems.add(format!(
                         "{key}: not in {}; run `mastery dev lock`",
                         reset::LOCK_FILE
                     )),
-                    (Some(_), Ok(_)) => problems.add(format!(
+                    (Some(_), _) => problems.add(format!(
                         "{key}: changed since {} was written; run `mastery dev lock`",
                         reset::LOCK_FILE
                     )),
-                    (Some(_), Err(e)) => problems.add(format!("{key}: {e}")),
                 }
             }
         }

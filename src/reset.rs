@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -36,19 +36,23 @@ pub fn read_lock(root: &Path) -> Result<BTreeMap<String, String>> {
     })
 }
 
-/// The git blob id of a file's contents, as `git hash-object` computes it.
-pub fn blob_id(root: &Path, file: &Path) -> Result<String> {
+/// The git blob ids of files' contents, as `git hash-object` computes them, in one git call.
+pub fn blob_ids(root: &Path, files: &[PathBuf]) -> Result<Vec<String>> {
     let out = Command::new("git")
-        .args(["hash-object", "--no-filters"])
-        .arg(file)
+        .args(["hash-object", "--no-filters", "--"])
+        .args(files)
         .current_dir(root)
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run git: install git to use `mastery reset` and `mastery dev lock`")?;
-    if !out.status.success() {
-        bail!("git hash-object failed for {}", file.display());
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    if !out.status.success() || ids.len() != files.len() {
+        bail!("git hash-object failed for the stage files");
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(ids)
 }
 
 /// The contents of a blob, from the course's git history.
@@ -84,12 +88,15 @@ pub fn cmd_lock(course: &Course) -> Result<ExitCode> {
 }
 
 pub fn lock_entries(course: &Course) -> Result<BTreeMap<String, String>> {
-    (0..course.stages.len())
-        .map(|s| {
-            let path = course.stage_path(s);
-            Ok((path.display().to_string(), blob_id(&course.root, &path)?))
-        })
-        .collect()
+    let files: Vec<PathBuf> = (0..course.stages.len())
+        .map(|s| course.stage_path(s))
+        .collect();
+    let ids = blob_ids(&course.root, &files)?;
+    Ok(files
+        .iter()
+        .map(|f| f.display().to_string())
+        .zip(ids)
+        .collect())
 }
 
 pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {

@@ -52,9 +52,7 @@ pub fn run_stage(
             Some(why) => Verdict::Unavailable { why },
             None => {
                 let job = check::job(course, st.project, &[stage], kind, workspace, opts);
-                out.log(&format!("$ {}", job.display()));
-                let finished = process::run(&job, &mut |line| out.line(line), cancel)
-                    .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
+                let finished = run_job(&job, out, cancel)?;
                 verdict_for(course, stage, kind, &finished, workspace, true)
             }
         };
@@ -66,6 +64,17 @@ pub fn run_stage(
     }
     out.finish();
     Ok(result)
+}
+
+/// Runs one cargo job, its command line and output going to `out`.
+fn run_job(job: &process::Job, out: &mut Output, cancel: &AtomicBool) -> Result<Finished> {
+    out.log(&format!("$ {}", job.display()));
+    process::run(job, &mut |line| out.line(line), cancel).with_context(|| {
+        format!(
+            "cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)",
+            job.program
+        )
+    })
 }
 
 fn verdict_for(
@@ -172,9 +181,7 @@ pub fn run_batch(
                 .collect(),
             None => {
                 let job = check::job(course, project, &members, kind, workspace, opts);
-                out.log(&format!("$ {}", job.display()));
-                let finished = process::run(&job, &mut |line| out.line(line), cancel)
-                    .with_context(|| format!("cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)", job.program))?;
+                let finished = run_job(&job, out, cancel)?;
                 let mut verdicts: Vec<(usize, Verdict)> = members
                     .iter()
                     .map(|&s| {
@@ -201,8 +208,7 @@ pub fn run_batch(
                 {
                     for (s, verdict) in &mut verdicts {
                         let job = check::job(course, project, &[*s], kind, workspace, opts);
-                        out.log(&format!("$ {}", job.display()));
-                        let alone = process::run(&job, &mut |line| out.line(line), cancel)?;
+                        let alone = run_job(&job, out, cancel)?;
                         *verdict = verdict_for(course, *s, kind, &alone, workspace, true);
                     }
                 }
