@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod alloc_counter;
 mod sync;
+#[cfg(test)]
+mod test_support;
 
 pub mod s01_box;
 pub mod s02_rc;

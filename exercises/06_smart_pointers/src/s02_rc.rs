@@ -170,6 +170,7 @@ impl<T: fmt::Debug> fmt::Debug for MyRc<T> {
 mod tests {
     use super::MyRc;
     use crate::alloc_counter::{Counts, count};
+    use crate::test_support::{is_child, run_child};
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
@@ -339,7 +340,7 @@ mod tests {
     /// Run as a child process by `clone_aborts_when_the_count_would_overflow`.
     #[test]
     fn overflow_child() {
-        if std::env::var_os("SMART_POINTERS_OVERFLOW_CHILD").is_none() {
+        if !is_child("s02_rc::tests::overflow_child") {
             return; // only does something when run as the child
         }
         let a = MyRc::new(0_u8);
@@ -354,17 +355,7 @@ mod tests {
     #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
     fn clone_aborts_when_the_count_would_overflow() {
         use std::os::unix::process::ExitStatusExt;
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "s02_rc::tests::overflow_child",
-                "--test-threads=1",
-            ])
-            .env("SMART_POINTERS_OVERFLOW_CHILD", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("the test binary can run itself");
+        let status = run_child("s02_rc::tests::overflow_child");
         assert_eq!(
             status.signal(),
             Some(6), // SIGABRT

@@ -11,6 +11,7 @@
 //! - `clone`: `fetch_add(1, Relaxed)`. Making a new pointer publishes nothing: the caller
 //!   already has a pointer, so the value is already visible to it. Abort if the count passes
 //!   `usize::MAX / 2`: threads may clone faster than a plain overflow check could stop them.
+//!   A test forges a count past that in a child process and expects the clone to abort it.
 //! - `drop`: `fetch_sub(1, Release)`. Every use of the value through this pointer must
 //!   *happen before* the value is dropped by whichever thread drops last; the release
 //!   decrement publishes this thread's uses.
@@ -142,18 +143,9 @@ impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::MyArc;
+    use crate::test_support::{is_child, run_child, with_watchdog};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex, mpsc};
-    use std::time::Duration;
-
-    /// Runs `f` on a thread and fails the test if it does not finish in time.
-    fn with_watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || tx.send(f()).unwrap());
-        let limit = if cfg!(miri) { 600 } else { 20 };
-        rx.recv_timeout(Duration::from_secs(limit))
-            .expect("the test hung (watchdog)")
-    }
+    use std::sync::{Arc, Mutex};
 
     struct DropCounter(Arc<AtomicUsize>);
     impl Drop for DropCounter {
@@ -199,6 +191,34 @@ mod tests {
         assert!(MyArc::get_mut(&mut a).is_none(), "a clone exists: no &mut");
         drop(b);
         assert_eq!(MyArc::get_mut(&mut a).map(|v| v.len()), Some(2));
+    }
+
+    /// Run as a child process by `clone_aborts_past_half_the_count_range`.
+    #[test]
+    fn overflow_child() {
+        if !is_child("s05_arc::tests::overflow_child") {
+            return; // only does something when run as the child
+        }
+        let a = MyArc::new(0_u8);
+        // SAFETY: `a` keeps the block alive. This forges a count just past `usize::MAX / 2`,
+        // as a program would reach with that many clones passed to `mem::forget`.
+        let count = unsafe { &a.ptr.as_ref().count };
+        count.store(usize::MAX / 2 + 1, Ordering::Relaxed);
+        let _b = a.clone(); // must abort: more clones could wrap the count to 0
+        std::process::exit(0); // reached only if clone did not abort
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+    fn clone_aborts_past_half_the_count_range() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = run_child("s05_arc::tests::overflow_child");
+        assert_eq!(
+            status.signal(),
+            Some(6), // SIGABRT
+            "a clone that finds the count past usize::MAX / 2 must abort the process \
+             (std::process::abort), got {status}"
+        );
     }
 
     #[test]

@@ -359,18 +359,9 @@ impl<T> Drop for MyWeak<T> {
 mod tests {
     use super::{MyArc, MyWeak};
     use crate::alloc_counter::{Counts, count};
+    use crate::test_support::with_watchdog;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex, mpsc};
-    use std::time::Duration;
-
-    /// Runs `f` on a thread and fails the test if it does not finish in time.
-    fn with_watchdog<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || tx.send(f()).unwrap());
-        let limit = if cfg!(miri) { 600 } else { 20 };
-        rx.recv_timeout(Duration::from_secs(limit))
-            .expect("the test hung (watchdog)")
-    }
+    use std::sync::{Arc, Mutex};
 
     struct DropCounter(Arc<AtomicUsize>);
     impl Drop for DropCounter {
