@@ -17,7 +17,8 @@
 //! - [`Timeout`]: polls the inner future, then the sleep; a timeout is just a race.
 //! - [`run_with_timers`]: the executor's run loop with timers plugged into its `drive`
 //!   callback: when idle, park *until the next deadline* (`thread::park_timeout`), not forever
-//!   and not in a busy loop; then fire what is due. Firing happens after every batch too, so a
+//!   and not in a busy loop (a test checks that the thread hardly asks for a CPU while it
+//!   waits for a timer); then fire what is due. Firing happens after every batch too, so a
 //!   busy executor still fires its timers.
 //!
 //! Wake the expired wakers after releasing the queue's lock: a waker may run arbitrary code,
@@ -484,6 +485,50 @@ mod tests {
                 stop.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         });
+    }
+
+    /// How long this thread has wanted a CPU so far: the time it ran plus the time it waited
+    /// in a run queue, from Linux's `/proc/thread-self/schedstat` (in nanoseconds). A thread
+    /// that spins wants a CPU all the time, even on a busy machine that gives it little; a
+    /// parked thread wants none. Where the kernel has no schedstat, this falls back to the CPU
+    /// time in `/proc/thread-self/stat` (user plus system, fields 14 and 15, in 10 ms ticks).
+    #[cfg(target_os = "linux")]
+    fn thread_busy_time() -> Duration {
+        if let Ok(schedstat) = std::fs::read_to_string("/proc/thread-self/schedstat") {
+            let mut ns = schedstat
+                .split_whitespace()
+                .map(|f| f.parse::<u64>().unwrap());
+            return Duration::from_nanos(ns.next().unwrap() + ns.next().unwrap());
+        }
+        let stat = std::fs::read_to_string("/proc/thread-self/stat")
+            .expect("/proc/thread-self/stat is readable");
+        // The command name, field 2, is in parentheses and may hold spaces: skip past it.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        let ticks = |field: usize| fields[field - 3].parse::<u64>().unwrap();
+        Duration::from_millis((ticks(14) + ticks(15)) * 10)
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    #[cfg_attr(miri, ignore)] // reads /proc, which Miri's isolation forbids
+    fn waiting_for_a_timer_parks_instead_of_spinning() {
+        let (wall, busy) = watchdog(LIMIT, || {
+            let exec = Executor::new();
+            let busy_before = thread_busy_time();
+            let start = Instant::now();
+            run_with_timers(&exec, async { sleep(Duration::from_millis(300)).await });
+            (start.elapsed(), thread_busy_time() - busy_before)
+        });
+        assert!(wall >= Duration::from_millis(300), "slept only {wall:?}");
+        // A parked thread wants the CPU for a moment when it wakes; one that polls in a loop
+        // until the deadline wants it for the whole wait. The bound is loose on purpose.
+        assert!(
+            busy < wall / 5,
+            "the executor's thread wanted the CPU for {busy:?} of a {wall:?} wait for one \
+             timer: when idle, park until the next deadline (thread::park_timeout), don't spin"
+        );
     }
 
     #[test]
