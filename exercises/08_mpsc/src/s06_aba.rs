@@ -29,9 +29,11 @@
 //!   undefined behaviour: this structure is safe Rust, and ABA shows up as a logic error. In a
 //!   pointer-based stack that frees nodes, the same stale read would be a use-after-free.
 //!
-//! Why the MPSC queue of stage 5 is ABA-free: its producers never compare, they `swap`
-//! unconditionally, and the only thread that frees nodes (the consumer) never CASes at all.
-//! ABA needs a CAS whose expected value was loaded before someone else recycled it.
+//! Why the MPSC queue of stage 5 is ABA-free: its producers compare only `tail.index`, a
+//! counter that never comes back to an old value (it would take 2^64 pushes to wrap), never a
+//! pointer; the only thread that frees blocks (the consumer) never CASes at all, and a
+//! producer whose CAS fails never dereferences the block it loaded. ABA needs a CAS whose
+//! expected value was loaded before someone else recycled it.
 //!
 //! Afterwards you can reproduce the ABA problem on purpose, explain why a tag (or deferred
 //! reuse) fixes it, and tell which lock-free structures are exposed to it.
