@@ -17,9 +17,11 @@
 //!   `head.index`.
 //! - **Push** (any thread), a compare-and-swap loop: load `tail.index`; on a marker, spin
 //!   (another producer is linking the next block); otherwise load `tail.block` and claim the
-//!   slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race? Load again. Won:
-//!   the slot is this producer's alone; write the value, then set the slot's `ready` flag
-//!   with a `Release` store.
+//!   slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race? The failed CAS
+//!   returns the current index: back off for a few spin-loop hints, doubling each time (the
+//!   winner is about to CAS again, and two producers that retry at once collide again), and
+//!   retry with it. Won: the slot is this producer's alone; write the value, then set the
+//!   slot's `ready` flag with a `Release` store.
 //! - **Linking.** The producer that claims a block's last slot links the next block: it
 //!   allocates it *before* its CAS (so no one waits on its `malloc`), and after winning stores
 //!   `tail.block`, moves `tail.index` past the marker, and sets the old block's `next`, all
@@ -99,6 +101,9 @@ use crate::sync::{
 /// Slots per block. 31 makes a lap (slots plus the marker) 32 indices long; loom's models use
 /// blocks of two slots so that a few pushes cross a block boundary.
 pub const BLOCK_CAP: usize = if cfg!(mastery_loom) { 2 } else { 31 };
+
+/// The most spin-loop hints a producer waits after losing a CAS race.
+const MAX_BACKOFF: u32 = if cfg!(mastery_loom) { 1 } else { 64 };
 
 /// Indices per block: its slots, then the marker.
 const LAP: usize = BLOCK_CAP + 1;
@@ -182,8 +187,9 @@ impl<T> MpscQueue<T> {
     /// Appends `value`. Safe from any number of threads at once.
     pub fn push(&self, value: T) {
         // TODO: a CAS loop on `tail.index`: spin on a marker; allocate the next block before
-        // claiming a block's last slot; after winning the CAS, link the next block if ours
-        // was the last slot, then write the value and set `ready`. Justify each ordering.
+        // claiming a block's last slot; after losing, back off (up to `MAX_BACKOFF` hints);
+        // after winning, link the next block if ours was the last slot, then write the value
+        // and set `ready`. Justify each ordering.
         todo!()
     }
 

@@ -17,9 +17,11 @@
 //!   `head.index`.
 //! - **Push** (any thread), a compare-and-swap loop: load `tail.index`; on a marker, spin
 //!   (another producer is linking the next block); otherwise load `tail.block` and claim the
-//!   slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race? Load again. Won:
-//!   the slot is this producer's alone; write the value, then set the slot's `ready` flag
-//!   with a `Release` store.
+//!   slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race? The failed CAS
+//!   returns the current index: back off for a few spin-loop hints, doubling each time (the
+//!   winner is about to CAS again, and two producers that retry at once collide again), and
+//!   retry with it. Won: the slot is this producer's alone; write the value, then set the
+//!   slot's `ready` flag with a `Release` store.
 //! - **Linking.** The producer that claims a block's last slot links the next block: it
 //!   allocates it *before* its CAS (so no one waits on its `malloc`), and after winning stores
 //!   `tail.block`, moves `tail.index` past the marker, and sets the old block's `next`, all
@@ -99,6 +101,9 @@ use crate::sync::{
 /// Slots per block. 31 makes a lap (slots plus the marker) 32 indices long; loom's models use
 /// blocks of two slots so that a few pushes cross a block boundary.
 pub const BLOCK_CAP: usize = if cfg!(mastery_loom) { 2 } else { 31 };
+
+/// The most spin-loop hints a producer waits after losing a CAS race.
+const MAX_BACKOFF: u32 = if cfg!(mastery_loom) { 1 } else { 64 };
 
 /// Indices per block: its slots, then the marker.
 const LAP: usize = BLOCK_CAP + 1;
@@ -189,33 +194,40 @@ impl<T> MpscQueue<T> {
     pub fn push(&self, value: T) {
         // The next block, allocated before we try for a block's last slot.
         let mut next_block: Option<Box<Block<T>>> = None;
+        // Acquire: pairs with the Release store that moved `tail.index` past the last marker
+        // (or with the producers' CASes since, which continue its release sequence), so the
+        // load of `tail.block` below sees that block, initialised.
+        let mut index = self.tail.index.load(Ordering::Acquire);
+        let mut backoff = 1;
         loop {
-            // Acquire: pairs with the Release store that moved `tail.index` past the last
-            // marker (or with the producers' CASes since, which continue its release
-            // sequence), so the load of `tail.block` below sees that block, initialised.
-            let index = self.tail.index.load(Ordering::Acquire);
             let offset = index % LAP;
             if offset == BLOCK_CAP {
                 // Another producer is linking the next block.
                 spin_hint();
+                index = self.tail.index.load(Ordering::Acquire);
                 continue;
             }
             if offset + 1 == BLOCK_CAP && next_block.is_none() {
                 next_block = Some(Block::new());
             }
-            // Relaxed: the Acquire load of `tail.index` above already ordered us after the
-            // store of this pointer.
+            // Relaxed: the Acquire load of `index` ordered us after the store of this pointer.
             let block = self.tail.block.load(Ordering::Relaxed);
-            // Relaxed: the CAS only claims the slot. What the slot's reader needs travels with
-            // its `ready` flag, and what the next producer needs with `tail.index`'s release
-            // sequence, which a CAS of any ordering continues.
-            if self
-                .tail
-                .index
-                .compare_exchange_weak(index, index + 1, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-            {
-                spin_hint();
+            // Success, Relaxed: the CAS only claims the slot. What the slot's reader needs
+            // travels with its `ready` flag, and what the next producer needs with
+            // `tail.index`'s release sequence, which a CAS of any ordering continues. Failure,
+            // Acquire: the value it returns is our next `index`, loaded as above.
+            if let Err(current) = self.tail.index.compare_exchange_weak(
+                index,
+                index + 1,
+                Ordering::Relaxed,
+                Ordering::Acquire,
+            ) {
+                index = current;
+                // Back off: the other producer that won is about to CAS again.
+                for _ in 0..backoff {
+                    spin_hint();
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
             }
             // The slot `offset` of `block` is ours. `block` is the block of `index`: the CAS
