@@ -1,7 +1,7 @@
 //! # mpsc: a lock-free multi-producer, single-consumer queue
 //!
-//! From a `Mutex<VecDeque<T>>` channel to a lock-free SPSC ring buffer and Dmitry Vyukov's
-//! MPSC queue, with memory orderings justified and checked by loom and Miri.
+//! From a `Mutex<VecDeque<T>>` channel to a lock-free SPSC ring buffer and an MPSC queue of
+//! blocks of slots, with memory orderings justified and checked by loom and Miri.
 
 // The stubs leave parameters and helpers unused until they are filled in.
 #![allow(unused_variables, dead_code, unused_imports)]
