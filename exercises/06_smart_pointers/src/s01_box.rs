@@ -27,7 +27,7 @@
 //! code below a compile error (and not a use-after-free): `s` is declared after `b`, so it is
 //! dropped first, while the `Inspector` in `b` still points at it and reads it in its `drop`.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! use smart_pointers::s01_box::MyBox;
 //!
 //! struct Inspector<'a>(&'a str);

@@ -13,7 +13,7 @@
 //! `NonNull<RcInner<T>>` makes `MyRc` neither `Send` nor `Sync`, which is what we want: two
 //! threads cloning the same `MyRc` would race on a non-atomic count.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use smart_pointers::s02_rc::MyRc;
 //!
 //! let rc = MyRc::new(5);
@@ -24,7 +24,7 @@
 //! reading the same value. `get_mut` gives `&mut T` only when this is the one pointer left (one
 //! strong, no weak), and `try_unwrap` moves the value out under the same condition.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0596
 //! use smart_pointers::s02_rc::MyRc;
 //!
 //! let mut rc = MyRc::new(String::new());

@@ -24,7 +24,7 @@
 //! `MyWeak` is no more `Send` than `MyRc`, and `get_mut` must now refuse while weak pointers
 //! exist: a weak pointer could upgrade and read the value while you hold `&mut T`.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use smart_pointers::s02_rc::MyRc;
 //!
 //! let rc = MyRc::new(5);

@@ -48,7 +48,7 @@
 //! And a generic type is `Serialize` only when its type parameters are, because the derive
 //! bounds every type parameter:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! #[derive(json::Serialize)]
 //! struct Wrapper<T> {
 //!     inner: T,

@@ -29,7 +29,7 @@
 //! }
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! use smart_pointers::s04_variance::Ref;
 //!
 //! let r;
@@ -50,7 +50,7 @@
 //! our `MyBox<&str>` rejects it: `s` is dropped first, while `b` still holds a `&str` into it.
 //! With `Box::new` the same lines compile (a test below pins it).
 //!
-//! ```compile_fail
+//! ```compile_fail,E0597
 //! use smart_pointers::s01_box::MyBox;
 //!
 //! let (b, s);

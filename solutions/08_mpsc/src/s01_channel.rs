@@ -33,7 +33,7 @@
 //!
 //! The receiver cannot be cloned:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! use mpsc::s01_channel::channel;
 //! let (tx, rx) = channel::<u32>();
 //! let second = rx.clone(); // error: `Receiver` is not `Clone`
@@ -42,7 +42,7 @@
 //!
 //! nor shared between threads (it is `Send`, not `Sync`):
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use mpsc::s01_channel::channel;
 //! let (tx, rx) = channel::<u32>();
 //! tx.send(1).unwrap();

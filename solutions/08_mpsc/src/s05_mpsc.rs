@@ -78,7 +78,7 @@
 //!
 //! The receiver is one thread's at a time:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! let (tx, rx) = mpsc::s05_mpsc::channel::<u32>();
 //! tx.send(1).unwrap();
 //! std::thread::scope(|s| {
