@@ -33,11 +33,14 @@
 //!   loaded in between is the block of its slot. A producer whose CAS fails never
 //!   dereferences the block it loaded (it may have been freed).
 //! - **Pop** (the one consumer): `head` is the consumer's alone, plain integers and pointers.
-//!   `head.index == tail.index`: empty. Otherwise the slot at `head.index` is claimed; once
-//!   its `ready` flag (`Acquire`, pairing with the producer's `Release`) is set, move the value
-//!   out. After a block's last slot, follow `next` (set before that slot was written, so it is
-//!   there) and free the old block: every slot in it has been read, and no producer touches a
-//!   block after setting a slot's `ready` flag.
+//!   Look at the slot at `head.index` first: its block exists even if no producer has claimed
+//!   the slot yet (its flag is then false). If its `ready` flag (`Acquire`, pairing with the
+//!   producer's `Release`) is set, move the value out. Only if it is not, load `tail.index`:
+//!   equal to `head.index` means empty, greater means claimed but not written yet. So while
+//!   values flow, the consumer never touches the line the producers fight over. After a
+//!   block's last slot, follow `next` (set before that slot was written, so it is there) and
+//!   free the old block: every slot in it has been read, and no producer touches a block after
+//!   setting a slot's `ready` flag.
 //! - **The inconsistent moment.** A producer has claimed a slot (`tail.index` is past it) but
 //!   not written it yet: the queue is not empty, yet the consumer cannot take the item.
 //!   [`MpscQueue::try_pop`] reports it as [`Pop::Inconsistent`]; [`MpscQueue::pop`] spins
@@ -754,7 +757,10 @@ mod loom_tests {
         });
         assert!(
             SEEN.load(StdOrdering::Relaxed),
-            "loom found no run where the consumer saw the queue inconsistent"
+            "loom found no run where the consumer saw the queue inconsistent. If `try_pop` loads \
+             `tail.index` before the slot's `ready` flag, loom (which tracks only the last access \
+             to each atomic) never runs that load between a producer's CAS and its `ready` \
+             store: check the flag first"
         );
     }
 
