@@ -172,12 +172,15 @@ impl IndexStack {
     /// Returns the popped index, or `None` if the head changed meanwhile (retry from
     /// `pop_begin`).
     pub fn pop_commit(&self, attempt: PopAttempt) -> Option<u32> {
-        // Acquire on success: if the head is unchanged, the `next` we read belongs to it.
+        // Relaxed: `pop_begin`'s Acquire load already synchronized with the push that
+        // installed `attempt.seen` (every change of the head is an RMW, so it continues the
+        // release sequence of every earlier push). A CAS that succeeds finds that same head
+        // (the tag rules out an equal value written since), so it has nothing new to acquire.
         self.head
             .compare_exchange(
                 attempt.seen,
                 self.successor(attempt.seen, attempt.next),
-                Ordering::Acquire,
+                Ordering::Relaxed,
                 Ordering::Relaxed,
             )
             .ok()
@@ -189,7 +192,9 @@ impl IndexStack {
     /// returns.
     pub fn snapshot(&self) -> Vec<u32> {
         let mut out = Vec::new();
-        let mut index = index_of(self.head.load(Ordering::Acquire));
+        // Relaxed: the caller guarantees no push or pop runs concurrently, so whatever ended
+        // them (a join) already ordered their writes before these reads.
+        let mut index = index_of(self.head.load(Ordering::Relaxed));
         while index != NIL && out.len() <= self.next.len() {
             out.push(index);
             index = self.next[index as usize].load(Ordering::Relaxed);
