@@ -39,6 +39,8 @@
 //! Loom models at the end of the file check the two races: an `upgrade` racing the last strong
 //! drop (the value is dropped once, and never used after), and a `get_mut` racing a
 //! `downgrade` on another thread (never a `&mut T` while a weak pointer can still upgrade).
+//! Two more check `get_mut`'s orderings: after another thread's last use of the value through
+//! a `MyArc` it drops, or through one it upgraded from a `MyWeak` it drops first.
 //! Run them with `RUSTFLAGS="--cfg mastery_loom"`; replace your weak-count lock with two plain
 //! loads and watch the second model fail.
 //!
@@ -185,8 +187,13 @@ impl<T> MyArc<T> {
             if n > MAX_REFCOUNT {
                 std::process::abort();
             }
-            // Acquire: pairs with the `Release` unlock in `get_mut`, so that the `&mut T` it
-            // handed out is finished with before this weak pointer can upgrade and read.
+            // Acquire: pairs with the `Release` unlock in `get_mut`, so that its load of the
+            // strong count happens before this increment and before any later decrement of
+            // the strong count by our caller: `get_mut` cannot read the count our caller leaves
+            // (say 1, after it drops its `MyArc`) and hand out a `&mut T` while our `MyWeak`
+            // can still upgrade. Kept although no loom model fails without it: the bad
+            // execution needs a load to read a store made after it (load buffering), which
+            // loom does not explore.
             match weak.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => {
                     return MyWeak {
@@ -203,7 +210,9 @@ impl<T> MyArc<T> {
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
         // Lock the weak count, so that no `downgrade` can happen while we look at the strong
         // count. Only from 1: any other value means a `MyWeak` exists. Acquire: pairs with
-        // the release decrement of dropped `MyWeak`s, whose upgrades may have used the value.
+        // the release decrement of the last `MyWeak` dropped, so that an upgrade it made
+        // before is visible to the strong load below (a `MyArc` it upgraded to may outlive
+        // it: reading the count from before that upgrade would hand out an aliased `&mut`).
         if this
             .weak()
             .compare_exchange(1, LOCKED, Ordering::Acquire, Ordering::Relaxed)
@@ -212,13 +221,15 @@ impl<T> MyArc<T> {
             return None;
         }
         let unique = this.strong().load(Ordering::Relaxed) == 1;
-        // Release: pairs with the acquire in `downgrade`, which now may proceed.
+        // Release: pairs with the acquire in `downgrade`, which now may proceed: our load of
+        // the strong count happens before it, so that load cannot see a decrement made after
+        // that `downgrade` (see there; kept although loom cannot show the failure).
         this.weak().store(1, Ordering::Release);
         if !unique {
             return None;
         }
-        // Acquire: pairs with the release decrements of `MyArc`s dropped before, so their
-        // uses of the value happen before our `&mut`.
+        // Acquire: pairs with the release decrements of `MyArc`s dropped before (read by our
+        // strong load), so their uses of the value happen before our `&mut`.
         fence(Ordering::Acquire);
         // SAFETY: we are the only `MyArc`, no `MyWeak` exists and none can be made without
         // going through `this`, which is mutably borrowed for as long as the `&mut T` lives.
@@ -346,7 +357,9 @@ impl<T> Drop for MyWeak<T> {
         // SAFETY: we are a `MyWeak` (or the strong pointers' shared one) to the block.
         // Release: our uses of the block happen before whoever frees it.
         if unsafe { weak(ptr) }.fetch_sub(1, Ordering::Release) == 1 {
-            // Acquire: every other pointer's uses of the block happen before the free.
+            // Acquire: every other pointer's uses of the block (its last count updates)
+            // happen before the free. Kept although no loom model fails without it: loom
+            // checks accesses to its cells and atomics, not the deallocation of the block.
             fence(Ordering::Acquire);
             // SAFETY: no pointer of any kind is left; the value was dropped when the strong
             // count reached 0 (it is a `ManuallyDrop`, so freeing does not drop it again).
@@ -586,7 +599,11 @@ mod loom_tests {
     }
     impl Drop for Tracked {
         fn drop(&mut self) {
-            self.write(0);
+            // Not while unwinding from a violation loom found: the cell may still be marked
+            // as being accessed, and a second panic would abort the test process.
+            if !std::thread::panicking() {
+                self.write(0);
+            }
             self.drops.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -607,6 +624,44 @@ mod loom_tests {
             drop(a);
             t.join().unwrap();
             assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+        });
+    }
+
+    #[test]
+    fn get_mut_after_another_thread_drops_its_clone() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let mut a = MyArc::new(Tracked::new(&drops));
+            let b = a.clone();
+            let t = thread::spawn(move || {
+                assert_eq!(b.read(), 1);
+                drop(b);
+            });
+            // If `get_mut` sees the strong count at 1, the other thread's read must happen
+            // before our write: the acquire fence pairs with its release decrement.
+            if let Some(v) = MyArc::get_mut(&mut a) {
+                v.write(2);
+            }
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn get_mut_racing_an_upgrade_that_outlives_its_weak() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let mut a = MyArc::new(Tracked::new(&drops));
+            let w = MyArc::downgrade(&a);
+            let t = thread::spawn(move || {
+                let s = w.upgrade().expect("`a` is alive");
+                drop(w); // the weak count is back to 1, but `s` still points to the value
+                assert_eq!(s.read(), 1);
+            });
+            // Once the weak count is 1 again, the strong load must see the upgrade to `s`.
+            if let Some(v) = MyArc::get_mut(&mut a) {
+                v.write(2);
+            }
+            t.join().unwrap();
         });
     }
 
