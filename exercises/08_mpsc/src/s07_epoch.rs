@@ -57,7 +57,7 @@ use std::mem::ManuallyDrop;
 use std::ptr;
 
 use crate::s04_spsc::CachePadded;
-use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, fence};
+use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence};
 
 /// A deferred function: frees (or otherwise retires) one object.
 type Deferred = Box<dyn FnOnce() + Send>;
@@ -204,8 +204,9 @@ impl Drop for Guard<'_> {
 struct Node<T> {
     /// Moved out by the thread whose CAS unlinks the node; never dropped with the node.
     value: ManuallyDrop<T>,
-    /// Written before the node is published, never after.
-    next: *mut Node<T>,
+    /// Written before the node is published, never after. A cell from `crate::sync`, so
+    /// that loom checks that every read of it happens after that write.
+    next: UnsafeCell<*mut Node<T>>,
 }
 
 // SAFETY: a node owns its value (`T: Send`); `next` is only a link, read under a guard.
@@ -545,6 +546,137 @@ mod loom_tests {
                 retired[0].load(Ordering::Relaxed),
                 "with every guard gone, three collects must retire the object"
             );
+        });
+    }
+
+    /// A value whose every access loom checks: a read or write that does not *happen after*
+    /// the last write (its creation counts as one) is reported as a causality violation.
+    struct Tracked(loom::cell::UnsafeCell<usize>);
+    impl Tracked {
+        fn new(v: usize) -> Self {
+            Self(loom::cell::UnsafeCell::new(v))
+        }
+        fn read(&self) -> usize {
+            // SAFETY (of the test): loom reports any read not ordered after every write.
+            self.0.with(|p| unsafe { *p })
+        }
+        fn write(&self, v: usize) {
+            // SAFETY (of the test): loom reports any write not ordered after every access.
+            self.0.with_mut(|p| unsafe { *p = v });
+        }
+    }
+    // SAFETY (of the test): loom's `UnsafeCell` checks every access.
+    unsafe impl Sync for Tracked {}
+
+    /// The writer swaps `current` from object 0 to object 1 and defers retiring object 0
+    /// (a write to it); the reader reads the object `current` names while pinned. With
+    /// `reader_collects`, the reader also collects before pinning and after unpinning, so
+    /// either thread may advance the epoch.
+    fn retire_while_reading(reader_collects: bool) {
+        let c = Collector::new(2);
+        let current = Arc::new(AtomicUsize::new(0));
+        let objects = Arc::new([Tracked::new(0), Tracked::new(1)]);
+        let mut reader = Collector::register(&c).unwrap();
+        let reading = {
+            let (current, objects) = (Arc::clone(&current), Arc::clone(&objects));
+            thread::spawn(move || {
+                if reader_collects {
+                    reader.collect();
+                }
+                {
+                    let _guard = reader.pin();
+                    let seen = current.load(Ordering::Acquire);
+                    assert_eq!(objects[seen].read(), seen, "read a retired object");
+                }
+                if reader_collects {
+                    reader.collect();
+                }
+            })
+        };
+        let mut writer = Collector::register(&c).unwrap();
+        {
+            let mut guard = writer.pin();
+            let old = current.swap(1, Ordering::AcqRel);
+            let objects = Arc::clone(&objects);
+            guard.defer(move || objects[old].write(usize::MAX));
+        }
+        for _ in 0..3 {
+            writer.collect();
+        }
+        reading.join().unwrap();
+    }
+
+    /// Retiring an object must happen after every read of it by a thread that was pinned
+    /// when it could see the object: the unpin, read by the advancing thread, carries it.
+    #[test]
+    fn retiring_happens_after_every_pinned_read() {
+        loom::model(|| retire_while_reading(false));
+    }
+
+    /// The same when the reader advances the epoch too: the epoch it publishes carries its
+    /// reads to the writer, and a writer that tags its garbage with an old epoch frees it
+    /// too early.
+    #[test]
+    fn retiring_after_the_reader_advances_the_epoch() {
+        loom::model(|| retire_while_reading(true));
+    }
+
+    /// A third thread advances the epoch while the reader is pinned: it must see the pin
+    /// (the fence in `try_advance`), or the writer frees the object under the reader.
+    #[test]
+    fn an_advance_on_a_third_thread_waits_for_the_pinned_reader() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let c = Collector::new(3);
+            let current = Arc::new(AtomicUsize::new(0));
+            let objects = Arc::new([Tracked::new(0), Tracked::new(1)]);
+            let mut reader = Collector::register(&c).unwrap();
+            let advancer = Collector::register(&c).unwrap();
+            let mut writer = Collector::register(&c).unwrap();
+            let reading = {
+                let (current, objects) = (Arc::clone(&current), Arc::clone(&objects));
+                thread::spawn(move || {
+                    let _guard = reader.pin();
+                    let seen = current.load(Ordering::Acquire);
+                    assert_eq!(objects[seen].read(), seen, "read a retired object");
+                })
+            };
+            let advancing = thread::spawn(move || {
+                advancer.try_advance();
+                advancer.try_advance();
+            });
+            {
+                let mut guard = writer.pin();
+                let old = current.swap(1, Ordering::AcqRel);
+                let objects = Arc::clone(&objects);
+                guard.defer(move || objects[old].write(usize::MAX));
+            }
+            writer.collect();
+            reading.join().unwrap();
+            advancing.join().unwrap();
+        });
+    }
+
+    /// A value pushed on one thread is fully visible to the thread that pops it.
+    #[test]
+    fn a_popped_value_is_visible_to_the_popper() {
+        loom::model(|| {
+            let c = Collector::new(1);
+            let stack = Arc::new(EpochStack::new());
+            let pushing = {
+                let stack = Arc::clone(&stack);
+                thread::spawn(move || stack.push(Tracked::new(7)))
+            };
+            let mut h = Collector::register(&c).unwrap();
+            let value = loop {
+                if let Some(v) = stack.pop(&mut h.pin()) {
+                    break v;
+                }
+                thread::yield_now();
+            };
+            assert_eq!(value.read(), 7);
+            pushing.join().unwrap();
         });
     }
 
