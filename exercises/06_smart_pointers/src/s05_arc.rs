@@ -33,7 +33,7 @@
 //! thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
 //! `T: Send`). A `MyArc<Cell<i32>>` would let two threads write one `Cell` at once:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use smart_pointers::s05_arc::MyArc;
 //! use std::cell::Cell;
 //!
@@ -41,7 +41,7 @@
 //! std::thread::spawn(move || a.set(2)); // error[E0277]: `Cell<i32>` cannot be shared between threads
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use smart_pointers::s05_arc::MyArc;
 //! use std::cell::RefCell;
 //!

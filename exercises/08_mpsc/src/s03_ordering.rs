@@ -42,7 +42,7 @@
 //!
 //! A `Handoff` moves its value to another thread, so it is `Sync` only for `Send` values:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use mpsc::s03_ordering::Handoff;
 //! use std::rc::Rc;
 //! let slot = Handoff::new();

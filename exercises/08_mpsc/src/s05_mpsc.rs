@@ -299,7 +299,11 @@ impl<T> Receiver<T> {
     }
 
     /// Takes the next message, sleeping while the channel is empty and a sender is alive.
-    #[cfg_attr(mastery_loom, allow(clippy::reversed_empty_ranges))] // 0 retries under loom
+    // Under loom `SPINS` and `YIELDS` are 0: no retries, an empty range.
+    #[cfg_attr(
+        mastery_loom,
+        allow(clippy::reversed_empty_ranges, clippy::absurd_extreme_comparisons)
+    )]
     pub fn recv(&self) -> Result<T, RecvError> {
         // TODO: retry `try_recv` up to `SPINS` times with `spin_hint`, then up to `YIELDS`
         // times with `thread::yield_now`; then register this thread, announce `sleeping`,

@@ -46,7 +46,7 @@
 //!
 //! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use smart_pointers::s06_arc_weak::MyArc;
 //! use std::cell::Cell;
 //!

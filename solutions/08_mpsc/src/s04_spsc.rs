@@ -32,7 +32,7 @@
 //!
 //! Each half is one thread's: neither can be cloned.
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! let (mut tx, _rx) = mpsc::s04_spsc::ring::<u32>(4);
 //! let mut tx2 = tx.clone(); // error: `Producer` is not `Clone`
 //! tx.push(1).unwrap();

@@ -44,7 +44,7 @@
 //!
 //! Collecting frees objects, so it cannot happen while the same handle is pinned:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0499
 //! use mpsc::s07_epoch::Collector;
 //! let collector = Collector::new(1);
 //! let mut handle = Collector::register(&collector).unwrap();
