@@ -36,6 +36,11 @@
 //! `Acquire` fence before dropping the value (the last strong) or freeing the block (the last
 //! weak). Write the orderings' reasons next to them.
 //!
+//! Every increment keeps last stage's overflow check too: `clone` and `upgrade` on the strong
+//! count, `downgrade` and `MyWeak::clone` on the weak count abort the process when the count
+//! they find is past `usize::MAX / 2`. Four tests forge such a count in a child process and
+//! expect each of the four to abort it.
+//!
 //! Loom models at the end of the file check the two races: an `upgrade` racing the last strong
 //! drop (the value is dropped once, and never used after), and a `get_mut` racing a
 //! `downgrade` on another thread (never a `&mut T` while a weak pointer can still upgrade).
@@ -136,7 +141,7 @@ impl<T> MyArc<T> {
     /// A new weak pointer to this value.
     pub fn downgrade(this: &Self) -> MyWeak<T> {
         // TODO: a `compare_exchange_weak` loop on the weak count that waits (`spin_loop()`)
-        // while it is `LOCKED`.
+        // while it is `LOCKED`, and aborts past `MAX_REFCOUNT`.
         todo!()
     }
 
@@ -188,7 +193,7 @@ impl<T> MyWeak<T> {
     /// A strong pointer to the value, if it is still alive. Never resurrects a dropped value.
     pub fn upgrade(&self) -> Option<MyArc<T>> {
         // TODO: a `compare_exchange_weak` loop that moves the strong count from `n > 0` to
-        // `n + 1`, and gives up at 0.
+        // `n + 1`, gives up at 0, and aborts past `MAX_REFCOUNT`.
         todo!()
     }
 
@@ -207,7 +212,8 @@ impl<T> Default for MyWeak<T> {
 
 impl<T> Clone for MyWeak<T> {
     fn clone(&self) -> Self {
-        // TODO: a `Relaxed` increment of the weak count (if there is a block).
+        // TODO: a `Relaxed` increment of the weak count (if there is a block); abort past
+        // `MAX_REFCOUNT`.
         todo!()
     }
 }
@@ -222,7 +228,7 @@ impl<T> Drop for MyWeak<T> {
 mod tests {
     use super::{MyArc, MyWeak};
     use crate::alloc_counter::{Counts, count};
-    use crate::test_support::with_watchdog;
+    use crate::test_support::{is_child, run_child, with_watchdog};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
@@ -231,6 +237,121 @@ mod tests {
         fn drop(&mut self) {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The count just past the most pointers of one kind: what a program reaches with that
+    /// many pointers passed to `mem::forget`. The next increment must abort.
+    const FORGED: usize = usize::MAX / 2 + 1;
+
+    /// The strong count of `a`'s block, to forge it.
+    fn strong_of<T>(a: &MyArc<T>) -> &AtomicUsize {
+        // SAFETY: `a` keeps the block alive; the reference covers the count alone.
+        unsafe { &(*a.ptr.as_ptr()).strong }
+    }
+
+    /// The weak count of `a`'s block, to forge it.
+    fn weak_of<T>(a: &MyArc<T>) -> &AtomicUsize {
+        // SAFETY: as in `strong_of`.
+        unsafe { &(*a.ptr.as_ptr()).weak }
+    }
+
+    /// Runs the child test `child` in a process of its own and expects it to be killed by
+    /// SIGABRT (`std::process::abort`), because `what` found its count past `usize::MAX / 2`.
+    fn expect_abort(child: &str, what: &str) {
+        use std::os::unix::process::ExitStatusExt;
+        let status = run_child(child);
+        assert_eq!(
+            status.signal(),
+            Some(6), // SIGABRT
+            "{what} that finds the count past usize::MAX / 2 must abort the process \
+             (std::process::abort), got {status}"
+        );
+    }
+
+    /// Run as a child process by `clone_aborts_past_half_the_count_range`.
+    #[test]
+    fn clone_overflow_child() {
+        if !is_child("s06_arc_weak::tests::clone_overflow_child") {
+            return; // only does something when run as the child
+        }
+        let a = MyArc::new(0_u8);
+        strong_of(&a).store(FORGED, Ordering::Relaxed);
+        let _b = a.clone(); // must abort: more clones could wrap the count to 0
+        std::process::exit(0); // reached only if clone did not abort
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+    fn clone_aborts_past_half_the_count_range() {
+        expect_abort(
+            "s06_arc_weak::tests::clone_overflow_child",
+            "a MyArc::clone",
+        );
+    }
+
+    /// Run as a child process by `upgrade_aborts_past_half_the_count_range`.
+    #[test]
+    fn upgrade_overflow_child() {
+        if !is_child("s06_arc_weak::tests::upgrade_overflow_child") {
+            return;
+        }
+        let a = MyArc::new(0_u8);
+        let w = MyArc::downgrade(&a);
+        strong_of(&a).store(FORGED, Ordering::Relaxed);
+        let _b = w.upgrade(); // must abort: an upgrade adds a strong pointer as clone does
+        std::process::exit(0);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+    fn upgrade_aborts_past_half_the_count_range() {
+        expect_abort(
+            "s06_arc_weak::tests::upgrade_overflow_child",
+            "a MyWeak::upgrade",
+        );
+    }
+
+    /// Run as a child process by `downgrade_aborts_past_half_the_weak_count_range`.
+    #[test]
+    fn downgrade_overflow_child() {
+        if !is_child("s06_arc_weak::tests::downgrade_overflow_child") {
+            return;
+        }
+        let a = MyArc::new(0_u8);
+        weak_of(&a).store(FORGED, Ordering::Relaxed);
+        let _w = MyArc::downgrade(&a); // must abort: more weak pointers could wrap it to 0
+        std::process::exit(0);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+    fn downgrade_aborts_past_half_the_weak_count_range() {
+        expect_abort(
+            "s06_arc_weak::tests::downgrade_overflow_child",
+            "a MyArc::downgrade",
+        );
+    }
+
+    /// Run as a child process by `weak_clone_aborts_past_half_the_weak_count_range`.
+    #[test]
+    fn weak_clone_overflow_child() {
+        if !is_child("s06_arc_weak::tests::weak_clone_overflow_child") {
+            return;
+        }
+        let a = MyArc::new(0_u8);
+        let w = MyArc::downgrade(&a);
+        weak_of(&a).store(FORGED, Ordering::Relaxed);
+        let _w2 = w.clone(); // must abort, as downgrade does
+        std::process::exit(0);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot spawn processes
+    fn weak_clone_aborts_past_half_the_weak_count_range() {
+        expect_abort(
+            "s06_arc_weak::tests::weak_clone_overflow_child",
+            "a MyWeak::clone",
+        );
     }
 
     #[test]
