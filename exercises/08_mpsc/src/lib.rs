@@ -7,6 +7,8 @@
 #![allow(unused_variables, dead_code, unused_imports)]
 
 mod sync;
+#[cfg(test)]
+mod test_support;
 
 pub mod s01_channel;
 pub mod s02_contention;

@@ -146,21 +146,7 @@ mod tests {
 
     /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
     fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let secs = if cfg!(miri) { secs * 30 } else { secs };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(secs)) {
-            Ok(value) => value,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("timed out after {secs} s: a thread never got the lock")
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(panic) => std::panic::resume_unwind(panic),
-                Ok(()) => unreachable!("the test thread ended without a result"),
-            },
-        }
+        crate::test_support::within(secs, "a thread never got the lock", f)
     }
 
     #[test]

@@ -262,26 +262,12 @@ impl<T> Drop for EpochStack<T> {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
+    use crate::test_support::Counted;
     use std::sync::atomic::AtomicUsize as StdAtomicUsize;
-    use std::time::Duration;
 
     /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
     fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let secs = if cfg!(miri) { secs * 30 } else { secs };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(secs)) {
-            Ok(value) => value,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("timed out after {secs} s")
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(panic) => std::panic::resume_unwind(panic),
-                Ok(()) => unreachable!("the test thread ended without a result"),
-            },
-        }
+        crate::test_support::within(secs, "a push, pop or collect never finished", f)
     }
 
     fn counter() -> std::sync::Arc<StdAtomicUsize> {
@@ -297,14 +283,6 @@ mod tests {
 
     fn count(c: &std::sync::Arc<StdAtomicUsize>) -> usize {
         c.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    #[derive(Debug)]
-    struct Counted(std::sync::Arc<StdAtomicUsize>);
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
     }
 
     #[test]

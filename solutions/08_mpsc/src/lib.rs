@@ -4,6 +4,8 @@
 //! blocks of slots, with memory orderings justified and checked by loom and Miri.
 
 mod sync;
+#[cfg(test)]
+mod test_support;
 
 pub mod s01_channel;
 pub mod s02_contention;

@@ -202,36 +202,14 @@ impl<T> Consumer<T> {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
+    use crate::test_support::Counted;
     use std::cell::Cell;
     use std::sync::atomic::AtomicUsize as StdAtomicUsize;
     use std::thread;
-    use std::time::Duration;
 
     /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
     fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let secs = if cfg!(miri) { secs * 30 } else { secs };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(secs)) {
-            Ok(value) => value,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("timed out after {secs} s: a side waits for an update it never sees")
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(panic) => std::panic::resume_unwind(panic),
-                Ok(()) => unreachable!("the test thread ended without a result"),
-            },
-        }
-    }
-
-    #[derive(Debug)]
-    struct Counted(std::sync::Arc<StdAtomicUsize>);
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
+        crate::test_support::within(secs, "a side waits for an update it never sees", f)
     }
 
     thread_local! {

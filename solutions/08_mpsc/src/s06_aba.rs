@@ -209,25 +209,10 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
-    use std::time::Duration;
 
     /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
     fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-        let secs = if cfg!(miri) { secs * 30 } else { secs };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_secs(secs)) {
-            Ok(value) => value,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("timed out after {secs} s: a CAS loop never made progress")
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(panic) => std::panic::resume_unwind(panic),
-                Ok(()) => unreachable!("the test thread ended without a result"),
-            },
-        }
+        crate::test_support::within(secs, "a CAS loop never made progress", f)
     }
 
     #[test]
