@@ -5,6 +5,9 @@
 // The stubs leave parameters unused until their bodies are written.
 #![allow(unused_variables, dead_code)]
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_trait;
 pub mod s02_map_filter;
 pub mod s03_fold;

@@ -476,15 +476,7 @@ impl<I: MyIterator + ?Sized> MyIterator for Box<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Drains an iterator with `next` alone, so these tests need nothing from later stages.
-    fn drain<I: MyIterator>(mut it: I) -> Vec<I::Item> {
-        let mut out = Vec::new();
-        while let Some(x) = it.next() {
-            out.push(x);
-        }
-        out
-    }
+    use crate::test_support::drain;
 
     #[test]
     fn counter_counts_from_one_to_its_limit() {

@@ -122,31 +122,7 @@ where
 #[cfg(test)]
 mod tests {
     use crate::s01_trait::{Counter, MyIter, MyIterator};
-    use std::cell::Cell;
-    use std::rc::Rc;
-
-    /// Yields 1..=n and counts the calls to `next`.
-    struct Probe {
-        left: Counter,
-        calls: Rc<Cell<usize>>,
-    }
-
-    fn probe(n: u32) -> (Probe, Rc<Cell<usize>>) {
-        let calls = Rc::new(Cell::new(0));
-        let p = Probe {
-            left: Counter::new(n),
-            calls: Rc::clone(&calls),
-        };
-        (p, calls)
-    }
-
-    impl MyIterator for Probe {
-        type Item = u32;
-        fn next(&mut self) -> Option<u32> {
-            self.calls.set(self.calls.get() + 1);
-            self.left.next()
-        }
-    }
+    use crate::test_support::probe;
 
     /// A source that only supports internal iteration: its `fold` works, its `next` panics.
     /// Consumers built on `iter.fold` work on it; consumers that loop on `next` do not.

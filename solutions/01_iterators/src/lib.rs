@@ -2,6 +2,9 @@
 //! adapters, consumers built on `fold`, `collect` through a `FromMyIterator` trait, and `fold`
 //! overrides that make adapter chains as fast as std's.
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_trait;
 pub mod s02_map_filter;
 pub mod s03_fold;

@@ -146,53 +146,8 @@ where
 mod tests {
     use super::*;
     use crate::s01_trait::{Counter, MyIter};
+    use crate::test_support::{Untouchable, drain, probe};
     use std::cell::Cell;
-    use std::rc::Rc;
-
-    /// Drains an iterator with `next` alone.
-    fn drain<I: MyIterator>(mut it: I) -> Vec<I::Item> {
-        let mut out = Vec::new();
-        while let Some(x) = it.next() {
-            out.push(x);
-        }
-        out
-    }
-
-    /// A source that panics if anyone pulls from it: proves that nothing ran.
-    struct Untouchable;
-
-    impl MyIterator for Untouchable {
-        type Item = u32;
-        fn next(&mut self) -> Option<u32> {
-            panic!("the source was pulled from, but adapters must be lazy")
-        }
-    }
-
-    /// Yields 1..=n and counts the calls to `next`.
-    struct Probe {
-        left: Counter,
-        calls: Rc<Cell<usize>>,
-    }
-
-    fn probe(n: u32) -> (Probe, Rc<Cell<usize>>) {
-        let calls = Rc::new(Cell::new(0));
-        let p = Probe {
-            left: Counter::new(n),
-            calls: Rc::clone(&calls),
-        };
-        (p, calls)
-    }
-
-    impl MyIterator for Probe {
-        type Item = u32;
-        fn next(&mut self) -> Option<u32> {
-            self.calls.set(self.calls.get() + 1);
-            self.left.next()
-        }
-        fn size_hint(&self) -> (usize, Option<usize>) {
-            self.left.size_hint()
-        }
-    }
 
     #[test]
     fn map_applies_the_function_to_every_item() {

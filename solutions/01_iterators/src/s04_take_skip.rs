@@ -116,26 +116,9 @@ impl<I: MyIterator> MyIterator for Skip<I> {
 #[cfg(test)]
 mod tests {
     use crate::s01_trait::{Counter, MyIter, MyIterator};
+    use crate::test_support::{Hint, Untouchable, drain};
     use std::cell::Cell;
     use std::rc::Rc;
-
-    fn drain<I: MyIterator>(mut it: I) -> Vec<I::Item> {
-        let mut out = Vec::new();
-        while let Some(x) = it.next() {
-            out.push(x);
-        }
-        out
-    }
-
-    /// A source that panics if anyone pulls from it.
-    struct Untouchable;
-
-    impl MyIterator for Untouchable {
-        type Item = u32;
-        fn next(&mut self) -> Option<u32> {
-            panic!("the source was pulled from, but it must not have been")
-        }
-    }
 
     /// 0, 1, 2, ... forever (wrapping), counting the calls to `next`; reports an infinite hint.
     struct Naturals {
@@ -162,19 +145,6 @@ mod tests {
         }
         fn size_hint(&self) -> (usize, Option<usize>) {
             (usize::MAX, None)
-        }
-    }
-
-    /// Reports a hint it was given, whatever it yields (it yields nothing).
-    struct Hint(usize, Option<usize>);
-
-    impl MyIterator for Hint {
-        type Item = u8;
-        fn next(&mut self) -> Option<u8> {
-            None
-        }
-        fn size_hint(&self) -> (usize, Option<usize>) {
-            (self.0, self.1)
         }
     }
 

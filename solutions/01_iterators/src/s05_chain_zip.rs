@@ -173,16 +173,9 @@ impl<I: MyIterator> MyIterator for Enumerate<I> {
 #[cfg(test)]
 mod tests {
     use crate::s01_trait::{Counter, MyIter, MyIterator};
+    use crate::test_support::{Hint, drain};
     use std::cell::Cell;
     use std::rc::Rc;
-
-    fn drain<I: MyIterator>(mut it: I) -> Vec<I::Item> {
-        let mut out = Vec::new();
-        while let Some(x) = it.next() {
-            out.push(x);
-        }
-        out
-    }
 
     /// Yields 1..=n, counts the calls to `next`, panics if polled again after its `None`, and
     /// records when it is dropped.
@@ -227,19 +220,6 @@ mod tests {
     impl Drop for Strict {
         fn drop(&mut self) {
             self.dropped.set(true);
-        }
-    }
-
-    /// Reports a hint it was given and yields nothing.
-    struct Hint(usize, Option<usize>);
-
-    impl MyIterator for Hint {
-        type Item = u32;
-        fn next(&mut self) -> Option<u32> {
-            None
-        }
-        fn size_hint(&self) -> (usize, Option<usize>) {
-            (self.0, self.1)
         }
     }
 
