@@ -8,6 +8,9 @@
 // The stubs compile before they are filled in.
 #![allow(unused_variables, unused_imports, dead_code)]
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_chunk;
 pub mod s02_lifetimes;
 pub mod s03_api;

@@ -206,13 +206,7 @@ impl Drop for Bump {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[repr(align(64))]
-    struct Align64([u8; 64]);
-
-    fn addr<T: ?Sized>(r: &T) -> usize {
-        (r as *const T).cast::<u8>().addr()
-    }
+    use crate::test_support::{Align64, addr};
 
     #[test]
     fn a_new_bump_allocates_nothing_until_used() {

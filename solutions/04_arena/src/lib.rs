@@ -6,6 +6,9 @@
 // documents why the returned references never alias.
 #![allow(clippy::mut_from_ref)]
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_chunk;
 pub mod s02_lifetimes;
 pub mod s03_api;

@@ -146,13 +146,7 @@ impl Drop for DownArena {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[repr(align(64))]
-    struct Align64([u8; 64]);
-
-    fn addr<T>(r: &T) -> usize {
-        (r as *const T).addr()
-    }
+    use crate::test_support::{Align64, addr};
 
     #[test]
     fn allocations_move_downwards() {
