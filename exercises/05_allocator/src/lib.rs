@@ -2,6 +2,9 @@
 //! with splitting and coalescing, fit strategies, `realloc`, a `GlobalAlloc`, and size classes.
 #![allow(unused_variables, unused_imports, dead_code)]
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_layout;
 pub mod s02_free_list;
 pub mod s03_heap;

@@ -96,21 +96,7 @@ pub fn place(block_start: usize, block_len: usize, layout: Layout) -> Option<Pla
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// xorshift64: a tiny seeded generator, so every failure can be replayed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::test_support::Rng;
 
     const ROUNDS: usize = if cfg!(miri) { 200 } else { 20_000 };
 

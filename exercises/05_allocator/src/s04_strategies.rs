@@ -74,25 +74,9 @@ mod tests {
     use super::*;
     use crate::s01_layout::block_size;
     use crate::s03_heap::{FirstFit, Heap};
+    use crate::test_support::{Rng, bytes};
     use std::alloc::Layout;
     use std::ptr::NonNull;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn bytes(n: usize) -> Layout {
-        Layout::from_size_align(n, 8).unwrap()
-    }
 
     /// A trace step: allocate `n` bytes (remembered by index), or free the allocation at index.
     enum Op {

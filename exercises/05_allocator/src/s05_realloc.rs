@@ -76,30 +76,9 @@ mod tests {
     use crate::s01_layout::block_size;
     use crate::s02_free_list::FreeStats;
     use crate::s03_heap::Heap;
+    use crate::test_support::{Rng, bytes, checked};
     use std::alloc::Layout;
     use std::ptr::NonNull;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn bytes(n: usize) -> Layout {
-        Layout::from_size_align(n, 8).unwrap()
-    }
-
-    fn stats(heap: &Heap) -> FreeStats {
-        heap.check()
-            .unwrap_or_else(|e| panic!("heap invariant broken: {e}"))
-    }
 
     /// Fills `n` bytes at `p` with `i as u8 ^ seed`.
     fn fill(p: NonNull<u8>, n: usize, seed: u8) {
@@ -133,18 +112,18 @@ mod tests {
         );
         assert!(holds(a, 64, 1), "growing in place keeps the contents");
         assert_eq!(
-            stats(&heap).blocks,
+            checked(&heap).blocks,
             1,
             "the neighbour was used up: only the tail is free"
         );
-        assert_eq!(stats(&heap).free_bytes, 4096 - 192);
+        assert_eq!(checked(&heap).free_bytes, 4096 - 192);
         // SAFETY: a (now 128 bytes) and c are live.
         unsafe {
             heap.free(a, bytes(128));
             heap.free(c, bytes(64));
         }
-        assert_eq!(stats(&heap).blocks, 1);
-        assert_eq!(stats(&heap).free_bytes, 4096);
+        assert_eq!(checked(&heap).blocks, 1);
+        assert_eq!(checked(&heap).free_bytes, 4096);
     }
 
     #[test]
@@ -157,7 +136,7 @@ mod tests {
         assert_eq!(grown, Some(a));
         assert!(holds(a, 64, 2));
         assert_eq!(
-            stats(&heap),
+            checked(&heap),
             FreeStats {
                 free_bytes: 4096 - 200,
                 largest: 4096 - 200,
@@ -184,7 +163,7 @@ mod tests {
         assert_ne!(moved, a, "`b` is in the way: the block must move");
         assert!(holds(moved, 64, 3), "a move copies the old contents");
         assert_eq!(
-            stats(&heap).free_bytes,
+            checked(&heap).free_bytes,
             4096 - 128 - 64,
             "the old block was freed"
         );
@@ -207,7 +186,7 @@ mod tests {
         .unwrap();
         assert_ne!(moved, a, "32 free bytes cannot give 64");
         assert!(holds(moved, 64, 4));
-        assert_eq!(stats(&heap).free_bytes, 4096 - 64 - 128);
+        assert_eq!(checked(&heap).free_bytes, 4096 - 64 - 128);
     }
 
     #[test]
@@ -228,7 +207,7 @@ mod tests {
             "taking 64 of the 72 free bytes would strand 8 bytes"
         );
         assert!(holds(moved, 64, 5));
-        assert_eq!(stats(&heap).free_bytes, 4096 - 64 - 128);
+        assert_eq!(checked(&heap).free_bytes, 4096 - 64 - 128);
     }
 
     #[test]
@@ -241,7 +220,7 @@ mod tests {
         assert_eq!(shrunk, Some(a), "shrinking never needs to move here");
         assert!(holds(a, 64, 6));
         assert_eq!(
-            stats(&heap),
+            checked(&heap),
             FreeStats {
                 free_bytes: 4096 - 64,
                 largest: 4096 - 64,
@@ -261,7 +240,7 @@ mod tests {
         let r = unsafe { heap.realloc(a, bytes(24), 16) };
         assert_eq!(r, Some(a), "the 8-byte tail joins the free block after it");
         assert!(holds(a, 16, 7));
-        assert_eq!(stats(&heap).free_bytes, 4096 - 16);
+        assert_eq!(checked(&heap).free_bytes, 4096 - 16);
         // Busy neighbour: the block moves, and all 24 bytes come back.
         let b = heap.alloc(bytes(24)).unwrap();
         let _c = heap.alloc(bytes(16)).unwrap();
@@ -269,7 +248,7 @@ mod tests {
         // SAFETY: b is live.
         let r = unsafe { heap.realloc(b, bytes(24), 16) }.unwrap();
         assert!(holds(r, 16, 8));
-        assert_eq!(stats(&heap).free_bytes, 4096 - 16 - 16 - 16);
+        assert_eq!(checked(&heap).free_bytes, 4096 - 16 - 16 - 16);
     }
 
     #[test]
@@ -278,18 +257,18 @@ mod tests {
         let a = heap.alloc(bytes(128)).unwrap();
         let b = heap.alloc(bytes(64)).unwrap();
         fill(a, 128, 9);
-        let before = stats(&heap);
+        let before = checked(&heap);
         // SAFETY: a is live.
         let r = unsafe { heap.realloc(a, bytes(128), 512) };
         assert_eq!(r, None, "512 bytes do not fit in a 256-byte heap");
         assert!(holds(a, 128, 9), "a failed realloc must not lose the data");
-        assert_eq!(stats(&heap), before, "and must not change the heap");
+        assert_eq!(checked(&heap), before, "and must not change the heap");
         // SAFETY: both still live with these layouts.
         unsafe {
             heap.free(a, bytes(128));
             heap.free(b, bytes(64));
         }
-        assert_eq!(stats(&heap).free_bytes, 256);
+        assert_eq!(checked(&heap).free_bytes, 256);
     }
 
     #[test]
@@ -321,13 +300,13 @@ mod tests {
         let z = unsafe { heap.realloc(a, bytes(100), 0) }.unwrap();
         assert_eq!(z, a);
         assert_eq!(
-            stats(&heap).free_bytes,
+            checked(&heap).free_bytes,
             1024 - 16,
             "size 0 keeps a 16-byte block"
         );
         // SAFETY: z is live with size 0.
         unsafe { heap.free(z, bytes(0)) };
-        assert_eq!(stats(&heap).free_bytes, 1024);
+        assert_eq!(checked(&heap).free_bytes, 1024);
     }
 
     #[test]
@@ -372,7 +351,7 @@ mod tests {
                         None => assert!(holds(p, layout.size(), tag)),
                     }
                 }
-                let s = stats(&heap);
+                let s = checked(&heap);
                 let used: usize = live.iter().map(|&(_, l, _)| block_size(l).unwrap()).sum();
                 assert_eq!(s.free_bytes + used, size, "step {step}: bytes went missing");
             }
@@ -381,7 +360,7 @@ mod tests {
                 unsafe { heap.free(p, layout) };
             }
             assert_eq!(
-                stats(&heap).blocks,
+                checked(&heap).blocks,
                 1,
                 "seed {seed}: everything freed, one block"
             );

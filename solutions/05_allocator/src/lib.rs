@@ -1,6 +1,9 @@
 //! A malloc-like allocator: layout arithmetic, a free list stored in the free memory, a heap
 //! with splitting and coalescing, fit strategies, `realloc`, a `GlobalAlloc`, and size classes.
 
+#[cfg(test)]
+mod test_support;
+
 pub mod s01_layout;
 pub mod s02_free_list;
 pub mod s03_heap;

@@ -237,6 +237,7 @@ impl Iterator for Blocks<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::Rng;
     use std::alloc::{Layout, alloc, dealloc};
 
     /// A 4096-aligned buffer from the system allocator, standing in for the heap's region.
@@ -291,19 +292,6 @@ mod tests {
         unsafe { list.insert(buf.at(offset), size) };
         if let Err(e) = list.check(buf.start(), buf.end()) {
             panic!("after inserting {offset}..{}: {e}", offset + size);
-        }
-    }
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
         }
     }
 

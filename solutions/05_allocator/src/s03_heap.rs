@@ -351,24 +351,7 @@ impl Iterator for Candidates {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn checked<S: Strategy>(heap: &Heap<S>) -> FreeStats {
-        heap.check()
-            .unwrap_or_else(|e| panic!("heap invariant broken: {e}"))
-    }
+    use crate::test_support::{Rng, checked};
 
     fn whole(size: usize) -> FreeStats {
         FreeStats {

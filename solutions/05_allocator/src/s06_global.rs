@@ -332,24 +332,9 @@ unsafe impl<H: ArenaHeap> GlobalAlloc for LockedHeap<H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{bytes, watchdog};
     use std::sync::mpsc;
     use std::time::Duration;
-
-    fn bytes(n: usize) -> Layout {
-        Layout::from_size_align(n, 8).unwrap()
-    }
-
-    /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
-    /// lock that is never released, the next request spins forever.
-    fn watchdog(body: impl FnOnce() + Send + 'static) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            body();
-            tx.send(()).unwrap();
-        });
-        rx.recv_timeout(std::time::Duration::from_secs(20))
-            .expect("the test panicked, or hung: is the lock released when its guard drops?");
-    }
 
     #[test]
     fn a_locked_heap_serves_the_curriculum_example() {

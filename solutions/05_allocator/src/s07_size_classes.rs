@@ -313,36 +313,8 @@ impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
 mod tests {
     use super::*;
     use crate::s06_global::{Arena, LockedHeap};
+    use crate::test_support::{Rng, bytes, watchdog};
     use std::alloc::GlobalAlloc;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn bytes(n: usize) -> Layout {
-        Layout::from_size_align(n, 8).unwrap()
-    }
-
-    /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
-    /// lock that is never released, the next request spins forever.
-    fn watchdog(body: impl FnOnce() + Send + 'static) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            body();
-            tx.send(()).unwrap();
-        });
-        rx.recv_timeout(std::time::Duration::from_secs(20))
-            .expect("the test panicked, or hung: is the lock released when its guard drops?");
-    }
 
     fn stats(heap: &SizeClassHeap) -> FreeStats {
         heap.check()
