@@ -6,7 +6,8 @@
 //! 2. Every stub compiles without warnings and fails its own tests as shipped.
 //! 3. Every stage has teeth: its tests fail with its stub even when every other stage of the
 //!    crate is solved (a copy of the solutions with only that one file swapped for its stub).
-//! 4. Every solution passes all its checks, Miri and loom included, and is clippy-clean.
+//! 4. Every solution passes all its checks, Miri and loom included, and is clippy-clean (also
+//!    with the loom cfg, for projects with loom stages).
 //!
 //! A check that cannot run here (no Miri) is a problem, never a silent pass.
 
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::check::Options;
+use crate::check::{LOOM_CFG, Options};
 use crate::course::{CheckKind, Course};
 use crate::outcome::Verdict;
 use crate::output::Output;
@@ -64,6 +65,7 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
             root,
             &["test", "--no-run", "--lib", "-p", &project.name],
             &format!("the stubs of {}", project.name),
+            &[],
             &mut problems,
         );
 
@@ -127,8 +129,36 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
                 "warnings",
             ],
             &format!("the solution of {}", project.name),
+            &[],
             &mut problems,
         );
+        if stages
+            .iter()
+            .any(|&s| course.stages[s].has_check(CheckKind::Loom))
+        {
+            // The loom build compiles other code (`cfg(mastery_loom)` branches, loom models).
+            let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+            let rustflags = format!("{rustflags} --cfg {LOOM_CFG}");
+            let target = solutions.join("target").join("loom-clippy");
+            cargo_clean_build(
+                &solutions,
+                &[
+                    "clippy",
+                    "--all-targets",
+                    "-p",
+                    &project.name,
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &format!("the solution of {} under loom", project.name),
+                &[
+                    ("RUSTFLAGS", rustflags.trim()),
+                    ("CARGO_TARGET_DIR", &target.display().to_string()),
+                ],
+                &mut problems,
+            );
+        }
 
         step(&format!(
             "{}: every stage's tests fail with its stub when the rest is solved",
@@ -187,10 +217,17 @@ fn expect_failure(
 }
 
 /// Runs a cargo command that must succeed without a warning.
-fn cargo_clean_build(dir: &Path, args: &[&str], what: &str, problems: &mut Problems) {
+fn cargo_clean_build(
+    dir: &Path,
+    args: &[&str],
+    what: &str,
+    env: &[(&str, &str)],
+    problems: &mut Problems,
+) {
     let out = Command::new("cargo")
         .arg("--color=never")
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env_remove("RUSTUP_TOOLCHAIN")
         .stdin(Stdio::null())
