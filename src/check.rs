@@ -78,11 +78,7 @@ pub fn job(
         }
         CheckKind::Loom => {
             args.extend(["test", "--release"].map(String::from));
-            let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-            env.push((
-                "RUSTFLAGS".into(),
-                format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string(),
-            ));
+            env.push(("RUSTFLAGS".into(), loom_rustflags()));
             env.push(("LOOM_MAX_PREEMPTIONS".into(), "2".into()));
             env.push(("CARGO_TARGET_DIR".into(), loom_target_dir(workspace, opts)));
         }
@@ -115,6 +111,12 @@ pub fn job(
         run_timeout: Duration::from_secs(run_secs.max(1)),
         total_timeout: BUILD_LIMIT + Duration::from_secs(run_secs),
     }
+}
+
+/// The RUSTFLAGS of a loom build: the caller's own, plus the cfg that switches to loom.
+pub fn loom_rustflags() -> String {
+    let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string()
 }
 
 /// Loom builds with other RUSTFLAGS: a target directory of their own keeps the ordinary build

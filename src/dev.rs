@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::check::{LOOM_CFG, Options};
+use crate::check::{self, Options};
 use crate::course::{CheckKind, Course};
 use crate::outcome::Verdict;
 use crate::output::Output;
@@ -117,43 +117,29 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
         }
 
         step(&format!("{}: solutions are clippy-clean", project.name));
-        cargo_clean_build(
-            &solutions,
-            &[
-                "clippy",
-                "--all-targets",
-                "-p",
-                &project.name,
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &format!("the solution of {}", project.name),
-            &[],
-            &mut problems,
-        );
+        let clippy = [
+            "clippy",
+            "--all-targets",
+            "-p",
+            &project.name,
+            "--",
+            "-D",
+            "warnings",
+        ];
+        let what = format!("the solution of {}", project.name);
+        cargo_clean_build(&solutions, &clippy, &what, &[], &mut problems);
         if stages
             .iter()
             .any(|&s| course.stages[s].has_check(CheckKind::Loom))
         {
             // The loom build compiles other code (`cfg(mastery_loom)` branches, loom models).
-            let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-            let rustflags = format!("{rustflags} --cfg {LOOM_CFG}");
             let target = solutions.join("target").join("loom-clippy");
             cargo_clean_build(
                 &solutions,
+                &clippy,
+                &format!("{what} under loom"),
                 &[
-                    "clippy",
-                    "--all-targets",
-                    "-p",
-                    &project.name,
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-                &format!("the solution of {} under loom", project.name),
-                &[
-                    ("RUSTFLAGS", rustflags.trim()),
+                    ("RUSTFLAGS", &check::loom_rustflags()),
                     ("CARGO_TARGET_DIR", &target.display().to_string()),
                 ],
                 &mut problems,
