@@ -49,43 +49,45 @@ trait Queue {
     fn recv(rx: &mut Self::Rx) -> u64;
 }
 
-struct Baseline;
-impl Queue for Baseline {
-    const NAME: &'static str = "Mutex<VecDeque> baseline (s01)";
-    type Tx = s01_channel::Sender<u64>;
-    type Rx = s01_channel::Receiver<u64>;
-    fn new() -> (Self::Tx, Self::Rx) {
-        s01_channel::channel()
-    }
-    fn split(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn send(tx: &mut Self::Tx, v: u64) {
-        tx.send(v).unwrap();
-    }
-    fn recv(rx: &mut Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
+/// A channel as a queue: its `Sender` is cloned per producer, its `Receiver` blocks.
+macro_rules! channel_queue {
+    ($queue:ident, $name:literal, $tx:ty, $rx:ty, $new:expr) => {
+        struct $queue;
+        impl Queue for $queue {
+            const NAME: &'static str = $name;
+            type Tx = $tx;
+            type Rx = $rx;
+            fn new() -> (Self::Tx, Self::Rx) {
+                $new
+            }
+            fn split(tx: &Self::Tx) -> Self::Tx {
+                tx.clone()
+            }
+            fn send(tx: &mut Self::Tx, v: u64) {
+                tx.send(v).unwrap();
+            }
+            fn recv(rx: &mut Self::Rx) -> u64 {
+                rx.recv().unwrap()
+            }
+        }
+    };
 }
 
-struct LockFreeChannel;
-impl Queue for LockFreeChannel {
-    const NAME: &'static str = "lock-free channel (s05)";
-    type Tx = s05_mpsc::Sender<u64>;
-    type Rx = s05_mpsc::Receiver<u64>;
-    fn new() -> (Self::Tx, Self::Rx) {
-        s05_mpsc::channel()
-    }
-    fn split(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn send(tx: &mut Self::Tx, v: u64) {
-        tx.send(v).unwrap();
-    }
-    fn recv(rx: &mut Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
-}
+channel_queue!(
+    Baseline,
+    "Mutex<VecDeque> baseline (s01)",
+    s01_channel::Sender<u64>,
+    s01_channel::Receiver<u64>,
+    s01_channel::channel()
+);
+
+channel_queue!(
+    LockFreeChannel,
+    "lock-free channel (s05)",
+    s05_mpsc::Sender<u64>,
+    s05_mpsc::Receiver<u64>,
+    s05_mpsc::channel()
+);
 
 struct RawQueue;
 impl Queue for RawQueue {
@@ -144,43 +146,21 @@ impl Queue for Ring {
     }
 }
 
-struct Std;
-impl Queue for Std {
-    const NAME: &'static str = "std::sync::mpsc::channel";
-    type Tx = std::sync::mpsc::Sender<u64>;
-    type Rx = std::sync::mpsc::Receiver<u64>;
-    fn new() -> (Self::Tx, Self::Rx) {
-        std::sync::mpsc::channel()
-    }
-    fn split(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn send(tx: &mut Self::Tx, v: u64) {
-        tx.send(v).unwrap();
-    }
-    fn recv(rx: &mut Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
-}
+channel_queue!(
+    Std,
+    "std::sync::mpsc::channel",
+    std::sync::mpsc::Sender<u64>,
+    std::sync::mpsc::Receiver<u64>,
+    std::sync::mpsc::channel()
+);
 
-struct Crossbeam;
-impl Queue for Crossbeam {
-    const NAME: &'static str = "crossbeam_channel::unbounded";
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
-    fn new() -> (Self::Tx, Self::Rx) {
-        crossbeam_channel::unbounded()
-    }
-    fn split(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
-    fn send(tx: &mut Self::Tx, v: u64) {
-        tx.send(v).unwrap();
-    }
-    fn recv(rx: &mut Self::Rx) -> u64 {
-        rx.recv().unwrap()
-    }
-}
+channel_queue!(
+    Crossbeam,
+    "crossbeam_channel::unbounded",
+    crossbeam_channel::Sender<u64>,
+    crossbeam_channel::Receiver<u64>,
+    crossbeam_channel::unbounded()
+);
 
 /// One timed run: `producers` threads send `MESSAGES` in all; the caller's thread receives.
 fn run_once<Q: Queue>(producers: u64) -> Duration {
