@@ -95,6 +95,16 @@ pub enum DevCommand {
         #[arg(long)]
         project: Option<String>,
     },
+    /// Prove the mistakes corpus (mistakes/*.toml): each wrong solution, swapped into an
+    /// otherwise solved copy of its crate, is rejected by the check it names.
+    Mistakes {
+        /// Only this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// Only this stage.
+        #[arg(long, conflicts_with = "project")]
+        stage: Option<String>,
+    },
     /// Record the stubs' git blob ids in stubs.lock, so `mastery reset` can restore them.
     Lock,
 }

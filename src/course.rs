@@ -486,7 +486,6 @@ pub fn parse(
                 format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`"),
             ));
         }
-        checks.sort();
         let hints = s.hints.get_ref();
         if hints.is_empty() || hints.len() > 3 || hints.iter().any(|h| h.trim().is_empty()) {
             return Err(err(
@@ -597,6 +596,15 @@ title = "Demo"
         assert_eq!(
             course.stages[0].checks,
             vec![CheckKind::Test, CheckKind::Miri]
+        );
+        // Checks run in the order the author lists them: here loom judges before Miri.
+        let text = format!(
+            "{HEAD}{}",
+            stage("c", "src/s01_c.rs", "[\"test\", \"loom\", \"miri\"]")
+        );
+        assert_eq!(
+            check(&text).unwrap().stages[0].checks,
+            vec![CheckKind::Test, CheckKind::Loom, CheckKind::Miri]
         );
         assert_eq!(
             course.stage_path(1),

@@ -8,6 +8,9 @@
 //!    crate is solved (a copy of the solutions with only that one file swapped for its stub).
 //! 4. Every solution passes all its checks, Miri and loom included, and is clippy-clean (also
 //!    with the loom cfg, for projects with loom stages).
+//! 5. Every mistake of the corpus (`mistakes/*.toml`), swapped into an otherwise solved copy of
+//!    its crate, is rejected, by the check it names, with the text it names; every stage has
+//!    its share of mistakes.
 //!
 //! A check that cannot run here (no Miri) is a problem, never a silent pass.
 
@@ -20,6 +23,7 @@ use anyhow::{Context, Result};
 
 use crate::check::{self, Options};
 use crate::course::{CheckKind, Course};
+use crate::mistakes::{self, Mistake};
 use crate::outcome::Verdict;
 use crate::output::Output;
 use crate::reset;
@@ -47,10 +51,11 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
 
     step("info.toml and the tree agree");
     check_tree(course, &projects, only.is_none(), &mut problems);
+    let corpus = load_corpus(course, &projects, &mut problems);
 
     let root = &course.root;
     let solutions = root.join("solutions");
-    let mut log = Output::new(root, false, false, false);
+    let mut log = Output::new(root, false, false, false).keeping();
     let cancel = AtomicBool::new(false);
 
     for &p in &projects {
@@ -151,22 +156,87 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
             project.name
         ));
         teeth(course, p, &stages, &mut log, &cancel, &mut problems)?;
+
+        step(&format!(
+            "{}: every mistake is rejected by the check it names",
+            project.name
+        ));
+        let mine: Vec<&Mistake> = corpus
+            .iter()
+            .filter(|m| course.stages[m.stage].project == p)
+            .collect();
+        prove_mistakes(course, p, &mine, &mut log, &cancel, &mut problems)?;
     }
     log.finish();
+    let stages = course
+        .stages
+        .iter()
+        .filter(|s| projects.contains(&s.project))
+        .count();
+    Ok(verdict(
+        &problems,
+        &log,
+        started,
+        &format!(
+            "The course checks out. ({stages} stages, {} mistakes",
+            corpus.len()
+        ),
+    ))
+}
 
+/// `mastery dev mistakes`: only step 5, for one project or one stage, or the whole corpus.
+pub fn cmd_mistakes(
+    course: &Course,
+    project: Option<&str>,
+    stage: Option<&str>,
+) -> Result<ExitCode> {
+    let stage = stage
+        .map(|s| course.find_stage(s))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let projects: Vec<usize> = match (project, stage) {
+        (_, Some(s)) => vec![course.stages[s].project],
+        (Some(name), None) => vec![course.find_project(name).map_err(anyhow::Error::msg)?],
+        (None, None) => (0..course.projects.len()).collect(),
+    };
+    let mut problems = Problems::default();
+    let started = Instant::now();
+    let mut corpus = load_corpus(course, &projects, &mut problems);
+    if let Some(s) = stage {
+        corpus.retain(|m| m.stage == s);
+    }
+    let mut log = Output::new(&course.root, false, false, false).keeping();
+    let cancel = AtomicBool::new(false);
+    for &p in &projects {
+        let mine: Vec<&Mistake> = corpus
+            .iter()
+            .filter(|m| course.stages[m.stage].project == p)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        step(&format!(
+            "{}: every mistake is rejected by the check it names",
+            course.projects[p].name
+        ));
+        prove_mistakes(course, p, &mine, &mut log, &cancel, &mut problems)?;
+    }
+    log.finish();
+    Ok(verdict(
+        &problems,
+        &log,
+        started,
+        &format!("Every mistake is rejected. ({} mistakes", corpus.len()),
+    ))
+}
+
+/// The closing line: `good` (with the elapsed time) or the problems' count.
+fn verdict(problems: &Problems, log: &Output, started: Instant, good: &str) -> ExitCode {
     println!();
     let secs = started.elapsed().as_secs();
     if problems.0.is_empty() {
-        println!(
-            "{} ({} stages, {secs} s)",
-            term::good("The course checks out."),
-            course
-                .stages
-                .iter()
-                .filter(|s| projects.contains(&s.project))
-                .count()
-        );
-        Ok(ExitCode::SUCCESS)
+        println!("{}", term::good(&format!("{good}, {secs} s)")));
+        ExitCode::SUCCESS
     } else {
         println!(
             "{} ({secs} s; the cargo output is in {})",
@@ -176,8 +246,45 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
             }),
             log.log_path().display()
         );
-        Ok(ExitCode::FAILURE)
+        ExitCode::FAILURE
     }
+}
+
+/// The corpus of `projects`, with its own errors and every stage short of mistakes reported.
+fn load_corpus(course: &Course, projects: &[usize], problems: &mut Problems) -> Vec<Mistake> {
+    let corpus = match mistakes::load(course) {
+        Ok(corpus) => corpus,
+        Err(errors) => {
+            for e in errors {
+                problems.add(e.to_string());
+            }
+            Vec::new()
+        }
+    };
+    let corpus: Vec<Mistake> = corpus
+        .into_iter()
+        .filter(|m| projects.contains(&course.stages[m.stage].project))
+        .collect();
+    for &p in projects {
+        for s in course.stages_of(p) {
+            let have = corpus.iter().filter(|m| m.stage == s).count();
+            let need = mistakes::minimum(course, s);
+            if have < need {
+                // Until the corpus covers every stage, a shortfall is shown, not counted.
+                println!(
+                    "  {} {}",
+                    term::bad("short:"),
+                    format!(
+                        "{}: {have} mistakes in {}/{}.toml, at least {need} wanted (see COURSE_FORMAT.md)",
+                        course.stages[s].name,
+                        mistakes::DIR,
+                        course.projects[p].name
+                    )
+                );
+            }
+        }
+    }
+    corpus
 }
 
 fn step(what: &str) {
@@ -444,10 +551,7 @@ fn teeth(
 ) -> Result<()> {
     let root = &course.root;
     let solutions = root.join("solutions");
-    let ws = solutions.join("target").join("mastery-teeth");
-    let _ = std::fs::remove_dir_all(&ws);
-    copy_tree(&solutions, &ws, &["target"])
-        .with_context(|| format!("cannot copy the solutions to {}", ws.display()))?;
+    let ws = scratch_copy(course, project, "teeth")?;
     let dir_name = course.projects[project].dir_name().to_string();
     for &s in stages {
         let st = &course.stages[s];
@@ -491,6 +595,109 @@ fn teeth(
         }
     }
     Ok(())
+}
+
+/// A fresh copy of `solutions/` for one project's swaps, under `solutions/target/` so its
+/// dependencies build once; one per project and purpose, so checks of two projects can run at
+/// once.
+fn scratch_copy(course: &Course, project: usize, purpose: &str) -> Result<PathBuf> {
+    let solutions = course.root.join("solutions");
+    let ws = solutions
+        .join("target")
+        .join(format!("mastery-{purpose}"))
+        .join(course.projects[project].dir_name());
+    let _ = std::fs::remove_dir_all(&ws);
+    copy_tree(&solutions, &ws, &["target"])
+        .with_context(|| format!("cannot copy the solutions to {}", ws.display()))?;
+    Ok(ws)
+}
+
+/// Each mistake, applied to an otherwise solved copy of its crate, must make its stage fail,
+/// first in the check it names, with its `expect` text in that check's output.
+fn prove_mistakes(
+    course: &Course,
+    project: usize,
+    corpus: &[&Mistake],
+    log: &mut Output,
+    cancel: &AtomicBool,
+    problems: &mut Problems,
+) -> Result<()> {
+    if corpus.is_empty() {
+        return Ok(());
+    }
+    log.take_kept();
+    let ws = scratch_copy(course, project, "mistakes")?;
+    let crate_dir = ws.join(course.projects[project].dir_name());
+    let opts = Options {
+        color: false,
+        target_dir: Some(course.root.join("solutions").join("target")),
+    };
+    for m in corpus {
+        let id = m.id(course);
+        let target = crate_dir.join(&m.file);
+        let solution = std::fs::read_to_string(&target)
+            .with_context(|| format!("cannot read {}", target.display()))?;
+        let wrong = match mistakes::apply(&solution, &m.edits) {
+            Ok(wrong) => wrong,
+            Err(e) => {
+                problems.add(format!("{id} ({}): {e} in {}", m.origin, m.file.display()));
+                continue;
+            }
+        };
+        std::fs::write(&target, wrong)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        log.log(&format!("=== mistake {id}: {}", m.bug));
+        let clock = Instant::now();
+        let result = run::run_stage(course, m.stage, &ws, &opts, log, cancel);
+        std::fs::write(&target, &solution)
+            .with_context(|| format!("cannot restore {}", target.display()))?;
+        let output = log.take_kept();
+        let secs = clock.elapsed().as_secs_f64();
+        match judge_mistake(m, &result?, &output) {
+            Ok(how) => println!("    {} {id}: {how} ({secs:.0} s)", term::good("ok")),
+            Err(why) => problems.add(format!("{id} ({}): {why}", m.origin)),
+        }
+    }
+    Ok(())
+}
+
+/// Whether a mistake's run rejected it as the corpus says: `Ok` with the verdict's words, or
+/// `Err` with what went otherwise.
+fn judge_mistake(m: &Mistake, result: &run::StageResult, output: &str) -> Result<String, String> {
+    let Some((kind, verdict)) = result.failure() else {
+        return Err(format!(
+            "passes its stage, a hole in the course: {}. Add the test (or Miri/loom model) that catches it",
+            m.bug
+        ));
+    };
+    let (kind, verdict) = (*kind, verdict);
+    match verdict {
+        Verdict::Failed { .. }
+        | Verdict::Crashed { .. }
+        | Verdict::TimedOut { .. }
+        | Verdict::MiriError { .. } => {}
+        Verdict::CompileError => {
+            return Err(format!(
+                "does not compile ({kind}); a mistake must be code a learner could run"
+            ));
+        }
+        other => return Err(format!("cannot be judged: {}", other.describe(kind))),
+    }
+    if kind != m.caught_by {
+        return Err(format!(
+            "rejected by `{kind}`, not by `{}` as the corpus says ({})",
+            m.caught_by,
+            verdict.describe(kind)
+        ));
+    }
+    if !output.contains(&m.expect) {
+        return Err(format!(
+            "rejected by `{kind}`, but its output does not contain `{}` ({})",
+            m.expect,
+            verdict.describe(kind)
+        ));
+    }
+    Ok(verdict.describe(kind))
 }
 
 fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {

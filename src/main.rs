@@ -8,6 +8,7 @@ mod cli;
 mod course;
 mod dev;
 mod doctor;
+mod mistakes;
 mod outcome;
 mod output;
 mod process;
@@ -48,6 +49,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Dev(DevCommand::Check { project }) => {
             dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref())
         }
+        Command::Dev(DevCommand::Mistakes { project, stage }) => dev::cmd_mistakes(
+            &course::load(&app::root_from(&cwd)?)?,
+            project.as_deref(),
+            stage.as_deref(),
+        ),
         Command::Dev(DevCommand::Lock) => reset::cmd_lock(&course::load(&app::root_from(&cwd)?)?),
         Command::Bench { project, solution } => {
             bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution)

@@ -34,6 +34,9 @@ pub struct Output {
     color: bool,
     /// Where screen lines go instead of stdout (the watch loop forwards them to its own loop).
     forward: Option<Forward>,
+    /// The plain lines since the last `take_kept`, for callers that read a run's output
+    /// (`dev mistakes` looks for the text a mistake's failure must show).
+    kept: Option<String>,
 }
 
 impl Output {
@@ -56,7 +59,19 @@ impl Output {
             raw,
             color,
             forward: None,
+            kept: None,
         }
+    }
+
+    /// Also keeps the plain lines in memory (up to the log's limit), for `take_kept`.
+    pub fn keeping(mut self) -> Output {
+        self.kept = Some(String::new());
+        self
+    }
+
+    /// The lines kept since the last call.
+    pub fn take_kept(&mut self) -> String {
+        self.kept.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Sends the screen's lines to `forward` instead of stdout.
@@ -72,6 +87,12 @@ impl Output {
 
     /// Records a line in the log only.
     pub fn log(&mut self, line: &str) {
+        if let Some(kept) = &mut self.kept
+            && (kept.len() as u64) < LOG_BYTES
+        {
+            kept.push_str(&crate::outcome::strip_ansi(line));
+            kept.push('\n');
+        }
         if let Some(log) = &mut self.log
             && self.log_bytes < LOG_BYTES
         {
