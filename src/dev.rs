@@ -272,14 +272,11 @@ fn load_corpus(course: &Course, projects: &[usize], problems: &mut Problems) -> 
             if have < need {
                 // Until the corpus covers every stage, a shortfall is shown, not counted.
                 println!(
-                    "  {} {}",
+                    "  {} {}: {have} mistakes in {}/{}.toml, at least {need} wanted (see COURSE_FORMAT.md)",
                     term::bad("short:"),
-                    format!(
-                        "{}: {have} mistakes in {}/{}.toml, at least {need} wanted (see COURSE_FORMAT.md)",
-                        course.stages[s].name,
-                        mistakes::DIR,
-                        course.projects[p].name
-                    )
+                    course.stages[s].name,
+                    mistakes::DIR,
+                    course.projects[p].name
                 );
             }
         }
