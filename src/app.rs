@@ -19,6 +19,8 @@ pub struct App {
     pub course: Arc<Course>,
     pub state: State,
     pub color: bool,
+    /// Panics print their backtraces (`mastery run --backtrace`, `b` in watch).
+    pub backtrace: bool,
 }
 
 pub const NO_COURSE: &str = "no info.toml here or in any parent directory: run mastery inside the course directory (the one you cloned, holding info.toml and exercises/)";
@@ -36,6 +38,7 @@ impl App {
             course: Arc::new(course),
             state: loaded.state,
             color: term::color_wanted(),
+            backtrace: false,
         })
     }
 
@@ -62,6 +65,7 @@ impl App {
         Options {
             color: self.color,
             target_dir: None,
+            backtrace: self.backtrace,
         }
     }
 

@@ -50,6 +50,9 @@ pub struct Options {
     /// A cargo target directory other than the workspace's own (`dev check`'s copies share
     /// the solutions' build this way).
     pub target_dir: Option<std::path::PathBuf>,
+    /// Let panics print their backtraces (`RUST_BACKTRACE` as the caller has it); off by
+    /// default, so that a stub's dozen `todo!()`s do not print a dozen backtraces.
+    pub backtrace: bool,
 }
 
 /// The job that runs `kind` for `stages` (all of one project) in the workspace at `workspace`
@@ -80,8 +83,13 @@ pub fn job(
             args.extend(["test", "--release"].map(String::from));
             env.push(("RUSTFLAGS".into(), loom_rustflags()));
             env.push(("LOOM_MAX_PREEMPTIONS".into(), "2".into()));
+            // The source lines of the accesses that conflict, in loom's report.
+            env.push(("LOOM_LOCATION".into(), "1".into()));
             env.push(("CARGO_TARGET_DIR".into(), loom_target_dir(workspace, opts)));
         }
+    }
+    if !opts.backtrace {
+        env.push(("RUST_BACKTRACE".into(), "0".into()));
     }
     if let (Some(dir), false) = (&opts.target_dir, kind == CheckKind::Loom) {
         env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
@@ -174,7 +182,7 @@ hints = ["h"]
         );
         assert_eq!(
             job.display(),
-            "cargo test -p demo --color=never --lib -- s01_a:: --color=never"
+            "RUST_BACKTRACE=0 cargo test -p demo --color=never --lib -- s01_a:: --color=never"
         );
         assert_eq!(job.run_timeout, Duration::from_secs(7));
     }
@@ -190,12 +198,12 @@ hints = ["h"]
             Path::new("/c"),
             &Options {
                 color: true,
-                target_dir: None,
+                ..Options::default()
             },
         );
         assert_eq!(
             job.display(),
-            "cargo test -p demo --color=always --lib -- s01_a:: s02_b:: --color=always"
+            "RUST_BACKTRACE=0 cargo test -p demo --color=always --lib -- s01_a:: s02_b:: --color=always"
         );
         assert_eq!(job.run_timeout, Duration::from_secs(67));
     }
@@ -213,7 +221,7 @@ hints = ["h"]
         );
         assert_eq!(
             job.display(),
-            "cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
+            "RUST_BACKTRACE=0 cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
         );
         assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
     }
@@ -231,7 +239,7 @@ hints = ["h"]
         );
         assert!(
             miri.display()
-                .starts_with("MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri test -p demo"),
+                .starts_with("MIRIFLAGS=-Zmiri-strict-provenance RUST_BACKTRACE=0 cargo +nightly miri test -p demo"),
             "{}",
             miri.display()
         );
@@ -254,5 +262,22 @@ hints = ["h"]
                 .any(|(k, v)| k == "LOOM_MAX_PREEMPTIONS" && v == "2")
         );
         assert!(loom.args.contains(&"--release".to_string()));
+        assert!(
+            loom.env
+                .iter()
+                .any(|(k, v)| k == "LOOM_LOCATION" && v == "1")
+        );
+        let traced = job(
+            &c,
+            0,
+            &[0],
+            CheckKind::Test,
+            Path::new("/c"),
+            &Options {
+                backtrace: true,
+                ..Options::default()
+            },
+        );
+        assert!(!traced.env.iter().any(|(k, _)| k == "RUST_BACKTRACE"));
     }
 }

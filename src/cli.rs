@@ -31,6 +31,9 @@ pub enum Command {
     Run {
         /// The stage's name, as `mastery list` shows it.
         stage: Option<String>,
+        /// Let panics print their backtraces (off by default: `todo!()`s are folded).
+        #[arg(long)]
+        backtrace: bool,
     },
     /// Show the next hint of a stage (the current one by default).
     Hint {

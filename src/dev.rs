@@ -565,8 +565,8 @@ fn teeth(
             course,
             workspace: &ws,
             opts: Options {
-                color: false,
                 target_dir: Some(solutions.join("target")),
+                ..Options::default()
             },
             kinds: [kind].into(),
         };
@@ -626,8 +626,8 @@ fn prove_mistakes(
     let ws = scratch_copy(course, project, "mistakes")?;
     let crate_dir = ws.join(course.projects[project].dir_name());
     let opts = Options {
-        color: false,
         target_dir: Some(course.root.join("solutions").join("target")),
+        ..Options::default()
     };
     for m in corpus {
         let id = m.id(course);

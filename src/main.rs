@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod course;
 mod dev;
+mod diagnose;
 mod doctor;
 mod mistakes;
 mod outcome;
@@ -67,7 +68,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     watch::cmd_watch(&mut app, args)
                 }
                 Command::Watch(_) => app.cmd_run(None),
-                Command::Run { stage } => app.cmd_run(stage.as_deref()),
+                Command::Run { stage, backtrace } => {
+                    app.backtrace = backtrace;
+                    app.cmd_run(stage.as_deref())
+                }
                 Command::Hint { stage, all } => app.cmd_hint(stage.as_deref(), all),
                 Command::Verify { json, only } => verify::cmd_verify(&mut app, json, &only),
                 Command::Reset { stage, yes } => reset::cmd_reset(&mut app, &stage, yes),

@@ -28,13 +28,86 @@ pub struct Report {
     pub miri_error: Option<String>,
     /// The build is over and the tests run: the timeout clock runs from here.
     pub tests_started: bool,
+    /// Every panic of a test: where, and its message's first line.
+    pub panics: Vec<Panic>,
+    /// The details of Miri's first report.
+    pub miri: Option<MiriFinding>,
+    /// A test announced (`test NAME ... `) whose result never came: the one running when the
+    /// process died (libtest announces before running when tests run one at a time, as
+    /// under Miri).
+    pub unfinished: Option<String>,
+    /// `-Zmiri-many-seeds`: the seeds that failed.
+    pub failing_seeds: Vec<u64>,
+    /// Where the line being read belongs: after a panic's first line, or inside Miri's report.
+    state: ReadState,
+}
+
+/// One test's panic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Panic {
+    /// The panicking thread's name: the test's, for a test's own thread.
+    pub thread: String,
+    /// `path:line:col`
+    pub at: String,
+    pub message: String,
+    /// Lines that follow the message and add to it (loom's conflicting accesses).
+    pub detail: Vec<String>,
+}
+
+/// Miri's report, read out of its lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MiriFinding {
+    /// The first line after `error: `, e.g. `Undefined Behavior: memory access failed: ...`.
+    pub message: String,
+    /// `this is on thread `NAME``
+    pub thread: Option<String>,
+    /// Every `--> path:line:col` of the report, in order.
+    pub spans: Vec<String>,
+    /// The backtrace: function and `path:line:col`.
+    pub frames: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum ReadState {
+    #[default]
+    Plain,
+    /// A panic's header was read; its message comes next.
+    PanicMessage,
+    /// In a panic's message, after its first line.
+    PanicDetail,
+    /// Inside Miri's report; a frame's function waits for its `at` line.
+    Miri { function: Option<String> },
 }
 
 impl Report {
     /// Feeds one line (without its newline, colours stripped).
     pub fn line(&mut self, line: &str) {
         let trimmed = line.trim_start();
-        if let Some(rest) = line.strip_prefix("test ") {
+        if self.follow(line, trimmed) {
+            return;
+        }
+        if let Some(at) = line.find("error: Undefined Behavior: ") {
+            let rest = &line[at + "error: Undefined Behavior: ".len()..];
+            self.miri_error
+                .get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else if let Some(at) = line.find("error: memory leaked") {
+            self.miri_error
+                .get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else if let Some(at) = line.find("error: unsupported operation: ") {
+            let rest = &line[at + "error: unsupported operation: ".len()..];
+            self.miri_error
+                .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else if let Some(rest) = line.strip_prefix("test ") {
+            if let Some(name) = rest
+                .strip_suffix(" ... ")
+                .or_else(|| rest.strip_suffix(" ..."))
+            {
+                self.unfinished = Some(name.to_string());
+                return;
+            }
             if let Some((name, status)) = rest.rsplit_once(" ... ") {
                 let status = match status.trim_end() {
                     "ok" => TestStatus::Ok,
@@ -42,6 +115,9 @@ impl Report {
                     s if s.starts_with("ignored") => TestStatus::Ignored,
                     _ => return,
                 };
+                if self.unfinished.as_deref() == Some(name) {
+                    self.unfinished = None;
+                }
                 // A test reported twice (Miri's many seeds) failed if any report failed.
                 let entry = self.results.entry(name.to_string()).or_insert(status);
                 if *entry != TestStatus::Failed {
@@ -65,15 +141,83 @@ impl Report {
             if self.crash.is_none() {
                 self.crash = Some(signal);
             }
-        } else if let Some(rest) = trimmed.strip_prefix("error: Undefined Behavior: ") {
-            self.miri_error
-                .get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
-        } else if trimmed.starts_with("error: memory leaked") {
-            self.miri_error
-                .get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
-        } else if let Some(rest) = trimmed.strip_prefix("error: unsupported operation: ") {
-            self.miri_error
-                .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
+        } else if let Some(seed) = trimmed.strip_prefix("FAILING SEED: ") {
+            if let Ok(seed) = seed.trim().parse() {
+                self.failing_seeds.push(seed);
+            }
+        } else if let Some(panic) = panic_header(trimmed) {
+            self.panics.push(panic);
+            self.state = ReadState::PanicMessage;
+        }
+    }
+
+    fn start_miri(&mut self, message: &str) {
+        if self.miri.is_none() {
+            self.miri = Some(MiriFinding {
+                message: message.trim().to_string(),
+                ..MiriFinding::default()
+            });
+            self.state = ReadState::Miri { function: None };
+        }
+    }
+
+    /// Reads a line that continues a panic's message or Miri's report; false when the line is
+    /// not one (the state is then back to plain).
+    fn follow(&mut self, line: &str, trimmed: &str) -> bool {
+        match &mut self.state {
+            ReadState::Plain => false,
+            ReadState::PanicMessage => {
+                if trimmed.is_empty() {
+                    return true;
+                }
+                if let Some(p) = self.panics.last_mut() {
+                    p.message = trimmed.to_string();
+                }
+                self.state = ReadState::PanicDetail;
+                true
+            }
+            ReadState::PanicDetail => {
+                // loom's `created: ...`, `read: thread #0 @ ...` lines; anything else ends it.
+                let is_detail = line.starts_with("    ")
+                    && trimmed.split_once(": ").is_some_and(|(k, _)| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+                    });
+                if is_detail && let Some(p) = self.panics.last_mut() {
+                    p.detail.push(trimmed.to_string());
+                    return true;
+                }
+                self.state = ReadState::Plain;
+                false
+            }
+            ReadState::Miri { function } => {
+                let Some(m) = self.miri.as_mut() else {
+                    self.state = ReadState::Plain;
+                    return false;
+                };
+                if let Some(span) = trimmed.strip_prefix("--> ") {
+                    m.spans.push(span.trim().to_string());
+                } else if let Some(rest) = trimmed.strip_prefix("= note: this is on thread `") {
+                    m.thread = rest.split('`').next().map(str::to_string);
+                } else if let Some(at) = trimmed.strip_prefix("at ")
+                    && let Some(f) = function.take()
+                {
+                    let place = at.split(": ").next().unwrap_or(at).trim().to_string();
+                    m.frames.push((f, place));
+                } else if let Some((n, f)) = trimmed.split_once(": ")
+                    && !n.is_empty()
+                    && n.chars().all(|c| c.is_ascii_digit())
+                {
+                    *function = Some(f.trim().to_string());
+                } else {
+                    // Not part of the report's details: read as any line (stdout's test lines
+                    // interleave with Miri's report on stderr).
+                    if trimmed.starts_with("error: aborting") {
+                        self.state = ReadState::Plain;
+                    }
+                    return false;
+                }
+                true
+            }
         }
     }
 
@@ -89,6 +233,19 @@ impl Report {
             .filter(move |(n, _)| n.starts_with(prefix) || n.contains(&nested))
             .map(|(n, s)| (n, *s))
     }
+}
+
+/// `thread 'NAME' (1234) panicked at src/lib.rs:10:5:` (the id is absent on older toolchains).
+fn panic_header(line: &str) -> Option<Panic> {
+    let rest = line.strip_prefix("thread '")?;
+    let (thread, rest) = rest.split_once('\'')?;
+    let (_, at) = rest.split_once(" panicked at ")?;
+    Some(Panic {
+        thread: thread.to_string(),
+        at: at.trim_end().trim_end_matches(':').to_string(),
+        message: String::new(),
+        detail: Vec::new(),
+    })
 }
 
 /// `process didn't exit successfully: `...` (signal: 11, SIGSEGV: invalid memory reference)`
@@ -127,6 +284,8 @@ pub enum Verdict {
     },
     Crashed {
         what: String,
+        /// The tests that were running when it crashed, where known.
+        running: Vec<String>,
     },
     MiriError {
         what: String,
@@ -174,11 +333,11 @@ impl Verdict {
                 "{kind}: timed out after {secs} s while {} was still running; it may loop forever or deadlock",
                 running.join(", ")
             ),
-            Verdict::Crashed { what } if what.starts_with("a stack overflow") => format!(
+            Verdict::Crashed { what, .. } if what.starts_with("a stack overflow") => format!(
                 "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
             ),
-            Verdict::Crashed { what } => format!(
-                "{kind}: the test process crashed with {what}. Undefined behaviour in unsafe code is the usual cause: run the tests under Miri (`cargo +nightly miri test`) to find it"
+            Verdict::Crashed { what, .. } => format!(
+                "{kind}: the test process crashed with {what}. Undefined behaviour in unsafe code is the usual cause"
             ),
             Verdict::MiriError { what } => {
                 format!("{kind}: Miri found {what}; its report above shows where")
@@ -204,14 +363,18 @@ pub fn judge(report: &Report, prefix: &str, exit_ok: bool, alone: bool) -> Verdi
     if let Some(what) = &report.miri_error {
         return Verdict::MiriError { what: what.clone() };
     }
+    // A crash ends every test still running: it is the news, even when others failed first.
+    if let Some(what) = &report.crash {
+        return Verdict::Crashed {
+            what: what.clone(),
+            running: report.unfinished.iter().cloned().collect(),
+        };
+    }
     if !failed.is_empty() {
         return Verdict::Failed { failed };
     }
     if report.compile_error {
         return Verdict::CompileError;
-    }
-    if let Some(what) = &report.crash {
-        return Verdict::Crashed { what: what.clone() };
     }
     if ran == 0 {
         return if exit_ok {
@@ -372,7 +535,8 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a segmentation fault (an invalid memory access)".into()
+                what: "a segmentation fault (an invalid memory access)".into(),
+                running: vec![]
             }
         );
         let r = report(
@@ -381,7 +545,8 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a stack overflow (infinite or too deep recursion?)".into()
+                what: "a stack overflow (infinite or too deep recursion?)".into(),
+                running: vec![]
             }
         );
     }

@@ -1,6 +1,8 @@
 //! Where a run's lines go: the whole of them to `.mastery/last-run.log`, and the first part of
 //! them to the screen, so that a stage printing megabytes neither floods the terminal nor fills
-//! the runner's memory.
+//! the runner's memory. Past either limit the last lines are still kept (the failures and the
+//! summary come last), and on screen a test's `todo!()` panic is folded away: the verdict's
+//! notes count them by place.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -16,6 +18,84 @@ const SCREEN_LINES: usize = 400;
 const SCREEN_BYTES: usize = 96 * 1024;
 /// Bytes kept in the log per run, at most.
 const LOG_BYTES: u64 = 64 * 1024 * 1024;
+/// Lines shown at the end of a run whose middle was not shown.
+const SCREEN_TAIL_LINES: usize = 40;
+/// Bytes of the last lines kept for the log once it is past its limit.
+const LOG_TAIL_BYTES: usize = 1024 * 1024;
+/// A failure block longer than this is shown as it comes, never folded.
+const FOLD_LINES: usize = 64;
+
+/// The last lines of a stream, up to a count and a size.
+#[derive(Default)]
+struct Tail {
+    lines: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+impl Tail {
+    fn push(&mut self, line: &str, max_lines: usize, max_bytes: usize) {
+        self.bytes += line.len() + 1;
+        self.lines.push_back(line.to_string());
+        while self.lines.len() > max_lines || (self.bytes > max_bytes && self.lines.len() > 1) {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.len() + 1;
+            }
+        }
+    }
+
+    fn take(&mut self) -> Vec<String> {
+        self.bytes = 0;
+        self.lines.drain(..).collect()
+    }
+}
+
+/// libtest's failure blocks (`---- NAME stdout ----` up to the next block or the `failures:`
+/// list) are held back until complete, so that the ones that only say `not yet implemented`
+/// can be left off the screen.
+#[derive(Default)]
+struct Fold {
+    block: Option<Vec<String>>,
+}
+
+impl Fold {
+    /// Takes one line; returns the lines to show now.
+    fn line(&mut self, line: &str) -> Vec<String> {
+        let plain = crate::outcome::strip_ansi(line);
+        let starts_block = plain.starts_with("---- ") && plain.ends_with(" ----");
+        let ends_block = starts_block
+            || plain.starts_with("failures:")
+            || plain.starts_with("test result:")
+            || plain.starts_with("error: test failed");
+        let mut out = Vec::new();
+        if ends_block {
+            out.extend(self.flush());
+        }
+        match &mut self.block {
+            Some(block) => {
+                block.push(line.to_string());
+                if block.len() > FOLD_LINES {
+                    out.extend(self.block.take().unwrap_or_default());
+                }
+            }
+            None if starts_block => self.block = Some(vec![line.to_string()]),
+            None => out.push(line.to_string()),
+        }
+        out
+    }
+
+    /// Ends the held block: its lines, or none if it was a `todo!()` panic.
+    fn flush(&mut self) -> Vec<String> {
+        let Some(block) = self.block.take() else {
+            return Vec::new();
+        };
+        let todo = block.iter().any(|l| {
+            let l = crate::outcome::strip_ansi(l);
+            let l = l.trim();
+            l == "not yet implemented" || l.starts_with("not implemented")
+        });
+        if todo { Vec::new() } else { block }
+    }
+}
 
 /// A receiver of screen lines.
 type Forward = Box<dyn FnMut(&str) + Send>;
@@ -34,6 +114,11 @@ pub struct Output {
     color: bool,
     /// Where screen lines go instead of stdout (the watch loop forwards them to its own loop).
     forward: Option<Forward>,
+    fold: Fold,
+    /// The last lines not shown on screen, shown at the end.
+    screen_tail: Tail,
+    /// The last lines past the log's limit, written at the end.
+    log_tail: Tail,
     /// The plain lines since the last `take_kept`, for callers that read a run's output
     /// (`dev mistakes` looks for the text a mistake's failure must show).
     kept: Option<String>,
@@ -59,6 +144,9 @@ impl Output {
             raw,
             color,
             forward: None,
+            fold: Fold::default(),
+            screen_tail: Tail::default(),
+            log_tail: Tail::default(),
             kept: None,
         }
     }
@@ -93,55 +181,86 @@ impl Output {
             kept.push_str(&crate::outcome::strip_ansi(line));
             kept.push('\n');
         }
-        if let Some(log) = &mut self.log
-            && self.log_bytes < LOG_BYTES
-        {
-            let plain = crate::outcome::strip_ansi(line);
+        let Some(log) = &mut self.log else {
+            return;
+        };
+        let plain = crate::outcome::strip_ansi(line);
+        if self.log_bytes < LOG_BYTES {
             self.log_bytes += plain.len() as u64 + 1;
             let _ = writeln!(log, "{plain}");
             if self.log_bytes >= LOG_BYTES {
                 let _ = writeln!(
                     log,
-                    "[mastery: the log stops here, at {} MiB]",
+                    "[mastery: the log skips from here, at {} MiB, to the last lines]",
                     LOG_BYTES >> 20
                 );
             }
+        } else {
+            self.log_bytes += plain.len() as u64 + 1;
+            self.log_tail.push(&plain, usize::MAX, LOG_TAIL_BYTES);
         }
     }
 
-    /// A line of the child's output: logged, and shown while under the screen limit.
+    /// A line of the child's output: logged, and shown while under the screen limit (a
+    /// `todo!()` panic's block excepted); past the limit the last lines are kept for the end.
     pub fn line(&mut self, line: &str) {
         self.log(line);
         if !self.screen {
             return;
         }
+        for line in self.fold.line(line) {
+            self.show(&line);
+        }
+    }
+
+    fn show(&mut self, line: &str) {
         if self.shown_lines < SCREEN_LINES && self.shown_bytes + line.len() <= SCREEN_BYTES {
             self.shown_lines += 1;
             self.shown_bytes += line.len() + 1;
-            if self.color {
-                self.print(line);
-            } else {
-                self.print(&crate::outcome::strip_ansi(line));
-            }
+            self.print_line(line);
         } else {
             self.hidden_lines += 1;
+            self.screen_tail
+                .push(line, SCREEN_TAIL_LINES, SCREEN_BYTES / 4);
+        }
+    }
+
+    fn print_line(&mut self, line: &str) {
+        if self.color {
+            self.print(line);
+        } else {
+            self.print(&crate::outcome::strip_ansi(line));
         }
     }
 
     /// Ends the run: says how much was not shown, flushes the log.
     pub fn finish(&mut self) {
-        if self.hidden_lines > 0 {
+        for line in self.fold.flush() {
+            self.show(&line);
+        }
+        let tail = self.screen_tail.take();
+        if self.hidden_lines > tail.len() {
             let note = format!(
-                "[mastery: {} more lines not shown; the full output is in {}]",
-                self.hidden_lines,
+                "[mastery: {} lines not shown; the full output is in {}]",
+                self.hidden_lines - tail.len(),
                 self.log_path.display()
             );
-            self.hidden_lines = 0;
             if self.screen {
                 self.print(&note);
             }
         }
+        self.hidden_lines = 0;
+        for line in tail {
+            self.print_line(&line);
+        }
         if let Some(log) = &mut self.log {
+            let tail = self.log_tail.take();
+            if !tail.is_empty() {
+                let _ = writeln!(log, "[mastery: the last lines of the output:]");
+                for line in tail {
+                    let _ = writeln!(log, "{line}");
+                }
+            }
             let _ = log.flush();
         }
         let _ = std::io::stdout().flush();

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::check::{self, Options};
 use crate::course::{CheckKind, Course};
+use crate::diagnose;
 use crate::outcome::{self, Verdict};
 use crate::output::Output;
 use crate::process::{self, Finished};
@@ -19,6 +20,8 @@ use crate::toolchain;
 #[derive(Clone, Debug, Default)]
 pub struct StageResult {
     pub checks: Vec<(CheckKind, Verdict)>,
+    /// What went wrong, in the learner's words (`diagnose`), shown under the verdicts.
+    pub notes: Vec<String>,
 }
 
 impl StageResult {
@@ -47,20 +50,88 @@ pub fn run_stage(
 ) -> Result<StageResult> {
     let st = &course.stages[stage];
     let mut result = StageResult::default();
-    for &kind in &st.checks {
-        let verdict = match toolchain::unavailable(kind) {
-            Some(why) => Verdict::Unavailable { why },
+    let mut checks = st.checks.iter().copied();
+    while let Some(kind) = checks.next() {
+        let (verdict, notes) = match toolchain::unavailable(kind) {
+            Some(why) => (Verdict::Unavailable { why }, Vec::new()),
             None => {
                 let job = check::job(course, st.project, &[stage], kind, workspace, opts);
                 let finished = run_job(&job, out, cancel)?;
-                verdict_for(course, stage, kind, &finished, workspace, true)
+                let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
+                let notes = if verdict.passed() {
+                    Vec::new()
+                } else {
+                    diagnose::notes(&finished.report)
+                };
+                (verdict, notes)
             }
         };
-        let stop = !verdict.passed();
-        result.checks.push((kind, verdict));
-        if stop {
-            break;
+        let passed = verdict.passed();
+        let crashed = matches!(verdict, Verdict::Crashed { .. });
+        if let Verdict::Crashed { running, .. } | Verdict::TimedOut { running, .. } = &verdict
+            && !running.is_empty()
+        {
+            result
+                .notes
+                .push(format!("running then: {}", running.join(", ")));
         }
+        result.checks.push((kind, verdict));
+        result.notes.extend(notes);
+        if passed {
+            continue;
+        }
+        if crashed && kind != CheckKind::Miri {
+            // A crash is undefined behaviour more often than not: Miri says where, when the
+            // stage has it; otherwise the learner gets the command that would.
+            if st.has_check(CheckKind::Miri) {
+                result
+                    .notes
+                    .push("Miri runs next: it shows what the crash hides.".to_string());
+                if checks.by_ref().any(|k| k == CheckKind::Miri) {
+                    let job = check::job(
+                        course,
+                        st.project,
+                        &[stage],
+                        CheckKind::Miri,
+                        workspace,
+                        opts,
+                    );
+                    let (verdict, notes) = match toolchain::unavailable(CheckKind::Miri) {
+                        Some(why) => (Verdict::Unavailable { why }, Vec::new()),
+                        None => {
+                            let finished = run_job(&job, out, cancel)?;
+                            let v = verdict_for(
+                                course,
+                                stage,
+                                CheckKind::Miri,
+                                &finished,
+                                workspace,
+                                true,
+                            );
+                            (v, diagnose::notes(&finished.report))
+                        }
+                    };
+                    result.checks.push((CheckKind::Miri, verdict));
+                    result.notes.extend(notes);
+                }
+            } else {
+                let mut miri_opts = opts.clone();
+                miri_opts.color = false;
+                let job = check::job(
+                    course,
+                    st.project,
+                    &[stage],
+                    CheckKind::Miri,
+                    workspace,
+                    &miri_opts,
+                );
+                result.notes.push(format!(
+                    "Miri finds the cause of most crashes: {}",
+                    job.display()
+                ));
+            }
+        }
+        break;
     }
     out.finish();
     Ok(result)
@@ -96,12 +167,34 @@ fn verdict_for(
             running: still_running(finished, &prefix, workspace),
         };
     }
-    outcome::judge(&finished.report, &prefix, finished.exit_ok, alone)
+    match outcome::judge(&finished.report, &prefix, finished.exit_ok, alone) {
+        Verdict::Crashed { what, running } if running.is_empty() && kind != CheckKind::Miri => {
+            Verdict::Crashed {
+                what,
+                running: still_running(finished, &prefix, workspace),
+            }
+        }
+        verdict => verdict,
+    }
 }
 
-/// After a timeout: the tests of the stage that had not reported, found by asking the test
-/// binary for its list (unit tests and loom models; doctests and Miri have no binary to ask).
+/// How many tests libtest runs at once: `RUST_TEST_THREADS`, or one per core.
+fn test_threads() -> usize {
+    std::env::var("RUST_TEST_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// After a timeout or a crash: the tests of the stage that were running, found by asking the
+/// test binary for its list (unit tests and loom models; doctests and Miri have no binary to
+/// ask). libtest starts tests in name order, as many at once as it has threads, so the ones
+/// running are the first of those that never reported, up to that many.
 fn still_running(finished: &Finished, prefix: &str, workspace: &Path) -> Vec<String> {
+    if let Some(name) = &finished.report.unfinished {
+        return vec![name.clone()];
+    }
     let Some(binary) = finished.report.binaries.last() else {
         return Vec::new();
     };
@@ -115,6 +208,7 @@ fn still_running(finished: &Finished, prefix: &str, workspace: &Path) -> Vec<Str
     list.lines()
         .filter_map(|l| l.strip_suffix(": test"))
         .filter(|name| name.starts_with(prefix) && !finished.report.results.contains_key(*name))
+        .take(test_threads())
         .map(String::from)
         .collect()
 }

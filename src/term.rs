@@ -79,6 +79,9 @@ pub fn result_lines(result: &StageResult) -> String {
         };
         out.push_str(&format!("  {mark} {}\n", verdict.describe(*kind)));
     }
+    for note in &result.notes {
+        out.push_str(&format!("     {note}\n"));
+    }
     out
 }
 

@@ -253,6 +253,10 @@ impl Loop<'_> {
                             self.keys_line();
                         }
                         KeyCode::Char('c') => self.start(Target::All, true),
+                        KeyCode::Char('b') => {
+                            self.app.backtrace = !self.app.backtrace;
+                            self.start(Target::Stage(*stage), true);
+                        }
                         KeyCode::Char('n') => {
                             if self.app.state.is_passed(&self.app.course, *stage)
                                 && self.running.is_none()
@@ -402,7 +406,19 @@ impl Loop<'_> {
 
     fn keys_line(&self) {
         let passed = self.last.as_ref().is_some_and(StageResult::passed);
-        let mut keys = vec!["h hint", "r rerun", "l list", "c check all", "q quit"];
+        let backtraces = if self.app.backtrace {
+            "b backtraces off"
+        } else {
+            "b backtraces"
+        };
+        let mut keys = vec![
+            "h hint",
+            "r rerun",
+            "l list",
+            "c check all",
+            backtraces,
+            "q quit",
+        ];
         if passed {
             keys.insert(0, "n next");
         }

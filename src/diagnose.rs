@@ -1,0 +1,316 @@
+//! What went wrong, in the learner's words: the notes shown under a failed check's verdict.
+//! `todo!()` panics folded into one line per place, the other panics with their messages,
+//! Miri's report summarised (the kind of bug in plain words, the learner's own line, what
+//! usually causes it, where to read), loom's conflicting accesses. Pure: a `Report` in, lines
+//! out; the full output stays in the log.
+
+use std::collections::BTreeMap;
+
+use crate::outcome::{MiriFinding, Panic, Report};
+
+/// Other panics listed by name, at most.
+const PANICS_SHOWN: usize = 5;
+
+/// The notes for a failed run.
+pub fn notes(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(miri) = &report.miri {
+        out.extend(miri_notes(miri, report.unfinished.as_deref()));
+    }
+    out.extend(panic_notes(&report.panics));
+    if !report.failing_seeds.is_empty() {
+        let seeds: Vec<String> = report.failing_seeds.iter().map(u64::to_string).collect();
+        out.push(format!(
+            "Miri ran every test under several seeds (each seed is another thread schedule and \
+             memory layout); it failed with seed {}. `-Zmiri-seed=N` in MIRIFLAGS replays one.",
+            seeds.join(", ")
+        ));
+    }
+    out
+}
+
+fn is_todo(p: &Panic) -> bool {
+    p.message == "not yet implemented" || p.message.starts_with("not implemented")
+}
+
+/// `todo!()` panics, one line per place; then the others, one line each.
+fn panic_notes(panics: &[Panic]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todos: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in panics.iter().filter(|p| is_todo(p)) {
+        *todos.entry(p.at.as_str()).or_default() += 1;
+    }
+    for (at, n) in todos {
+        let tests = if n == 1 {
+            "1 test reaches it".to_string()
+        } else {
+            format!("{n} tests reach it")
+        };
+        out.push(format!(
+            "not yet implemented: the `todo!()` at {at}: {tests}"
+        ));
+    }
+    let others: Vec<&Panic> = panics.iter().filter(|p| !is_todo(p)).collect();
+    for p in others.iter().take(PANICS_SHOWN) {
+        out.push(format!("{} panicked at {}: {}", p.thread, p.at, p.message));
+        out.extend(p.detail.iter().map(|d| format!("    {d}")));
+    }
+    if others.len() > PANICS_SHOWN {
+        out.push(format!(
+            "and {} more panics (the full output is in the log)",
+            others.len() - PANICS_SHOWN
+        ));
+    }
+    out
+}
+
+/// A kind of undefined behaviour: its words, what usually causes it, where to read.
+struct Kind {
+    words: &'static str,
+    usually: &'static str,
+    read: &'static str,
+}
+
+const NOMICON: &str = "https://doc.rust-lang.org/nomicon/";
+
+fn classify(message: &str) -> Kind {
+    let m = message.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if m.starts_with("memory leaked") {
+        Kind {
+            words: "a memory leak: an allocation was never freed",
+            usually: "a value forgotten instead of dropped, a count that never reaches zero, or a cycle of strong references",
+            read: "https://doc.rust-lang.org/nomicon/leaking.html",
+        }
+    } else if has(&["data race"]) {
+        Kind {
+            words: "a data race: two threads touched the same memory, at least one writing, with no happens-before between them",
+            usually: "a Relaxed access where a Release store / Acquire load pair must order the data, or a missing fence",
+            read: "https://doc.rust-lang.org/nomicon/atomics.html",
+        }
+    } else if has(&["has been freed", "use-after-free"]) {
+        Kind {
+            words: "a use after free: memory was used after it was deallocated",
+            usually: "a pointer or reference kept past the drop of what it points to, a count decremented after the free, or a double free",
+            read: "https://doc.rust-lang.org/nomicon/ownership.html",
+        }
+    } else if has(&[
+        "out-of-bounds",
+        "beyond the end",
+        "outside the bounds",
+        "out of bounds",
+    ]) {
+        Kind {
+            words: "an out-of-bounds access: a pointer reached past the end (or before the start) of its allocation",
+            usually: "an offset or bounds check computed before alignment or with an off-by-one, or a copy of the wrong length",
+            read: "https://doc.rust-lang.org/std/primitive.pointer.html#method.add",
+        }
+    } else if has(&["misaligned", "alignment"]) {
+        Kind {
+            words: "a misaligned access: a value read or written at an address its type's alignment does not allow",
+            usually: "an address not rounded up to `align_of::<T>()`, or rounding the offset instead of the address",
+            read: "https://doc.rust-lang.org/reference/type-layout.html#size-and-alignment",
+        }
+    } else if has(&["uninitialized", "uninit"]) {
+        Kind {
+            words: "a read of uninitialised memory",
+            usually: "reading a slot before writing it, or `assume_init` on memory nothing wrote",
+            read: "https://doc.rust-lang.org/nomicon/uninitialized.html",
+        }
+    } else if has(&[
+        "borrow stack",
+        "retag",
+        "protected",
+        "tree borrows",
+        "forbidden",
+        "foreign",
+    ]) {
+        Kind {
+            words: "an aliasing violation (Stacked/Tree Borrows): memory was used through a pointer that a later `&mut` (or `&`) invalidated",
+            usually: "a `&mut` created over memory another live pointer still uses, or a pointer derived from a reference that covers less than it touches",
+            read: "https://doc.rust-lang.org/nomicon/aliasing.html",
+        }
+    } else if has(&["provenance", "dangling", "integer"]) {
+        Kind {
+            words: "a pointer without the right provenance: it does not point into an allocation it may use",
+            usually: "a pointer made from an integer, or one derived from a different (or freed) allocation",
+            read: "https://doc.rust-lang.org/std/ptr/index.html#provenance",
+        }
+    } else if has(&["invalid value", "constructing invalid"]) {
+        Kind {
+            words: "an invalid value: bytes that are not a valid value of their type (a null reference, a bool that is not 0 or 1, ...)",
+            usually: "a transmute or a read of the wrong type, or a reference made from a null or dangling pointer",
+            read: "https://doc.rust-lang.org/reference/behavior-considered-undefined.html",
+        }
+    } else if m.starts_with("unsupported operation") {
+        Kind {
+            words: "an operation Miri cannot run (a foreign function, a system call it does not model)",
+            usually: "a test that needs the real OS; such a test is gated with `#[cfg_attr(miri, ignore)]`",
+            read: "https://github.com/rust-lang/miri#miri",
+        }
+    } else {
+        Kind {
+            words: "undefined behaviour",
+            usually: "an `unsafe` block whose SAFETY argument does not hold",
+            read: NOMICON,
+        }
+    }
+}
+
+/// Code that is not the learner's: the standard library, the toolchain, dependencies.
+fn foreign(place: &str) -> bool {
+    place.starts_with("/rustc/")
+        || place.contains("/.rustup/")
+        || place.contains("/.cargo/registry/")
+        || place.contains("/library/core/")
+        || place.contains("/library/alloc/")
+        || place.contains("/library/std/")
+}
+
+/// `path:line:col` -> `path:line`
+fn file_line(place: &str) -> &str {
+    match place.rsplit_once(':') {
+        Some((head, col)) if col.chars().all(|c| c.is_ascii_digit()) && head.contains(':') => head,
+        _ => place,
+    }
+}
+
+fn miri_notes(miri: &MiriFinding, unfinished: Option<&str>) -> Vec<String> {
+    let kind = classify(&miri.message);
+    let mut out = vec![format!("Miri found {}", kind.words)];
+    // The learner's first frame: where the bug shows in their code.
+    let frame = miri.frames.iter().find(|(_, at)| !foreign(at));
+    let span = miri.spans.iter().find(|at| !foreign(at));
+    let test = miri
+        .thread
+        .as_deref()
+        .filter(|t| !t.starts_with("unnamed") && *t != "main")
+        .or(unfinished);
+    let in_test = test.map(|t| format!(" (test {t})")).unwrap_or_default();
+    match (frame, span) {
+        (Some((function, at)), _) => {
+            out.push(format!("  at {} in `{function}`{in_test}", file_line(at)))
+        }
+        (None, Some(at)) => out.push(format!("  at {}{in_test}", file_line(at))),
+        (None, None) => {}
+    }
+    if kind.words.starts_with("a data race") {
+        let places: Vec<&str> = miri
+            .spans
+            .iter()
+            .filter(|s| !foreign(s))
+            .map(|s| file_line(s))
+            .take(2)
+            .collect();
+        if places.len() == 2 {
+            out.push(format!(
+                "  the two accesses: {} and, earlier, {}",
+                places[0], places[1]
+            ));
+        }
+    }
+    out.push(format!("  usually: {}", kind.usually));
+    out.push(format!("  read: {}", kind.read));
+    out.push(format!("  Miri said: {}", miri.message));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(text: &str) -> Report {
+        let mut r = Report::default();
+        for line in text.lines() {
+            r.line(line);
+        }
+        r
+    }
+
+    #[test]
+    fn todo_panics_fold_into_one_line_per_place() {
+        let mut text = String::new();
+        for t in ["a", "b", "c"] {
+            text.push_str(&format!(
+                "---- s01::tests::{t} stdout ----\n\nthread 's01::tests::{t}' (99) panicked at src/s01.rs:7:9:\nnot yet implemented\nnote: run with `RUST_BACKTRACE=1`\n\n"
+            ));
+        }
+        text.push_str(
+            "thread 's01::tests::d' (5) panicked at src/s01.rs:40:5:\nassertion `left == right` failed: len counts every element\n",
+        );
+        assert_eq!(
+            notes(&report(&text)),
+            vec![
+                "not yet implemented: the `todo!()` at src/s01.rs:7:9: 3 tests reach it",
+                "s01::tests::d panicked at src/s01.rs:40:5: assertion `left == right` failed: len counts every element",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_miri_report_names_the_kind_the_learners_line_and_the_test() {
+        let text = "test s01::tests::uaf ... error: Undefined Behavior: memory access failed: alloc40949 has been freed, so this pointer is dangling
+ --> /rustc/abc/library/core/src/ptr/mod.rs:10:5
+  |
+  = note: this is on thread `s01::tests::uaf`
+  = note: stack backtrace:
+          0: std::ptr::read::<u8>
+              at /rustc/abc/library/core/src/ptr/mod.rs:10:5: 10:9
+          1: MyRc::<u8>::get
+              at exercises/06_sp/src/s01.rs:88:14: 88:20
+          2: s01::tests::uaf
+              at exercises/06_sp/src/s01.rs:120:9: 120:20
+
+error: aborting due to 1 previous error
+";
+        let r = report(text);
+        assert_eq!(
+            notes(&r),
+            vec![
+                "Miri found a use after free: memory was used after it was deallocated",
+                "  at exercises/06_sp/src/s01.rs:88 in `MyRc::<u8>::get` (test s01::tests::uaf)",
+                "  usually: a pointer or reference kept past the drop of what it points to, a count decremented after the free, or a double free",
+                "  read: https://doc.rust-lang.org/nomicon/ownership.html",
+                "  Miri said: Undefined Behavior: memory access failed: alloc40949 has been freed, so this pointer is dangling",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_data_race_names_both_accesses() {
+        let text = "error: Undefined Behavior: Data race detected between (1) non-atomic read on thread `t` and (2) non-atomic write on thread `unnamed-2` at alloc75
+  --> src/s03.rs:18:48
+help: and (1) occurred earlier here
+  --> src/s03.rs:19:26
+   = note: this is on thread `unnamed-2`
+";
+        let n = notes(&report(text));
+        assert_eq!(n[1], "  at src/s03.rs:18");
+        assert_eq!(
+            n[2],
+            "  the two accesses: src/s03.rs:18 and, earlier, src/s03.rs:19"
+        );
+    }
+
+    #[test]
+    fn loom_accesses_follow_the_panic() {
+        let text = "thread 'tests::handoff' (31042) panicked at /root/.cargo/registry/src/x/loom-0.7.3/src/rt/location.rs:115:9:
+
+Causality violation: Concurrent read and write accesses.
+    created: src/lib.rs:11:70
+       read: thread #0 @ src/lib.rs:18:32
+      write: thread #1 @ src/lib.rs:14:25
+
+stack backtrace:
+";
+        assert_eq!(
+            notes(&report(text)),
+            vec![
+                "tests::handoff panicked at /root/.cargo/registry/src/x/loom-0.7.3/src/rt/location.rs:115:9: Causality violation: Concurrent read and write accesses.",
+                "    created: src/lib.rs:11:70",
+                "    read: thread #0 @ src/lib.rs:18:32",
+                "    write: thread #1 @ src/lib.rs:14:25",
+            ]
+        );
+    }
+}
