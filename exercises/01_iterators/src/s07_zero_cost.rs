@@ -166,10 +166,15 @@ mod tests {
         fold_calls: Cell<usize>,
     }
 
+    const POLLED_AFTER_NONE: &str = "the source was polled again after it returned None: once \
+        it reports its end (a `nth` that returns None included), stop and return the accumulator";
+
     /// Yields its items through `next` or through an overridden `fold`, counting both.
+    /// Like any iterator it may misbehave once it has returned `None`: it panics if polled again.
     struct Recorder {
         items: Vec<u32>,
         pos: usize,
+        exhausted: bool,
         stats: Rc<Stats>,
     }
 
@@ -178,6 +183,7 @@ mod tests {
         let r = Recorder {
             items,
             pos: 0,
+            exhausted: false,
             stats: Rc::clone(&stats),
         };
         (r, stats)
@@ -186,9 +192,11 @@ mod tests {
     impl MyIterator for Recorder {
         type Item = u32;
         fn next(&mut self) -> Option<u32> {
+            assert!(!self.exhausted, "{POLLED_AFTER_NONE}");
             self.stats.next_calls.set(self.stats.next_calls.get() + 1);
             let x = self.items.get(self.pos).copied();
             self.pos += usize::from(x.is_some());
+            self.exhausted = x.is_none();
             x
         }
         fn size_hint(&self) -> (usize, Option<usize>) {
@@ -199,6 +207,7 @@ mod tests {
         where
             G: FnMut(B, u32) -> B,
         {
+            assert!(!self.exhausted, "{POLLED_AFTER_NONE}");
             self.stats.fold_calls.set(self.stats.fold_calls.get() + 1);
             let mut acc = init;
             for &x in &self.items[self.pos..] {

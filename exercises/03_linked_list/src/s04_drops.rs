@@ -104,6 +104,17 @@ mod tests {
             "b is owned by the handle `b` and a.next"
         );
         unlink_strong(&a);
+        assert!(a.next.borrow().is_none(), "unlink_strong must cut a.next");
+        assert!(
+            b.prev.borrow().is_none(),
+            "unlink_strong must cut the successor's prev too: while b lives, a strong b.prev \
+             keeps a alive"
+        );
+        assert_eq!(
+            (Rc::strong_count(&a), Rc::strong_count(&b)),
+            (1, 1),
+            "once unlinked, each node is owned by its handle alone"
+        );
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl<I: MyIterator> MyIterator for Skip<I> {
 #[cfg(test)]
 mod tests {
     use crate::s01_trait::{Counter, MyIter, MyIterator};
-    use crate::test_support::{Hint, Untouchable, drain};
+    use crate::test_support::{Hint, Untouchable, drain, probe};
     use std::cell::Cell;
     use std::rc::Rc;
 
@@ -238,6 +238,19 @@ mod tests {
         let mut it = Counter::new(3).skip(10);
         assert_eq!(it.next(), None);
         assert_eq!(it.next(), None);
+    }
+
+    #[test]
+    fn skip_past_the_end_stops_pulling_at_the_end() {
+        let (source, calls) = probe(3);
+        let mut it = source.skip(10);
+        assert_eq!(it.next(), None);
+        assert_eq!(
+            calls.get(),
+            4,
+            "skip(10) of 3 items reads 3 items and a None; then skip must stop pulling once the \
+             source is exhausted (an iterator may do anything when polled after its None)"
+        );
     }
 
     #[test]

@@ -223,6 +223,24 @@ mod tests {
         }
     }
 
+    /// Yields 1, then None, then 2, then None forever: an iterator that is not fused, as
+    /// iterators are allowed to be.
+    struct Gappy {
+        calls: u32,
+    }
+
+    impl MyIterator for Gappy {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.calls += 1;
+            match self.calls {
+                1 => Some(1),
+                3 => Some(2),
+                _ => None,
+            }
+        }
+    }
+
     #[test]
     fn chain_yields_the_first_half_then_the_second() {
         assert_eq!(
@@ -364,6 +382,15 @@ mod tests {
         );
         fresh.next();
         assert_eq!(fresh.size_hint(), (3, Some(3)));
+        let mut gappy = Gappy { calls: 0 }.enumerate();
+        assert_eq!(gappy.next(), Some((0, 1)));
+        assert_eq!(gappy.next(), None, "the source has a gap here");
+        assert_eq!(
+            gappy.next(),
+            Some((1, 2)),
+            "enumerate must count the items it yields, not the calls to next: the call that \
+             found no item must not use up an index"
+        );
     }
 
     #[test]
