@@ -564,8 +564,9 @@ fn teeth(
         let batch = Batch {
             course,
             workspace: &ws,
+            // Miri's artifacts name the source they interpret: not shared (see prove_mistakes).
             opts: Options {
-                target_dir: Some(solutions.join("target")),
+                target_dir: (kind != CheckKind::Miri).then(|| solutions.join("target")),
                 ..Options::default()
             },
             kinds: [kind].into(),
@@ -625,10 +626,10 @@ fn prove_mistakes(
     log.take_kept();
     let ws = scratch_copy(course, project, "mistakes")?;
     let crate_dir = ws.join(course.projects[project].dir_name());
-    let opts = Options {
-        target_dir: Some(course.root.join("solutions").join("target")),
-        ..Options::default()
-    };
+    // A target directory of its own: cargo gives a crate the same artifact names at the same
+    // path relative to its workspace, and cargo-miri's test "binaries" name the source they
+    // interpret, so a shared one would have Miri judge the solution instead of the mistake.
+    let opts = Options::default();
     for m in corpus {
         let id = m.id(course);
         let target = crate_dir.join(&m.file);

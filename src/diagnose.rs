@@ -181,11 +181,20 @@ fn miri_notes(miri: &MiriFinding, unfinished: Option<&str>) -> Vec<String> {
     // The learner's first frame: where the bug shows in their code.
     let frame = miri.frames.iter().find(|(_, at)| !foreign(at));
     let span = miri.spans.iter().find(|at| !foreign(at));
-    let test = miri
-        .thread
-        .as_deref()
-        .filter(|t| !t.starts_with("unnamed") && *t != "main")
-        .or(unfinished);
+    // The test: the one libtest announced, or a test function in the backtrace, or the
+    // thread's name (which Miri may cut short).
+    let test = unfinished
+        .or_else(|| {
+            miri.frames
+                .iter()
+                .map(|(f, _)| f.as_str())
+                .find(|f| f.contains("::tests::") && !f.contains("{closure"))
+        })
+        .or_else(|| {
+            miri.thread
+                .as_deref()
+                .filter(|t| !t.starts_with("unnamed") && *t != "main")
+        });
     let in_test = test.map(|t| format!(" (test {t})")).unwrap_or_default();
     match (frame, span) {
         (Some((function, at)), _) => {

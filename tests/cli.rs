@@ -119,7 +119,7 @@ fn run_reports_a_failing_stub_and_exits_1() {
     let out = c.mastery(&["run", "demo-add"]);
     assert_eq!(out.status.code(), Some(1));
     let s = stdout(&out);
-    assert!(s.contains("Demo 1/4: Adding numbers  (demo-add)"), "{s}");
+    assert!(s.contains("Demo 1/6: Adding numbers  (demo-add)"), "{s}");
     assert!(s.contains("exercises/01_demo/src/s01_add.rs"), "{s}");
     assert!(
         s.contains("!! test: 1 failed: s01_add::tests::adds_small_numbers"),
@@ -152,7 +152,7 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     let list = stdout(&c.mastery(&["list"]));
     assert!(list.contains("done demo-add"), "{list}");
     assert!(list.contains(" -> demo-hang"), "{list}");
-    assert!(list.contains("1 of 4 stages passed."), "{list}");
+    assert!(list.contains("1 of 6 stages passed."), "{list}");
 }
 
 #[test]
@@ -327,7 +327,7 @@ fn verify_prints_a_table_and_json() {
     );
     assert!(s.contains("todo  demo-crash"), "{s}");
     assert!(s.contains("pass  demo-loud"), "{s}");
-    assert!(s.contains("2 of 4 required stages pass."), "{s}");
+    assert!(s.contains("2 of 6 required stages pass."), "{s}");
 
     let out = c.mastery(&["verify", "--json", "--only", "test"]);
     let json: serde_json::Value =
@@ -336,11 +336,12 @@ fn verify_prints_a_table_and_json() {
     assert_eq!(json[0]["passed"], true);
     assert_eq!(json[1]["passed"], false);
 
-    c.solve("s02_hang.rs");
-    c.solve("s03_crash.rs");
+    for file in ["s02_hang.rs", "s03_crash.rs", "s05_todo.rs", "s06_uaf.rs"] {
+        c.solve(file);
+    }
     let out = c.mastery(&["verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("4 of 4 required stages pass."));
+    assert!(stdout(&out).contains("6 of 6 required stages pass."));
 }
 
 #[test]
@@ -527,7 +528,10 @@ fn dev_check_finds_stubs_that_hang_or_crash_and_passes_a_sound_course() {
     let s = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert!(s.contains("ok demo-add"), "{s}");
-    assert!(s.contains("The course checks out. (4 stages"), "{s}");
+    assert!(
+        s.contains("The course checks out. (6 stages, 2 mistakes"),
+        "{s}"
+    );
 
     // A stage whose tests pass with its stub has no teeth; a changed test is caught too.
     c.solve("s04_loud.rs");
@@ -603,7 +607,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     term.expect("1/3: Think about the + operator.", 10);
 
     term.send("n");
-    term.expect("Demo 2/4: A stage that hangs", 10);
+    term.expect("Demo 2/6: A stage that hangs", 10);
     term.expect("running 1 test", 60);
     std::thread::sleep(Duration::from_millis(500));
     let restarted = Instant::now();
@@ -621,7 +625,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     // Ten saves in a burst cause one run.
     let runs_before = term
         .screen()
-        .matches("Demo 2/4: A stage that hangs")
+        .matches("Demo 2/6: A stage that hangs")
         .count();
     let path = c.path("exercises/01_demo/src/s02_hang.rs");
     let body = fs::read_to_string(&path).unwrap();
@@ -634,14 +638,14 @@ fn the_watch_loop_follows_edits_and_keys() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         term.screen()
-            .matches("Demo 2/4: A stage that hangs")
+            .matches("Demo 2/6: A stage that hangs")
             .count(),
         runs_before + 1,
         "one burst, one run"
     );
 
     term.send("l");
-    term.expect("2 of 4 stages passed.", 10);
+    term.expect("2 of 6 stages passed.", 10);
     term.send("q");
     term.expect("Progress saved.", 10);
     let status = term.wait(10).expect("mastery quits on q");
@@ -707,10 +711,10 @@ fn manual_mode_reruns_on_r_and_c_checks_every_stage() {
 
     term.send("c");
     term.expect("Checking every stage", 10);
-    term.expect("1 of 4 stages passed.", 120);
+    term.expect("1 of 6 stages passed.", 120);
     assert!(
         term.screen()
-            .contains("demo             test  1/4 stages pass"),
+            .contains("demo             test  1/6 stages pass"),
         "{}",
         term.screen()
     );
@@ -731,4 +735,161 @@ fn coloured_output_is_judged_like_plain_output() {
     term.expect("Stage passed: Adding numbers", 60);
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
+}
+
+/// `text` has `line` as one whole line.
+#[track_caller]
+fn assert_line(text: &str, line: &str) {
+    assert!(
+        text.lines().any(|l| l == line),
+        "no line `{line}` in:\n{text}"
+    );
+}
+
+#[test]
+fn todo_panics_fold_into_one_line_even_with_rust_backtrace_set() {
+    let c = Course::new();
+    let out = c
+        .cmd(&["run", "demo-todo"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert_line(
+        &s,
+        "     not yet implemented: the `todo!()` at exercises/01_demo/src/s05_todo.rs:7:5: 5 tests reach it",
+    );
+    assert!(!s.contains("stack backtrace"), "{s}");
+    assert!(
+        !s.contains("---- s05_todo::tests::"),
+        "the todo!() panics' blocks are folded away: {s}"
+    );
+    let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    assert!(
+        log.contains("---- s05_todo::tests::triples_one stdout ----"),
+        "the log keeps everything"
+    );
+
+    let out = c.mastery(&["run", "demo-todo", "--backtrace"]);
+    let out = text(&out.stdout);
+    assert_line(
+        &out,
+        "     not yet implemented: the `todo!()` at exercises/01_demo/src/s05_todo.rs:7:5: 5 tests reach it",
+    );
+    let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    assert!(
+        !log.contains("RUST_BACKTRACE=0"),
+        "--backtrace leaves RUST_BACKTRACE to the learner"
+    );
+}
+
+#[test]
+fn a_crash_among_failures_is_the_verdict_and_names_the_test_that_was_running() {
+    let c = Course::new();
+    let path = c.path("exercises/01_demo/src/s03_crash.rs");
+    let stub = fs::read_to_string(&path).unwrap().replace(
+        "    #[test]\n    fn depth_counts_down() {\n",
+        "    #[test]\n    fn a_plain_failure() {\n        panic!(\"an ordinary failure\");\n    }\n\n    #[test]\n    fn depth_counts_down() {\n        std::thread::sleep(std::time::Duration::from_millis(500));\n",
+    );
+    fs::write(&path, stub).unwrap();
+    let out = c.mastery(&["run", "demo-crash"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert_line(
+        &s,
+        "  !! test: the test process crashed with a stack overflow (infinite or too deep recursion?). Look for a recursion that never reaches its base case, or a huge value on the stack",
+    );
+    assert_line(&s, "     running then: s03_crash::tests::depth_counts_down");
+    assert_line(
+        &s,
+        "     Miri finds the cause of most crashes: RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never --lib -- s03_crash:: --color=never",
+    );
+}
+
+/// Miri is part of the course's toolchain; a machine without it cannot run this test.
+#[track_caller]
+fn require_miri() {
+    let ok = Command::new("cargo")
+        .args(["+nightly", "miri", "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "this test needs Miri: rustup component add --toolchain nightly miri rust-src"
+    );
+}
+
+#[test]
+fn a_use_after_free_under_miri_is_summarised_with_the_learners_line() {
+    require_miri();
+    let c = Course::new();
+    let path = c.path("exercises/01_demo/src/s06_uaf.rs");
+    let solution = fs::read_to_string(c.path("solutions/01_demo/src/s06_uaf.rs")).unwrap();
+    let wrong = solution
+        .replace(
+            "    let p = v.as_ptr();\n",
+            "    let (p, len) = (v.as_ptr(), v.len());\n    drop(v);\n",
+        )
+        .replace("*p.add(v.len() - 1)", "*p.add(len - 1)");
+    fs::write(&path, wrong).unwrap();
+    let out = c.mastery(&["run", "demo-uaf"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert_line(&s, "  ok test: 1 passed");
+    for line in [
+        "     Miri found a use after free: memory was used after it was deallocated",
+        "       at exercises/01_demo/src/s06_uaf.rs:8 in `s06_uaf::last` (test s06_uaf::tests::the_last_element_is_read)",
+        "       usually: a pointer or reference kept past the drop of what it points to, a count decremented after the free, or a double free",
+        "       read: https://doc.rust-lang.org/nomicon/ownership.html",
+    ] {
+        assert_line(&s, line);
+    }
+}
+
+#[test]
+fn dev_mistakes_proves_each_mistake_is_rejected_by_the_check_it_names() {
+    require_miri();
+    let c = Course::new();
+    let out = c.mastery(&["dev", "mistakes"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(
+        s.contains(
+            "    ok demo-add/subtracts: test: 1 failed: s01_add::tests::adds_small_numbers ("
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("    ok demo-uaf/reads-after-drop: miri: Miri found undefined behaviour"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Every mistake is rejected. (2 mistakes, "),
+        "{s}"
+    );
+
+    // A mistake the tests miss is a hole; one caught by another check, or whose text is gone
+    // from the solution, is a corpus bug.
+    let corpus = c.path("mistakes/demo.toml");
+    let text = fs::read_to_string(&corpus).unwrap();
+    fs::write(
+        &corpus,
+        text.replace("replace = \"a - b\"", "replace = \"b + a\"")
+            + "\n[[mistakes.edits]]\nfind = \"no such text\"\nreplace = \"\"\n",
+    )
+    .unwrap();
+    let out = c.mastery(&["dev", "mistakes", "--stage", "demo-add"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert_line(
+        &s,
+        "  problem: demo-add/subtracts (mistakes/demo.toml:3): passes its stage, a hole in the course: subtracts instead of adding. Add the test (or Miri/loom model) that catches it",
+    );
+    let s = stdout(&c.mastery(&["dev", "mistakes", "--stage", "demo-uaf"]));
+    assert_line(
+        &s,
+        "  problem: demo-uaf/reads-after-drop (mistakes/demo.toml:14): edit 3 finds its text 0 times, not once (it starts `no such text`) in src/s06_uaf.rs",
+    );
 }
