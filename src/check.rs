@@ -35,12 +35,21 @@ fn doc_file(stage: &Stage) -> String {
     format!("src/{name}")
 }
 
-/// The libtest filter that selects the tests of `stage`.
+/// The libtest filter that selects the tests of `stage`. Miri runs the unit tests and the
+/// doctests in one go: the module's name matches both (`s03_heap::tests::x` and
+/// `src/s03_heap.rs - s03_heap (line 40)`), since the header's examples are the code a learner
+/// copies first.
 fn filter(stage: &Stage, kind: CheckKind) -> String {
     match kind {
         CheckKind::Doc => doc_file(stage),
+        CheckKind::Miri => stage.module().to_string(),
         _ => format!("{}::", stage.module()),
     }
+}
+
+/// Where the doctests of `stage` are found in a Miri run, which has them too.
+pub fn miri_doc_prefix(stage: &Stage) -> String {
+    test_prefix(stage, CheckKind::Doc)
 }
 
 /// Options for the commands.
@@ -95,11 +104,12 @@ pub fn job(
         env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
     }
     args.extend(["-p".into(), package.clone(), format!("--color={color}")]);
-    args.push(if kind == CheckKind::Doc {
-        "--doc".into()
-    } else {
-        "--lib".into()
-    });
+    match kind {
+        CheckKind::Doc => args.push("--doc".into()),
+        // The lib's unit tests and its doctests (the course crates have no other targets).
+        CheckKind::Miri => {}
+        CheckKind::Test | CheckKind::Loom => args.push("--lib".into()),
+    }
     args.push("--".into());
     args.extend(stages.iter().map(|&s| filter(&course.stages[s], kind)));
     args.push(format!("--color={color}"));
@@ -237,11 +247,10 @@ hints = ["h"]
             Path::new("/c"),
             &Options::default(),
         );
-        assert!(
-            miri.display()
-                .starts_with("MIRIFLAGS=-Zmiri-strict-provenance RUST_BACKTRACE=0 cargo +nightly miri test -p demo"),
-            "{}",
-            miri.display()
+        assert_eq!(
+            miri.display(),
+            "MIRIFLAGS=-Zmiri-strict-provenance RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never -- s01_a --color=never",
+            "Miri runs the unit tests and the doctests of the stage"
         );
         let loom = job(
             &c,

@@ -58,11 +58,16 @@ pub fn run_stage(
                 let job = check::job(course, st.project, &[stage], kind, workspace, opts);
                 let finished = run_job(&job, out, cancel)?;
                 let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
-                let notes = if verdict.passed() {
-                    Vec::new()
-                } else {
-                    diagnose::notes(&finished.report)
-                };
+                let mut notes = Vec::new();
+                if !verdict.passed() {
+                    notes = diagnose::notes(&finished.report);
+                    if kind == CheckKind::Loom && matches!(verdict, Verdict::Failed { .. }) {
+                        notes.push(format!(
+                            "To replay the failing interleaving, run this twice (the first run records it, the second starts from it), with LOOM_LOG=trace to watch it: LOOM_CHECKPOINT_FILE=loom-checkpoint.json LOOM_CHECKPOINT_INTERVAL=1 {}",
+                            job.display()
+                        ));
+                    }
+                }
                 (verdict, notes)
             }
         };
@@ -167,7 +172,32 @@ fn verdict_for(
             running: still_running(finished, &prefix, workspace),
         };
     }
-    match outcome::judge(&finished.report, &prefix, finished.exit_ok, alone) {
+    let verdict = outcome::judge(&finished.report, &prefix, finished.exit_ok, alone);
+    let verdict = if kind == CheckKind::Miri {
+        // The same run has the stage's doctests: their failures are the stage's too.
+        let docs = outcome::judge(
+            &finished.report,
+            &check::miri_doc_prefix(st),
+            finished.exit_ok,
+            alone,
+        );
+        match (verdict, docs) {
+            (Verdict::Passed { tests }, Verdict::Passed { tests: more }) => Verdict::Passed {
+                tests: tests + more,
+            },
+            (Verdict::Passed { .. }, Verdict::Failed { failed }) if !failed.is_empty() => {
+                Verdict::Failed { failed }
+            }
+            (Verdict::Failed { mut failed }, Verdict::Failed { failed: more }) => {
+                failed.extend(more);
+                Verdict::Failed { failed }
+            }
+            (verdict, _) => verdict,
+        }
+    } else {
+        verdict
+    };
+    match verdict {
         Verdict::Crashed { what, running } if running.is_empty() && kind != CheckKind::Miri => {
             Verdict::Crashed {
                 what,

@@ -803,7 +803,7 @@ fn a_crash_among_failures_is_the_verdict_and_names_the_test_that_was_running() {
     assert_line(&s, "     running then: s03_crash::tests::depth_counts_down");
     assert_line(
         &s,
-        "     Miri finds the cause of most crashes: RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never --lib -- s03_crash:: --color=never",
+        "     Miri finds the cause of most crashes: RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never -- s03_crash --color=never",
     );
 }
 
