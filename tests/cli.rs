@@ -722,3 +722,107 @@ fn coloured_output_is_judged_like_plain_output() {
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
 }
+
+/// The pids of this course's test binaries (other tests run their own copies of the fixture).
+fn test_binaries(c: &Course) -> Vec<i32> {
+    let mine = format!("{}/target/debug/deps/demo-", c.dir.path().display());
+    let ps = Command::new("pgrep").args(["-f", &mine]).output().unwrap();
+    text(&ps.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Waits until this course's test binaries are all gone; kills them (by pid) and fails if they
+/// are still there after `secs`.
+fn assert_test_binaries_end(c: &Course, secs: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if test_binaries(c).is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = test_binaries(c);
+    for pid in &left {
+        // SAFETY: kill(2) of a test binary this test started; no memory effects.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+        }
+    }
+    panic!("{what}: the test process is still running {secs} s later: {left:?}");
+}
+
+fn wait_for_test_binary(c: &Course, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while test_binaries(c).is_empty() {
+        assert!(Instant::now() < deadline, "the hanging test never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A course whose hanging stage has a long limit: only a kill can end it.
+fn course_with_a_long_hang() -> Course {
+    let c = Course::new();
+    let info = fs::read_to_string(c.path("info.toml"))
+        .unwrap()
+        .replace("timeout_secs = 2", "timeout_secs = 600");
+    fs::write(c.path("info.toml"), info).unwrap();
+    c
+}
+
+#[test]
+fn a_runner_killed_with_sigkill_takes_its_children_along() {
+    let c = course_with_a_long_hang();
+    let mut run = c
+        .cmd(&["run", "demo-hang"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the test runs (and has printed all it prints before it spins), kill the runner.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = run.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.starts_with("running 1 test") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the hanging test starts");
+    wait_for_test_binary(&c, 10);
+    std::thread::sleep(Duration::from_millis(500));
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert_test_binaries_end(&c, 10, "after SIGKILL of `mastery run`");
+}
+
+/// A save restarts a run (the cancelled run ends while the new one runs); a SIGTERM after that
+/// must still end the new run's processes.
+#[test]
+fn sigterm_after_a_save_restarted_the_run_ends_the_new_run() {
+    let c = course_with_a_long_hang();
+    fs::create_dir_all(c.path(".mastery")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "current = \"demo-hang\"\n").unwrap();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &[],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("running 1 test", 120);
+    let path = c.path("exercises/01_demo/src/s02_hang.rs");
+    let body = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{body}\n")).unwrap();
+    term.expect_count("running 1 test", 2, 120);
+    std::thread::sleep(Duration::from_millis(300));
+    term.signal(libc::SIGTERM);
+    assert!(term.wait(10).is_some(), "mastery ends on SIGTERM");
+    assert_test_binaries_end(&c, 10, "after a restart and SIGTERM");
+}
