@@ -43,6 +43,11 @@ impl App {
         &self.course.root
     }
 
+    /// Fails unless the progress can be saved: for commands that save, before they run.
+    pub fn check_writable(&self) -> Result<()> {
+        state::check_writable(self.root())
+    }
+
     pub fn save(&self) -> Result<()> {
         state::save(self.root(), &self.state)
     }

@@ -99,7 +99,7 @@ pub fn job(
     let run_secs: u64 = stages
         .iter()
         .map(|&s| course.stages[s].timeout_secs(kind))
-        .sum();
+        .fold(0, u64::saturating_add);
     Job {
         program: "cargo".into(),
         args,
@@ -109,7 +109,7 @@ pub fn job(
         env_remove: crate::process::ENV_REMOVE.map(String::from).to_vec(),
         cwd: workspace.to_path_buf(),
         run_timeout: Duration::from_secs(run_secs.max(1)),
-        total_timeout: BUILD_LIMIT + Duration::from_secs(run_secs),
+        total_timeout: BUILD_LIMIT.saturating_add(Duration::from_secs(run_secs)),
     }
 }
 

@@ -60,6 +60,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         command => {
             let mut app = App::load(&cwd)?;
+            let saves = match &command {
+                Command::Verify { only, .. } => only.is_empty(),
+                Command::List | Command::Solution { .. } => false,
+                _ => true,
+            };
+            if saves {
+                app.check_writable()?;
+            }
             match command {
                 Command::Watch(args)
                     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() =>

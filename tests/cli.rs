@@ -826,3 +826,81 @@ fn sigterm_after_a_save_restarted_the_run_ends_the_new_run() {
     assert!(term.wait(10).is_some(), "mastery ends on SIGTERM");
     assert_test_binaries_end(&c, 10, "after a restart and SIGTERM");
 }
+
+#[test]
+fn a_state_file_that_cannot_be_written_stops_a_run_before_it_starts() {
+    let c = Course::new();
+    fs::create_dir_all(c.path(".mastery/state.toml")).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("/.mastery/state.toml is not a file, so your progress cannot be saved"),
+        "{e}"
+    );
+    assert!(
+        !stdout(&out).contains("Adding numbers"),
+        "nothing ran: {}",
+        stdout(&out)
+    );
+    let names: Vec<String> = fs::read_dir(c.path(".mastery"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with(".tmp") && !n.ends_with(".probe")),
+        "no temporary file is left: {names:?}"
+    );
+
+    fs::remove_dir(c.path(".mastery/state.toml")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "current = \"demo-add\"\n").unwrap();
+    let mut perms = fs::metadata(c.path(".mastery/state.toml"))
+        .unwrap()
+        .permissions();
+    perms.set_readonly(true);
+    fs::set_permissions(c.path(".mastery/state.toml"), perms).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("state.toml is read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("Adding numbers"), "{}", stdout(&out));
+    assert_eq!(
+        c.mastery(&["list"]).status.code(),
+        Some(0),
+        "reading needs no writing"
+    );
+}
+
+#[test]
+fn an_emptied_state_file_is_a_warning_and_a_backup_not_a_silent_restart() {
+    let c = Course::new();
+    fs::create_dir_all(c.path(".mastery")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "").unwrap();
+    let out = c.mastery(&["list"]);
+    assert!(
+        stderr(&out).contains("is corrupt (it is empty)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_huge_timeout_is_refused_with_its_line_not_a_panic() {
+    let c = Course::new();
+    let info = fs::read_to_string(c.path("info.toml"))
+        .unwrap()
+        .replace("timeout_secs = 2", "timeout_secs = 18446744073709551615");
+    fs::write(c.path("info.toml"), info).unwrap();
+    let out = c.mastery(&["run", "demo-hang"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("/info.toml:34: stage `demo-hang`: timeout_secs is 18446744073709551615; it must be from 1 to 86400 (a day)"),
+        "{e}"
+    );
+}
