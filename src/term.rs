@@ -10,9 +10,17 @@ use crate::course::Course;
 use crate::run::StageResult;
 use crate::state::State;
 
-/// Colours on stdout: a terminal, and no NO_COLOR.
+/// Colours on stdout: a terminal that is not `TERM=dumb`, and no NO_COLOR.
 pub fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal()
+        && !dumb()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `TERM=dumb`: a terminal that understands no escape sequences (no colours, no links, no
+/// clearing the screen), such as an editor's shell buffer.
+pub fn dumb() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// Sets whether `console` styles anything, once, at start.

@@ -904,3 +904,78 @@ fn a_huge_timeout_is_refused_with_its_line_not_a_panic() {
         "{e}"
     );
 }
+
+/// A second watch loop on the same course says who holds it, and does not start.
+#[test]
+fn a_second_watch_loop_on_one_course_says_who_holds_it() {
+    let c = Course::new();
+    let env = [("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")];
+    let mut first = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    first.expect("Adding numbers", 20);
+    let mut second = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    second.expect("another watch loop (pid ", 20);
+    assert!(
+        second.screen().contains(&format!("(pid {})", first.pid())),
+        "{}",
+        second.screen()
+    );
+    let status = second.wait(10).expect("the second loop ends");
+    assert_eq!(status.code(), Some(1));
+    first.send("q");
+    assert!(first.wait(20).is_some_and(|s| s.success()));
+    // The lock goes with its holder.
+    let mut third = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    third.expect("Adding numbers", 20);
+    third.send("q");
+    assert!(third.wait(20).is_some_and(|s| s.success()));
+}
+
+/// TERM=dumb understands no escape sequences: no colours, no links, no screen clears.
+#[test]
+fn a_dumb_terminal_gets_no_escape_sequences() {
+    let c = Course::new();
+    let mut term = pty::Pty::spawn_as("dumb", BIN, &[], c.dir.path(), &[("RUST_BACKTRACE", "0")]);
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    term.send("n");
+    term.expect("n moves on once the stage passes.", 10);
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+    let screen = term.screen();
+    assert!(
+        !screen.contains('\x1b'),
+        "an escape sequence reached a dumb terminal: {:?}",
+        &screen[screen.find('\x1b').unwrap()..]
+            [..40.min(screen.len() - screen.find('\x1b').unwrap())]
+    );
+}
+
+/// After `c` the log holds the output of every project, not only the last one's.
+#[test]
+fn check_all_keeps_every_projects_output_in_the_log() {
+    let c = Course::new();
+    copy_dir(&c.path("exercises/01_demo"), &c.path("exercises/02_more"));
+    let manifest = c.path("exercises/02_more/Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("name = \"demo\"", "name = \"more\"");
+    fs::write(&manifest, text).unwrap();
+    let mut info = fs::read_to_string(c.path("info.toml")).unwrap();
+    info.push_str(
+        "\n[[projects]]\nname = \"more\"\ndir = \"exercises/02_more\"\nphase = \"basics\"\ntitle = \"More\"\n\n[[stages]]\nname = \"more-add\"\nproject = \"more\"\nfile = \"src/s01_add.rs\"\ntitle = \"More adding\"\nchecks = [\"test\"]\nhints = [\"Add.\"]\n",
+    );
+    fs::write(c.path("info.toml"), info).unwrap();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &["watch", "--manual"],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    term.send("c");
+    term.expect("0 of 5 stages passed.", 240);
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+    let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    assert!(log.contains("cargo test -p demo "), "{log}");
+    assert!(log.contains("cargo test -p more "), "{log}");
+}

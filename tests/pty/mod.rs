@@ -106,6 +106,10 @@ impl Pty {
         settings.c_lflag & libc::ICANON == 0
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn signal(&self, sig: libc::c_int) {
         // SAFETY: kill(2) on the child's pid has no memory effects.
         unsafe {
