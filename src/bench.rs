@@ -61,7 +61,12 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
         &mut |line| println!("{line}"),
         &AtomicBool::new(false),
     )
-    .context("cannot run cargo: is it installed and on your PATH? (`mastery doctor` checks)")?;
+    .with_context(|| {
+        format!(
+            "cannot run cargo: is it installed and on your PATH? (`{}` checks)",
+            crate::term::cmd("doctor")
+        )
+    })?;
     if let Some(secs) = done.timed_out {
         bail!("the benchmark took more than {secs} s and was stopped");
     }

@@ -232,7 +232,6 @@ impl Course {
             if !close.is_empty() {
                 msg.push_str(&format!(" Did you mean: {}?", close.join(", ")));
             }
-            msg.push_str(" Run `mastery list` to see every stage.");
             msg
         })
     }
@@ -739,7 +738,7 @@ title = "Demo"
         let course = check(&text).unwrap();
         assert_eq!(
             course.find_stage("map").unwrap_err(),
-            "there is no stage named `map` in info.toml. Did you mean: demo-map? Run `mastery list` to see every stage."
+            "there is no stage named `map` in info.toml. Did you mean: demo-map?"
         );
     }
 }

@@ -115,7 +115,7 @@ pub fn lock_entries(course: &Course) -> Result<BTreeMap<String, String>> {
 }
 
 pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {
-    let stage = app.course.find_stage(name).map_err(anyhow::Error::msg)?;
+    let stage = app.stage_arg(Some(name))?;
     let root = app.root().to_path_buf();
     let rel = app.course.stage_path(stage);
     let lock = read_lock(&root)?;

@@ -87,9 +87,10 @@ pub fn load(root: &Path) -> Loaded {
             Loaded {
                 state: State::default(),
                 warning: Some(format!(
-                    "the progress file {} is corrupt ({}); {where_}. Run `mastery verify` to recover your progress by checking every stage.",
+                    "the progress file {} is corrupt ({}); {where_}. Run `{}` to recover your progress by checking every stage.",
                     path.display(),
-                    reason.trim()
+                    reason.trim(),
+                    crate::term::cmd("verify")
                 )),
             }
         }
@@ -379,7 +380,7 @@ hints = ["h"]
         assert_eq!(loaded.state, State::default());
         let warning = loaded.warning.unwrap();
         assert!(warning.contains("is corrupt"), "{warning}");
-        assert!(warning.contains("mastery verify"), "{warning}");
+        assert!(warning.contains(" verify` to recover"), "{warning}");
         assert!(
             !state_path(dir.path()).exists(),
             "the corrupt file is moved aside"

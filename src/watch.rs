@@ -53,8 +53,12 @@ struct RawMode;
 impl RawMode {
     fn enable() -> Result<RawMode> {
         crate::process::remember_terminal();
-        crossterm::terminal::enable_raw_mode()
-            .context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
+        crossterm::terminal::enable_raw_mode().with_context(|| {
+            format!(
+                "cannot put the terminal in raw mode (use `{}` instead)",
+                term::cmd("run")
+            )
+        })?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let _ = crossterm::terminal::disable_raw_mode();
@@ -93,7 +97,9 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     let Some(mut stage) = app.state.current_index(&app.course) else {
         println!("{}", app.course.final_message.trim_end());
         println!(
-            "\nEvery stage has passed. `mastery list` shows them; `mastery run STAGE` reruns one."
+            "\nEvery stage has passed. `{}` shows them; `{}` reruns one.",
+            term::cmd("list"),
+            term::cmd("run STAGE")
         );
         return Ok(std::process::ExitCode::SUCCESS);
     };
@@ -138,7 +144,10 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     drop(raw);
     lp.app.save()?;
     result?;
-    println!("\nProgress saved. Run `mastery` to continue where you left off.");
+    println!(
+        "\nProgress saved. Run `{}` to continue where you left off.",
+        term::cmd("")
+    );
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -199,14 +208,20 @@ fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatc
             let _ = tx.send(Event::FileChanged);
         }
     })
-    .context("cannot start the file watcher (try `mastery watch --manual`)")?;
+    .with_context(|| {
+        format!(
+            "cannot start the file watcher (try `{}`)",
+            term::cmd("watch --manual")
+        )
+    })?;
     let dir = root.join("exercises");
     watcher
         .watch(&dir, RecursiveMode::Recursive)
         .with_context(|| {
             format!(
-                "cannot watch {} (try `mastery watch --manual`, then press r to rerun)",
-                dir.display()
+                "cannot watch {} (try `{}`, then press r to rerun)",
+                dir.display(),
+                term::cmd("watch --manual")
             )
         })?;
     Ok(watcher)

@@ -64,6 +64,9 @@ impl Course {
             .env("NO_COLOR", "1")
             .env("RUST_BACKTRACE", "0")
             .env_remove("CARGO_TARGET_DIR")
+            // `cargo test` sets this for what it runs, as `cargo run` does: mastery would
+            // then name its commands `cargo run -- ...`.
+            .env_remove("CARGO_PKG_NAME")
             .stdin(Stdio::null());
         cmd
     }
@@ -978,4 +981,44 @@ fn check_all_keeps_every_projects_output_in_the_log() {
     let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
     assert!(log.contains("cargo test -p demo "), "{log}");
     assert!(log.contains("cargo test -p more "), "{log}");
+}
+
+/// A learner who followed the README (`cargo run --release`) has no `mastery` on PATH: the
+/// commands the runner suggests are the ones that work for them.
+#[test]
+fn suggested_commands_fit_how_mastery_was_started() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let release = c.path("target/release");
+    fs::create_dir_all(&release).unwrap();
+    fs::copy(BIN, release.join("mastery")).unwrap();
+    let out = Command::new(release.join("mastery"))
+        .args(["run"])
+        .current_dir(c.dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("CARGO_PKG_NAME")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let s = stdout(&out);
+    assert!(
+        s.contains(
+            "Next: `cargo run --release -- run demo-hang` (or `cargo run --release` to watch"
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("Compare with the reference: `cargo run --release -- solution demo-add`."),
+        "{s}"
+    );
+    let out = c
+        .cmd(&["run", "nope"])
+        .env("CARGO_PKG_NAME", "mastery")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("Run `cargo run -- list` to see every stage."),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -58,6 +58,7 @@ impl Pty {
             .env_remove("NO_COLOR")
             .envs(env.iter().copied())
             .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_PKG_NAME")
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
