@@ -1022,3 +1022,59 @@ fn suggested_commands_fit_how_mastery_was_started() {
         stderr(&out)
     );
 }
+
+/// `verify --only doc` looks at the stages with a doc check only, and says so.
+#[test]
+fn verify_only_reports_the_stages_that_have_those_checks() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let out = c.mastery(&["verify", "--only", "doc"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("pass  demo-add"), "{s}");
+    assert!(!s.contains("demo-hang"), "{s}");
+    assert!(
+        s.contains(
+            "1 of 1 required stages pass their doc checks (--only: other stages and checks were not run)."
+        ),
+        "{s}"
+    );
+    let out = c.mastery(&["verify", "--json", "--only", "doc"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
+}
+
+#[test]
+fn completions_and_help_for_every_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "no course needed");
+    let script = stdout(&out);
+    assert!(script.contains("_mastery()"), "{script}");
+    assert!(script.contains("verify"), "{script}");
+    let bad = Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("possible values: bash"),
+        "{}",
+        stderr(&bad)
+    );
+    for (args, text) in [
+        (["hint", "--help"], "The stage's name"),
+        (["reset", "--help"], "The stage's name"),
+        (["solution", "--help"], "The stage's name"),
+        (["skip", "--help"], "The project's name"),
+        (["skip", "--help"], "Bring the skipped project back"),
+        (["bench", "--help"], "The project's name"),
+    ] {
+        let help = stdout(&Command::new(BIN).args(args).output().unwrap());
+        assert!(help.contains(text), "{args:?}: {help}");
+    }
+}
