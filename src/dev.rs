@@ -431,6 +431,13 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
         if stages.is_empty() {
             problems.add(format!("project `{}` has no stages", project.name));
         }
+        let stage_files: Vec<PathBuf> = stages
+            .iter()
+            .map(|&s| course.stages[s].file.clone())
+            .collect();
+        for d in crate::twins::differences(root, &project.dir, &sol, &stage_files) {
+            problems.add(d);
+        }
         // Every stage-like file is a stage.
         let src = root.join(&project.dir).join("src");
         if let Ok(entries) = std::fs::read_dir(&src) {

@@ -17,6 +17,7 @@ mod run;
 mod state;
 mod term;
 mod toolchain;
+mod twins;
 mod verify;
 mod watch;
 
