@@ -46,6 +46,11 @@ impl App {
         &self.course.root
     }
 
+    /// Fails unless the progress can be saved: for commands that save, before they run.
+    pub fn check_writable(&self) -> Result<()> {
+        state::check_writable(self.root())
+    }
+
     pub fn save(&self) -> Result<()> {
         state::save(self.root(), &self.state)
     }
@@ -53,10 +58,15 @@ impl App {
     /// The named stage, or the current one.
     pub fn stage_arg(&self, name: Option<&str>) -> Result<usize> {
         match name {
-            Some(name) => self.course.find_stage(name).map_err(anyhow::Error::msg),
+            Some(name) => self.course.find_stage(name).map_err(|e| {
+                anyhow::anyhow!("{e} Run `{}` to see every stage.", term::cmd("list"))
+            }),
             None => match self.state.current_index(&self.course) {
                 Some(i) => Ok(i),
-                None => bail!("every stage has passed: name one (`mastery list` shows them all)"),
+                None => bail!(
+                    "every stage has passed: name one (`{}` shows them all)",
+                    term::cmd("list")
+                ),
             },
         }
     }
@@ -182,15 +192,16 @@ impl App {
         print!("\n{}", self.verdict_text(stage, &result));
         if result.passed() {
             println!(
-                "Compare with the reference: `mastery solution {}`.",
-                self.course.stages[stage].name
+                "Compare with the reference: `{}`.",
+                term::cmd(&format!("solution {}", self.course.stages[stage].name))
             );
             if self.state.course_finished(&self.course) {
                 println!("\n{}", self.course.final_message.trim_end());
             } else if let Some(next) = self.state.next_pending(&self.course, Some(stage)) {
                 println!(
-                    "Next: `mastery run {}` (or `mastery` to watch; press n there to move on).",
-                    self.course.stages[next].name
+                    "Next: `{}` (or `{}` to watch; press n there to move on).",
+                    term::cmd(&format!("run {}", self.course.stages[next].name)),
+                    term::cmd("")
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -299,9 +310,9 @@ impl App {
         let st = &self.course.stages[stage];
         if !self.state.is_passed(&self.course, stage) && !force {
             bail!(
-                "stage `{}` has not passed yet: solve it first (`mastery run {}`), or add --force to see the reference anyway",
+                "stage `{}` has not passed yet: solve it first (`{}`), or add --force to see the reference anyway",
                 st.name,
-                st.name
+                term::cmd(&format!("run {}", st.name))
             );
         }
         let path = self.course.solution_path(stage);
@@ -338,7 +349,8 @@ impl App {
                 self.state.set_current(&self.course, next);
             }
             println!(
-                "Skipped the optional project `{pname}`; `mastery skip {pname} --undo` brings it back."
+                "Skipped the optional project `{pname}`; `{}` brings it back.",
+                term::cmd(&format!("skip {pname} --undo"))
             );
         }
         self.save()?;

@@ -6,11 +6,14 @@
 //! sources left where they are, so both builds use the same code and the same lock file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::course::Course;
+use crate::process::{self, Job};
 
 pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode> {
     let project = &course.projects[course.find_project(name).map_err(anyhow::Error::msg)?];
@@ -37,18 +40,37 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
             "your code"
         }
     );
-    let status = Command::new("cargo")
-        .args(["run", "--release", "--quiet", "--manifest-path"])
-        .arg(&manifest)
-        .env(
-            "CARGO_TARGET_DIR",
-            course.root.join("benches").join("target"),
+    let manifest = manifest.display().to_string();
+    let job = Job::new(
+        "cargo",
+        ["run", "--release", "--quiet", "--manifest-path", &manifest],
+        &course.root,
+        Duration::from_secs(60 * 60),
+    )
+    .env(
+        "CARGO_TARGET_DIR",
+        &course
+            .root
+            .join("benches")
+            .join("target")
+            .display()
+            .to_string(),
+    );
+    let done = process::run(
+        &job,
+        &mut |line| println!("{line}"),
+        &AtomicBool::new(false),
+    )
+    .with_context(|| {
+        format!(
+            "cannot run cargo: is it installed and on your PATH? (`{}` checks)",
+            crate::term::cmd("doctor")
         )
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .current_dir(&course.root)
-        .status()
-        .context("cannot run cargo: is it installed and on your PATH? (`mastery doctor` checks)")?;
-    Ok(if status.success() {
+    })?;
+    if let Some(secs) = done.timed_out {
+        bail!("the benchmark took more than {secs} s and was stopped");
+    }
+    Ok(if done.exit_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

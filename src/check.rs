@@ -117,17 +117,17 @@ pub fn job(
     let run_secs: u64 = stages
         .iter()
         .map(|&s| course.stages[s].timeout_secs(kind))
-        .sum();
+        .fold(0, u64::saturating_add);
     Job {
         program: "cargo".into(),
         args,
         env,
         // A runner started by `cargo run` inherits these; the checks must see the learner's
         // own toolchain choice instead.
-        env_remove: vec!["RUSTUP_TOOLCHAIN".into(), "RUST_RECURSION_COUNT".into()],
+        env_remove: crate::process::ENV_REMOVE.map(String::from).to_vec(),
         cwd: workspace.to_path_buf(),
         run_timeout: Duration::from_secs(run_secs.max(1)),
-        total_timeout: BUILD_LIMIT + Duration::from_secs(run_secs),
+        total_timeout: BUILD_LIMIT.saturating_add(Duration::from_secs(run_secs)),
     }
 }
 

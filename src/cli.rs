@@ -37,6 +37,7 @@ pub enum Command {
     },
     /// Show the next hint of a stage (the current one by default).
     Hint {
+        /// The stage's name, as `mastery list` shows it (the current stage by default).
         stage: Option<String>,
         /// Show every hint level at once.
         #[arg(long)]
@@ -54,6 +55,7 @@ pub enum Command {
     },
     /// Restore a stage's original stub; your version is saved under .mastery/backups/ first.
     Reset {
+        /// The stage's name, as `mastery list` shows it.
         stage: String,
         /// Do not ask for confirmation.
         #[arg(long, short)]
@@ -63,6 +65,7 @@ pub enum Command {
     List,
     /// Show the reference solution of a passed stage (the current one by default).
     Solution {
+        /// The stage's name, as `mastery list` shows it (the current stage by default).
         stage: Option<String>,
         /// Show it even though the stage has not passed yet.
         #[arg(long)]
@@ -70,7 +73,9 @@ pub enum Command {
     },
     /// Skip an optional project (or bring it back with --undo).
     Skip {
+        /// The project's name (as in info.toml, e.g. `linked_list`) or its directory name.
         project: String,
+        /// Bring the skipped project back into your course.
         #[arg(long)]
         undo: bool,
     },
@@ -78,6 +83,7 @@ pub enum Command {
     Doctor,
     /// Benchmark a project against its production peer, in release mode.
     Bench {
+        /// The project's name (as in info.toml, e.g. `mpsc`) or its directory name.
         project: String,
         /// Benchmark the reference solution instead of your code.
         #[arg(long)]
@@ -86,6 +92,12 @@ pub enum Command {
     /// Commands for course authors and CI.
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Print a completion script for a shell, e.g. `mastery completions bash >
+    /// ~/.local/share/bash-completion/completions/mastery`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]

@@ -12,6 +12,9 @@ use toml::Spanned;
 /// The only `format_version` this runner understands.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The longest `timeout_secs` a stage may ask for: a day.
+pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
 /// The name of the course file at the course root.
 pub const INFO_FILE: &str = "info.toml";
 
@@ -229,7 +232,6 @@ impl Course {
             if !close.is_empty() {
                 msg.push_str(&format!(" Did you mean: {}?", close.join(", ")));
             }
-            msg.push_str(" Run `mastery list` to see every stage.");
             msg
         })
     }
@@ -302,10 +304,22 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 /// Reads and validates `root/info.toml`.
 pub fn load(root: &Path) -> Result<Course, CourseError> {
     let path = root.join(INFO_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| CourseError {
+    let bytes = std::fs::read(&path).map_err(|e| CourseError {
         file: path.clone(),
         line: None,
         message: format!("cannot read the course file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        CourseError {
+            file: path.clone(),
+            line: Some(line),
+            message: format!(
+                "not valid UTF-8 (a byte at column {column} is not text); save the file as UTF-8"
+            ),
+        }
     })?;
     parse(root, &text, &|p| root.join(p).is_file())
 }
@@ -494,10 +508,13 @@ pub fn parse(
             ));
         }
         let timeout_secs = match s.timeout_secs {
-            Some(t) if *t.get_ref() == 0 => {
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > MAX_TIMEOUT_SECS => {
                 return Err(err(
                     Some(t.span()),
-                    format!("stage `{name}`: timeout_secs must be at least 1"),
+                    format!(
+                        "stage `{name}`: timeout_secs is {}; it must be from 1 to {MAX_TIMEOUT_SECS} (a day)",
+                        t.get_ref()
+                    ),
                 ));
             }
             Some(t) => Some(t.into_inner()),
@@ -513,6 +530,14 @@ pub fn parse(
             timeout_secs,
             hints: s.hints.into_inner(),
         });
+    }
+
+    if stages.is_empty() {
+        return Err(err(
+            None,
+            "the course has no stages: add a [[stages]] entry (COURSE_FORMAT.md describes one)"
+                .to_string(),
+        ));
     }
 
     Ok(Course {
@@ -678,12 +703,42 @@ title = "Demo"
     }
 
     #[test]
+    fn timeouts_beyond_a_day_and_courses_without_stages_are_refused() {
+        let text = format!(
+            "{HEAD}{}timeout_secs = 18446744073709551615\n",
+            stage("a", "src/s01_a.rs", "[\"test\"]")
+        );
+        assert_eq!(
+            error(&text),
+            "/c/info.toml:23: stage `a`: timeout_secs is 18446744073709551615; it must be from 1 to 86400 (a day)"
+        );
+        assert_eq!(
+            error(HEAD),
+            "/c/info.toml: the course has no stages: add a [[stages]] entry (COURSE_FORMAT.md describes one)"
+        );
+    }
+
+    #[test]
+    fn a_course_file_that_is_not_utf8_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = HEAD.as_bytes().to_vec();
+        bytes.extend_from_slice(b"# caf\xe9\n");
+        std::fs::write(dir.path().join(INFO_FILE), bytes).unwrap();
+        let e = load(dir.path()).unwrap_err();
+        assert_eq!(e.line, Some(15));
+        assert_eq!(
+            e.message,
+            "not valid UTF-8 (a byte at column 6 is not text); save the file as UTF-8"
+        );
+    }
+
+    #[test]
     fn unknown_stage_names_get_suggestions() {
         let text = format!("{HEAD}{}", stage("demo-map", "src/s01_a.rs", "[\"test\"]"));
         let course = check(&text).unwrap();
         assert_eq!(
             course.find_stage("map").unwrap_err(),
-            "there is no stage named `map` in info.toml. Did you mean: demo-map? Run `mastery list` to see every stage."
+            "there is no stage named `map` in info.toml. Did you mean: demo-map?"
         );
     }
 }

@@ -15,7 +15,7 @@
 //! A check that cannot run here (no Miri) is a problem, never a silent pass.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -26,6 +26,7 @@ use crate::course::{CheckKind, Course};
 use crate::mistakes::{self, Mistake};
 use crate::outcome::Verdict;
 use crate::output::Output;
+use crate::process;
 use crate::reset;
 use crate::run::{self, Batch};
 use crate::term;
@@ -71,6 +72,7 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
             &["test", "--no-run", "--lib", "-p", &project.name],
             &format!("the stubs of {}", project.name),
             &[],
+            &mut log,
             &mut problems,
         );
 
@@ -132,7 +134,7 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
             "warnings",
         ];
         let what = format!("the solution of {}", project.name);
-        cargo_clean_build(&solutions, &clippy, &what, &[], &mut problems);
+        cargo_clean_build(&solutions, &clippy, &what, &[], &mut log, &mut problems);
         if stages
             .iter()
             .any(|&s| course.stages[s].has_check(CheckKind::Loom))
@@ -147,6 +149,7 @@ pub fn cmd_check(course: &Course, only: Option<&str>) -> Result<ExitCode> {
                     ("RUSTFLAGS", &check::loom_rustflags()),
                     ("CARGO_TARGET_DIR", &target.display().to_string()),
                 ],
+                &mut log,
                 &mut problems,
             );
         }
@@ -306,35 +309,51 @@ fn expect_failure(
     }
 }
 
-/// Runs a cargo command that must succeed without a warning.
+/// Runs a cargo command that must succeed without a warning; its output goes to the log.
 fn cargo_clean_build(
     dir: &Path,
     args: &[&str],
     what: &str,
     env: &[(&str, &str)],
+    log: &mut Output,
     problems: &mut Problems,
 ) {
-    let out = Command::new("cargo")
-        .arg("--color=never")
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .stdin(Stdio::null())
-        .output();
-    match out {
+    let mut job = process::Job::new(
+        "cargo",
+        std::iter::once("--color=never").chain(args.iter().copied()),
+        dir,
+        check::BUILD_LIMIT,
+    );
+    for (key, value) in env {
+        job = job.env(key, value);
+    }
+    log.log(&format!("$ {}", job.display()));
+    let mut lines: Vec<String> = Vec::new();
+    let done = process::run(
+        &job,
+        &mut |line| {
+            log.line(line);
+            lines.push(line.to_string());
+        },
+        &AtomicBool::new(false),
+    );
+    match done {
         Err(e) => problems.add(format!("{what}: cannot run cargo: {e}")),
-        Ok(out) => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let warnings: Vec<&str> = stderr
-                .lines()
+        Ok(done) => {
+            let warnings: Vec<&String> = lines
+                .iter()
                 .filter(|l| l.starts_with("warning:") && !l.contains("generated"))
                 .collect();
-            if !out.status.success() {
-                let first = stderr
-                    .lines()
+            if let Some(secs) = done.timed_out {
+                problems.add(format!(
+                    "{what}: `cargo {}` took more than {secs} s and was stopped",
+                    args.join(" ")
+                ));
+            } else if !done.exit_ok {
+                let first = lines
+                    .iter()
                     .find(|l| l.starts_with("error"))
-                    .unwrap_or("cargo failed");
+                    .map_or("cargo failed", |l| l.as_str());
                 problems.add(format!(
                     "{what}: `cargo {}` failed: {first}",
                     args.join(" ")
@@ -411,6 +430,13 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
         let stages: Vec<usize> = course.stages_of(p).collect();
         if stages.is_empty() {
             problems.add(format!("project `{}` has no stages", project.name));
+        }
+        let stage_files: Vec<PathBuf> = stages
+            .iter()
+            .map(|&s| course.stages[s].file.clone())
+            .collect();
+        for d in crate::twins::differences(root, &project.dir, &sol, &stage_files) {
+            problems.add(d);
         }
         // Every stage-like file is a stage.
         let src = root.join(&project.dir).join("src");

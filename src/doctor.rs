@@ -43,10 +43,10 @@ pub fn cmd_doctor(root: Option<&Path>) -> ExitCode {
         lines.push(Line {
             what: "file watching",
             found: watching_works(root),
-            fix: Some(
-                "no change events arrive here: use `mastery watch --manual` and press r to rerun"
-                    .into(),
-            ),
+            fix: Some(format!(
+                "no change events arrive here: use `{}` and press r to rerun",
+                term::cmd("watch --manual")
+            )),
             required: false,
         });
     }

@@ -18,6 +18,7 @@ mod run;
 mod state;
 mod term;
 mod toolchain;
+mod twins;
 mod verify;
 mod watch;
 
@@ -47,6 +48,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Watch(cli.watch));
     match command {
         Command::Doctor => Ok(doctor::cmd_doctor(course::find_root(&cwd).as_deref())),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "mastery", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Dev(DevCommand::Check { project }) => {
             dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref())
         }
@@ -61,6 +67,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         command => {
             let mut app = App::load(&cwd)?;
+            let saves = match &command {
+                Command::Verify { only, .. } => only.is_empty(),
+                Command::List | Command::Solution { .. } => false,
+                _ => true,
+            };
+            if saves {
+                app.check_writable()?;
+            }
             match command {
                 Command::Watch(args)
                     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() =>
@@ -81,7 +95,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
                 Command::Solution { stage, force } => app.cmd_solution(stage.as_deref(), force),
                 Command::Skip { project, undo } => app.cmd_skip(&project, undo),
-                Command::Doctor | Command::Dev(_) | Command::Bench { .. } => {
+                Command::Doctor
+                | Command::Dev(_)
+                | Command::Bench { .. }
+                | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }
             }

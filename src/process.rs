@@ -1,17 +1,24 @@
-//! Running one cargo command: its own process group (so a timeout or a cancel kills cargo and
-//! the test binary it started), its output streamed line by line to a sink and to the report,
-//! a build limit and a run limit (the run clock starts when cargo starts the tests), and
-//! cancellation. A child is always killed and reaped; Ctrl-C in the runner kills it too.
+//! Running a child process, every one of them through here: its own process group (a job
+//! object on Windows), so that a timeout or a cancel kills cargo and the test binary it
+//! started; its output streamed line by line to a sink and to the report; a build limit and a
+//! run limit (the run clock starts when cargo starts the tests); cancellation; the same
+//! environment cleaning. A child is always killed and reaped; Ctrl-C, SIGTERM or SIGHUP to the
+//! runner kills it too, and so does the runner's own death by SIGKILL (a guard process kills the
+//! group when the runner's end of a pipe closes).
 
 use std::io::{self, Read};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::outcome::{Report, strip_ansi};
+
+/// Removed from every child's environment: a runner started by `cargo run` inherits these, and
+/// the checks must see the learner's own toolchain choice instead.
+pub const ENV_REMOVE: [&str; 2] = ["RUSTUP_TOOLCHAIN", "RUST_RECURSION_COUNT"];
 
 /// A command to run.
 #[derive(Clone, Debug)]
@@ -28,6 +35,28 @@ pub struct Job {
 }
 
 impl Job {
+    /// A command that may take `limit` in all, with the environment cleaned as for every child.
+    pub fn new<S: Into<String>>(
+        program: &str,
+        args: impl IntoIterator<Item = S>,
+        cwd: &Path,
+        limit: Duration,
+    ) -> Job {
+        Job {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            env_remove: ENV_REMOVE.map(String::from).to_vec(),
+            cwd: cwd.to_path_buf(),
+            run_timeout: limit,
+            total_timeout: limit,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Job {
+        self.env.push((key.into(), value.into()));
+        self
+    }
     /// The command as a user could type it, for messages and logs.
     pub fn display(&self) -> String {
         let env: Vec<String> = self
@@ -66,36 +95,171 @@ pub struct Finished {
 /// The longest line kept whole; longer ones are cut (the rest still goes to the log).
 const MAX_LINE: usize = 64 * 1024;
 
-/// The process group of the job running now, so that a signal to the runner can end it.
-static ACTIVE_GROUP: AtomicI32 = AtomicI32::new(0);
+/// The process trees running now, one slot each: a process group id on Unix, a job object
+/// handle on Windows; 0 is a free slot. Each run fills its own slot and empties only its own,
+/// so runs that overlap (a save cancels a run and starts the next) never lose each other, and
+/// a signal to the runner ends every one of them. Plain atomics: the signal handler reads them.
+static TREES: [AtomicIsize; 64] = [const { AtomicIsize::new(0) }; 64];
+
+/// A slot of `TREES`, emptied on drop.
+struct Slot(Option<usize>);
+
+impl Slot {
+    fn take(tree: isize) -> Slot {
+        Slot(TREES.iter().position(|s| {
+            s.compare_exchange(0, tree, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        }))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(i) = self.0 {
+            TREES[i].store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The process trees registered now (process group ids on Unix), for tests.
+#[cfg(test)]
+fn active_trees() -> Vec<isize> {
+    TREES
+        .iter()
+        .map(|s| s.load(Ordering::SeqCst))
+        .filter(|&t| t != 0)
+        .collect()
+}
+
+/// A started child with its whole tree: killed, reaped and unregistered on `finish`, and on
+/// drop if `finish` was never reached.
+struct Tree {
+    child: Child,
+    /// Waited for and its tree killed.
+    done: bool,
+    #[cfg(unix)]
+    guard: Option<Child>,
+    #[cfg(windows)]
+    job: Option<windows::Job>,
+    _slot: Slot,
+}
+
+impl Tree {
+    fn spawn(job: &Job, stdout: Stdio, stderr: Stdio) -> io::Result<Tree> {
+        install_signal_forwarding();
+        let mut cmd = Command::new(&job.program);
+        cmd.args(&job.args)
+            .current_dir(&job.cwd)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for key in &job.env_remove {
+            cmd.env_remove(key);
+        }
+        cmd.envs(job.env.iter().map(|(k, v)| (k, v)));
+        #[cfg(unix)]
+        {
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let child = cmd.spawn()?;
+            let pid = child.id() as i32;
+            let slot = Slot::take(pid as isize);
+            let guard = spawn_guard(pid);
+            Ok(Tree {
+                child,
+                done: false,
+                guard,
+                _slot: slot,
+            })
+        }
+        #[cfg(windows)]
+        {
+            let child = cmd.spawn()?;
+            let job = windows::Job::for_child(&child);
+            let slot = Slot::take(job.as_ref().map_or(0, windows::Job::raw));
+            Ok(Tree {
+                child,
+                done: false,
+                job,
+                _slot: slot,
+            })
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            let child = cmd.spawn()?;
+            Ok(Tree {
+                child,
+                done: false,
+                _slot: Slot(None),
+            })
+        }
+    }
+
+    /// Kills every process of the tree (the child and what it started).
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        kill_group(self.child.id() as i32);
+        #[cfg(windows)]
+        if let Some(job) = &self.job {
+            job.terminate();
+        }
+        let _ = self.child.kill();
+    }
+
+    /// Waits for the child, then kills what is left of its tree (a test's own child).
+    fn finish(mut self) -> io::Result<std::process::ExitStatus> {
+        let status = self.child.wait();
+        self.kill();
+        self.done = true;
+        status
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        if !self.done {
+            self.kill();
+            let _ = self.child.wait();
+        }
+        #[cfg(unix)]
+        if let Some(mut guard) = self.guard.take() {
+            let _ = guard.kill();
+            let _ = guard.wait();
+        }
+    }
+}
+
+/// A process that outlives the runner only to kill the group `pid`: it waits for the end of a
+/// pipe whose other end only the runner holds, which closes when the runner dies however it
+/// dies (SIGKILL included). In its own process group, so a signal to the runner's group does
+/// not take it too. Killed (before it acts) when the run ends normally.
+#[cfg(unix)]
+fn spawn_guard(pid: i32) -> Option<Child> {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args([
+        "-c",
+        "read _ignored; kill -s KILL -- \"-$1\" 2>/dev/null",
+        "mastery-guard",
+        &pid.to_string(),
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.spawn().ok()
+}
 
 /// Runs the job to the end, a timeout, or `cancel`. Every line goes to `sink` (with its
 /// colours) and, stripped, to the report.
 pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Result<Finished> {
-    install_signal_forwarding();
-    let mut cmd = Command::new(&job.program);
-    cmd.args(&job.args)
-        .current_dir(&job.cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for key in &job.env_remove {
-        cmd.env_remove(key);
-    }
-    cmd.envs(job.env.iter().map(|(k, v)| (k, v)));
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn()?;
-    let pid = child.id() as i32;
-    ACTIVE_GROUP.store(pid, Ordering::SeqCst);
+    let mut tree = Tree::spawn(job, Stdio::piped(), Stdio::piped())?;
 
     let (tx, rx) = mpsc::sync_channel::<String>(256);
     let readers: Vec<_> = [
-        child
+        tree.child
             .stdout
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
+        tree.child
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
@@ -137,16 +301,13 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             timed_out = Some(job.total_timeout.as_secs());
         }
         if cancelled || timed_out.is_some() {
-            kill_group(pid);
+            tree.kill();
             // The pipes close once every process of the group is gone; drop what is left.
             while rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
             break;
         }
     }
-    let status = child.wait()?;
-    ACTIVE_GROUP.store(0, Ordering::SeqCst);
-    // Anything else still in the group (a test's own child) goes too.
-    kill_group(pid);
+    let status = tree.finish()?;
     for reader in readers {
         let _ = reader.join();
     }
@@ -156,6 +317,61 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
         timed_out,
         cancelled,
     })
+}
+
+/// A short command's whole output, for helpers (a version probe, `git`): its status, stdout and
+/// stderr; killed with its tree after the job's total limit (then `None`).
+pub struct Captured {
+    pub success: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+pub fn capture(job: &Job) -> io::Result<Option<Captured>> {
+    let mut tree = Tree::spawn(job, Stdio::piped(), Stdio::piped())?;
+    let drain = |stream: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut s) = stream {
+                let _ = s.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(tree.child.stdout.take().map(|s| Box::new(s) as _));
+    let err = drain(tree.child.stderr.take().map(|s| Box::new(s) as _));
+    let deadline = Instant::now() + job.total_timeout;
+    let timed_out = loop {
+        if tree.child.try_wait()?.is_some() {
+            break false;
+        }
+        if Instant::now() > deadline {
+            tree.kill();
+            break true;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let status = tree.finish()?;
+    let (stdout, stderr) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    Ok((!timed_out).then_some(Captured {
+        success: status.success(),
+        stdout,
+        stderr,
+    }))
+}
+
+/// Runs a short helper command (a version probe) and returns its stdout when it succeeds
+/// within a minute.
+pub fn output_of(program: &str, args: &[&str], cwd: &Path) -> Option<String> {
+    let job = Job::new(program, args.iter().copied(), cwd, Duration::from_secs(60));
+    capture(&job)
+        .ok()
+        .flatten()
+        .filter(|c| c.success)
+        .map(|c| String::from_utf8_lossy(&c.stdout).into_owned())
 }
 
 /// Splits a stream into lines, cutting lines longer than `MAX_LINE`. Ends at end of stream or
@@ -197,8 +413,8 @@ fn read_lines(mut stream: impl Read, tx: &mpsc::SyncSender<String>) {
     }
 }
 
+#[cfg(unix)]
 fn kill_group(pid: i32) {
-    #[cfg(unix)]
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
@@ -222,21 +438,27 @@ pub fn remember_terminal() {
             let _ = TERMINAL.set(unsafe { settings.assume_init() });
         }
     }
+    #[cfg(windows)]
+    windows::remember_console();
 }
 
-/// On SIGINT, SIGTERM or SIGHUP the runner kills the job's process group, restores the
-/// terminal, then dies of the signal as it would have: no cargo outlives the runner.
+/// On SIGINT, SIGTERM or SIGHUP the runner kills every running job's process group, restores
+/// the terminal, then dies of the signal as it would have: no cargo outlives the runner. On
+/// Windows, a console control event (Ctrl-C, Ctrl-Break, closing the window) does the same.
 fn install_signal_forwarding() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
     #[cfg(unix)]
     {
-        static INSTALLED: std::sync::Once = std::sync::Once::new();
         extern "C" fn on_signal(sig: libc::c_int) {
-            let pid = ACTIVE_GROUP.load(Ordering::SeqCst);
-            // SAFETY: kill, tcsetattr, signal and raise are async-signal-safe; the termios is
-            // only read, and was written once before the handler could run.
+            // SAFETY: kill, tcsetattr, signal and raise are async-signal-safe; the atomics and
+            // the termios are only read, and the termios was written once before the handler
+            // could run.
             unsafe {
-                if pid > 0 {
-                    libc::kill(-pid, libc::SIGKILL);
+                for slot in &TREES {
+                    let pid = slot.load(Ordering::SeqCst);
+                    if pid > 0 {
+                        libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+                    }
                 }
                 if let Some(settings) = TERMINAL.get() {
                     libc::tcsetattr(0, libc::TCSANOW, settings);
@@ -254,20 +476,121 @@ fn install_signal_forwarding() {
             }
         });
     }
+    #[cfg(windows)]
+    INSTALLED.call_once(windows::install_ctrl_handler);
 }
 
-/// Runs a short helper command (a version probe, `git`) and returns its stdout when it succeeds.
-pub fn output_of(program: &str, args: &[&str], cwd: &std::path::Path) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+/// Job objects: a child and everything it starts die together, when the runner terminates the
+/// job (a timeout, a cancel, Ctrl-C) and when the runner's last handle closes (its death).
+#[cfg(windows)]
+mod windows {
+    use std::os::windows::io::AsRawHandle;
+    use std::sync::OnceLock;
+    use std::sync::atomic::Ordering;
+
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::Console::{
+        CONSOLE_MODE, GetConsoleMode, GetStdHandle, STD_INPUT_HANDLE, SetConsoleCtrlHandler,
+        SetConsoleMode,
+    };
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+        SetInformationJobObject, TerminateJobObject,
+    };
+
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job object handle may be used from any thread.
+    unsafe impl Send for Job {}
+
+    impl Job {
+        /// A job object that kills its processes when closed, with `child` in it.
+        pub fn for_child(child: &std::process::Child) -> Option<Job> {
+            // SAFETY: plain Win32 calls on handles owned here; the limit struct is zeroed and
+            // then filled as the documentation asks.
+            unsafe {
+                let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+                if job.is_null() {
+                    return None;
+                }
+                let job = Job(job);
+                let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+                info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                let ok = SetInformationJobObject(
+                    job.0,
+                    JobObjectExtendedLimitInformation,
+                    (&raw const info).cast(),
+                    std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                );
+                if ok == 0 || AssignProcessToJobObject(job.0, child.as_raw_handle() as HANDLE) == 0
+                {
+                    return None;
+                }
+                Some(job)
+            }
+        }
+
+        pub fn raw(&self) -> isize {
+            self.0 as isize
+        }
+
+        pub fn terminate(&self) {
+            // SAFETY: the handle is a live job object owned by self.
+            unsafe {
+                TerminateJobObject(self.0, 1);
+            }
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: the handle is owned by self and closed once.
+            unsafe {
+                CloseHandle(self.0);
+            }
+        }
+    }
+
+    static CONSOLE: OnceLock<CONSOLE_MODE> = OnceLock::new();
+
+    /// Remembers the console's input mode before raw mode.
+    pub fn remember_console() {
+        // SAFETY: GetConsoleMode writes the mode it is given when it returns non-zero.
+        unsafe {
+            let mut mode: CONSOLE_MODE = 0;
+            if GetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), &mut mode) != 0 {
+                let _ = CONSOLE.set(mode);
+            }
+        }
+    }
+
+    unsafe extern "system" fn on_ctrl(_event: u32) -> i32 {
+        for slot in &super::TREES {
+            let job = slot.load(Ordering::SeqCst);
+            if job != 0 {
+                // SAFETY: a registered handle stays open while it is in its slot.
+                unsafe {
+                    TerminateJobObject(job as HANDLE, 1);
+                }
+            }
+        }
+        if let Some(mode) = CONSOLE.get() {
+            // SAFETY: restores the console mode read before raw mode.
+            unsafe {
+                SetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), *mode);
+            }
+        }
+        // Not handled: the default handler ends the runner.
+        0
+    }
+
+    pub fn install_ctrl_handler() {
+        // SAFETY: installs a handler that only terminates jobs and sets the console mode.
+        unsafe {
+            SetConsoleCtrlHandler(Some(on_ctrl), 1);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -339,6 +662,87 @@ mod tests {
         let done = run(&sh("sleep 30", 30), &mut |_| {}, &cancel).unwrap();
         assert!(done.cancelled);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_run_that_ends_leaves_the_groups_of_other_runs_registered() {
+        // A save cancels a run and starts the next: the cancelled run ends while the new one
+        // runs, and a SIGTERM then must still find the new run's group.
+        let (tx, rx) = mpsc::channel();
+        let cancel = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let long = thread::spawn(move || {
+            run(
+                &sh("echo $$; sleep 30", 30),
+                &mut |l| {
+                    let _ = tx.send(l.to_string());
+                },
+                &flag,
+            )
+            .unwrap()
+        });
+        let pid: isize = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(active_trees().contains(&pid));
+        let short = run(&sh("true", 5), &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        assert!(short.exit_ok);
+        assert!(
+            active_trees().contains(&pid),
+            "the run still going is registered after another run ended: {:?}",
+            active_trees()
+        );
+        cancel.store(true, Ordering::SeqCst);
+        assert!(long.join().unwrap().cancelled);
+        assert!(
+            !active_trees().contains(&pid),
+            "a run ended is unregistered"
+        );
+    }
+
+    #[test]
+    fn a_helper_past_its_limit_is_killed() {
+        let started = Instant::now();
+        let job = Job::new(
+            "sh",
+            ["-c", "sleep 30"],
+            &std::env::temp_dir(),
+            Duration::from_secs(1),
+        );
+        assert!(capture(&job).unwrap().is_none());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let job = Job::new(
+            "sh",
+            ["-c", "echo hi; echo oops >&2; exit 3"],
+            &std::env::temp_dir(),
+            Duration::from_secs(10),
+        );
+        let out = capture(&job).unwrap().unwrap();
+        assert!(!out.success);
+        assert_eq!(out.stdout, b"hi\n");
+        assert_eq!(out.stderr, b"oops\n");
+    }
+
+    #[test]
+    fn every_child_process_starts_here() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == "process.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for needle in ["Command::new(", ".spawn()", ".output()", ".status()"] {
+                assert!(
+                    !text.contains(needle),
+                    "{} starts a child itself (`{needle}`): use process::run or process::capture",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

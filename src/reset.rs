@@ -8,12 +8,14 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::app::App;
 use crate::course::Course;
+use crate::process::{self, Job};
 use crate::state::STATE_DIR;
 
 pub const LOCK_FILE: &str = "stubs.lock";
@@ -38,32 +40,45 @@ pub fn read_lock(root: &Path) -> Result<BTreeMap<String, String>> {
 
 /// The git blob ids of files' contents, as `git hash-object` computes them, in one git call.
 pub fn blob_ids(root: &Path, files: &[PathBuf]) -> Result<Vec<String>> {
-    let out = Command::new("git")
-        .args(["hash-object", "--no-filters", "--"])
-        .args(files)
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()
+    let mut args: Vec<String> = ["hash-object", "--no-filters", "--"]
+        .map(String::from)
+        .to_vec();
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let out = git(root, args)
         .context("cannot run git: install git to use `mastery reset` and `mastery dev lock`")?;
     let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
         .collect();
-    if !out.status.success() || ids.len() != files.len() {
-        bail!("git hash-object failed for the stage files");
+    if !out.success || ids.len() != files.len() {
+        bail!(
+            "git hash-object failed for the stage files: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(ids)
 }
 
+/// Runs git in the course, through `process` like every child, with a minute to answer.
+fn git<S: Into<String>>(
+    root: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> Result<process::Captured> {
+    let job = Job::new("git", args, root, Duration::from_secs(60));
+    match process::capture(&job)? {
+        Some(out) => Ok(out),
+        None => bail!(
+            "`{}` took more than a minute and was stopped",
+            job.display()
+        ),
+    }
+}
+
 /// The contents of a blob, from the course's git history.
 fn blob(root: &Path, id: &str) -> Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(["cat-file", "blob", id])
-        .current_dir(root)
-        .stderr(Stdio::null())
-        .output()
+    let out = git(root, ["cat-file", "blob", id])
         .context("cannot run git: `mastery reset` restores the original stubs from the course's git history, so it needs git")?;
-    if !out.status.success() {
+    if !out.success {
         bail!(
             "the original stub (git blob {id}) is not in this checkout's git history. Was the course downloaded without git? Clone it with git to use reset."
         );
@@ -100,7 +115,7 @@ pub fn lock_entries(course: &Course) -> Result<BTreeMap<String, String>> {
 }
 
 pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {
-    let stage = app.course.find_stage(name).map_err(anyhow::Error::msg)?;
+    let stage = app.stage_arg(Some(name))?;
     let root = app.root().to_path_buf();
     let rel = app.course.stage_path(stage);
     let lock = read_lock(&root)?;

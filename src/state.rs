@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::course::Course;
@@ -61,16 +61,24 @@ pub fn load(root: &Path) -> Loaded {
             };
         }
     };
+    // A file `save` wrote is never empty (it starts with a comment): an empty one was cut short
+    // (a full disk, a crash), and the hints seen and the stages passed are lost with it.
     let parsed = std::str::from_utf8(&text)
         .map_err(|e| e.to_string())
-        .and_then(|t| toml::from_str::<State>(t).map_err(|e| e.message().to_string()));
+        .and_then(|t| {
+            if t.trim().is_empty() {
+                Err("it is empty".to_string())
+            } else {
+                toml::from_str::<State>(t).map_err(|e| e.message().to_string())
+            }
+        });
     match parsed {
         Ok(state) => Loaded {
             state,
             warning: None,
         },
         Err(reason) => {
-            let aside = path.with_extension(format!("toml.corrupt-{}", unix_time()));
+            let aside = free_name(&path.with_extension(format!("toml.corrupt-{}", unix_time())));
             let moved = fs::rename(&path, &aside);
             let where_ = match moved {
                 Ok(()) => format!("moved it to {}", aside.display()),
@@ -79,16 +87,67 @@ pub fn load(root: &Path) -> Loaded {
             Loaded {
                 state: State::default(),
                 warning: Some(format!(
-                    "the progress file {} is corrupt ({}); {where_}. Run `mastery verify` to recover your progress by checking every stage.",
+                    "the progress file {} is corrupt ({}); {where_}. Run `{}` to recover your progress by checking every stage.",
                     path.display(),
-                    reason.trim()
+                    reason.trim(),
+                    crate::term::cmd("verify")
                 )),
             }
         }
     }
 }
 
+/// `path`, or `path-2`, `path-3`... if it exists: a second backup never replaces the first.
+fn free_name(path: &Path) -> PathBuf {
+    let mut candidate = path.to_path_buf();
+    let mut n = 1;
+    while candidate.exists() {
+        n += 1;
+        candidate = PathBuf::from(format!("{}-{n}", path.display()));
+    }
+    candidate
+}
+
+/// Fails, saying what to do, when the progress could not be saved: the state file is a
+/// directory or read-only, or its directory cannot be written. Commands that save call this
+/// before they run anything, so a run's verdict is never lost to a failed save.
+pub fn check_writable(root: &Path) -> Result<()> {
+    let path = state_path(root);
+    let dir = path.parent().expect("the state file has a directory");
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "{} is not a directory, so your progress cannot be saved: move it away, then try again",
+            dir.display()
+        );
+    }
+    match fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.is_file() => bail!(
+            "{} is not a file, so your progress cannot be saved: move it away (mastery starts a fresh one), then try again",
+            path.display()
+        ),
+        Ok(meta) if meta.permissions().readonly() => bail!(
+            "{} is read-only, so your progress cannot be saved: make it writable (`chmod u+w {}`), then try again",
+            path.display(),
+            path.display()
+        ),
+        _ => {}
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let probe = dir.join(format!(".{STATE_FILE}.{}.probe", std::process::id()));
+    fs::File::create(&probe)
+        .with_context(|| {
+            format!(
+                "cannot write in {}, so your progress cannot be saved: make it writable, then try again",
+                dir.display()
+            )
+        })
+        .map(drop)?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Writes the state atomically: a reader sees the old file or the new one, never half of one.
+/// On failure the temporary file is removed.
 pub fn save(root: &Path, state: &State) -> Result<()> {
     let path = state_path(root);
     let dir = path.parent().expect("the state file has a directory");
@@ -98,13 +157,24 @@ pub fn save(root: &Path, state: &State) -> Result<()> {
         toml::to_string(state).context("cannot serialize the progress")?
     );
     let tmp = dir.join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
-    let mut file =
-        fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    let written = fs::File::create(&tmp)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .with_context(|| format!("cannot write {}", tmp.display()))
+        .and_then(|()| {
+            fs::rename(&tmp, &path).with_context(|| {
+                format!(
+                    "cannot replace {} (your progress is not saved)",
+                    path.display()
+                )
+            })
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn unix_time() -> u64 {
@@ -261,6 +331,47 @@ hints = ["h"]
     }
 
     #[test]
+    fn an_empty_state_file_is_moved_aside_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
+        fs::write(state_path(dir.path()), "").unwrap();
+        let warning = load(dir.path()).warning.expect("a warning");
+        assert!(warning.contains("is corrupt (it is empty)"), "{warning}");
+        assert!(!state_path(dir.path()).exists());
+    }
+
+    #[test]
+    fn two_corruptions_in_one_second_keep_both_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
+        for text in ["first = [[[", "second = [[["] {
+            fs::write(state_path(dir.path()), text).unwrap();
+            assert!(load(dir.path()).warning.is_some());
+        }
+        let mut kept: Vec<String> = fs::read_dir(dir.path().join(STATE_DIR))
+            .unwrap()
+            .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        kept.sort();
+        assert_eq!(kept, ["first = [[[", "second = [[["]);
+    }
+
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(state_path(dir.path())).unwrap();
+        let err = save(dir.path(), &State::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot replace"), "{err:#}");
+        let names: Vec<_> = fs::read_dir(dir.path().join(STATE_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [STATE_FILE], "only the directory in the way is left");
+        let err = check_writable(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is not a file"), "{err}");
+    }
+
+    #[test]
     fn a_corrupt_state_file_is_moved_aside_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
@@ -269,7 +380,7 @@ hints = ["h"]
         assert_eq!(loaded.state, State::default());
         let warning = loaded.warning.unwrap();
         assert!(warning.contains("is corrupt"), "{warning}");
-        assert!(warning.contains("mastery verify"), "{warning}");
+        assert!(warning.contains(" verify` to recover"), "{warning}");
         assert!(
             !state_path(dir.path()).exists(),
             "the corrupt file is moved aside"

@@ -10,9 +10,58 @@ use crate::course::Course;
 use crate::run::StageResult;
 use crate::state::State;
 
-/// Colours on stdout: a terminal, and no NO_COLOR.
+/// Colours on stdout: a terminal that is not `TERM=dumb`, and no NO_COLOR.
 pub fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal()
+        && !dumb()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `TERM=dumb`: a terminal that understands no escape sequences (no colours, no links, no
+/// clearing the screen), such as an editor's shell buffer.
+pub fn dumb() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// The command a message tells the user to type, with `args` (`run demo-add`): `mastery ARGS`
+/// when mastery was started as an installed command, `cargo run --release -- ARGS` when cargo
+/// ran it (as the README says to), so that a user without `mastery` on PATH can paste it.
+pub fn cmd(args: &str) -> String {
+    static BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let exe = std::env::current_exe().ok();
+        invocation(
+            exe.as_deref(),
+            std::env::var_os("CARGO_PKG_NAME").is_some_and(|n| n == "mastery"),
+            std::env::current_dir().ok().as_deref(),
+        )
+    });
+    match (base.as_str(), args) {
+        ("mastery", "") => "mastery".to_string(),
+        (base, "") => base.trim_end_matches(" --").to_string(),
+        (base, args) => format!("{base} {args}"),
+    }
+}
+
+/// How mastery was started: by `cargo run` (which sets `CARGO_PKG_NAME` for what it runs), or
+/// from a `target/` directory of the course (the build `cargo run` made), or as `mastery`.
+fn invocation(exe: Option<&Path>, cargo_ran_it: bool, cwd: Option<&Path>) -> String {
+    let profile = exe
+        .and_then(Path::parent)
+        .and_then(|dir| dir.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let in_course_target = match (exe, cwd.and_then(crate::course::find_root)) {
+        (Some(exe), Some(root)) => exe.starts_with(root.join("target")),
+        _ => false,
+    };
+    if !cargo_ran_it && !in_course_target {
+        "mastery".to_string()
+    } else if profile == "release" {
+        "cargo run --release --".to_string()
+    } else {
+        "cargo run --".to_string()
+    }
 }
 
 /// Sets whether `console` styles anything, once, at start.
@@ -103,4 +152,22 @@ pub fn dim(text: &str) -> String {
 
 pub fn warn(text: &str) -> String {
     format!("{} {text}", style("warning:").yellow().bold())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_command_the_way_mastery_was_started() {
+        let installed = Path::new("/home/u/.cargo/bin/mastery");
+        assert_eq!(invocation(Some(installed), false, None), "mastery");
+        let built = Path::new("/src/mastery/target/release/mastery");
+        assert_eq!(
+            invocation(Some(built), true, None),
+            "cargo run --release --"
+        );
+        let debug = Path::new("/src/mastery/target/debug/mastery");
+        assert_eq!(invocation(Some(debug), true, None), "cargo run --");
+    }
 }

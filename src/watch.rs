@@ -53,8 +53,12 @@ struct RawMode;
 impl RawMode {
     fn enable() -> Result<RawMode> {
         crate::process::remember_terminal();
-        crossterm::terminal::enable_raw_mode()
-            .context("cannot put the terminal in raw mode (use `mastery run` instead)")?;
+        crossterm::terminal::enable_raw_mode().with_context(|| {
+            format!(
+                "cannot put the terminal in raw mode (use `{}` instead)",
+                term::cmd("run")
+            )
+        })?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let _ = crossterm::terminal::disable_raw_mode();
@@ -67,7 +71,10 @@ impl RawMode {
 impl Drop for RawMode {
     fn drop(&mut self) {
         let _ = crossterm::terminal::disable_raw_mode();
-        let _ = std::io::stdout().write_all(b"\x1b[?25h");
+        if !term::dumb() {
+            // Shows the cursor, in case a program the loop ran hid it.
+            let _ = std::io::stdout().write_all(b"\x1b[?25h");
+        }
         let _ = std::io::stdout().flush();
     }
 }
@@ -80,7 +87,9 @@ fn say(text: &str) {
 }
 
 fn clear() {
-    say("\x1b[2J\x1b[3J\x1b[H");
+    if !term::dumb() {
+        say("\x1b[2J\x1b[3J\x1b[H");
+    }
 }
 
 pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCode> {
@@ -88,10 +97,13 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     let Some(mut stage) = app.state.current_index(&app.course) else {
         println!("{}", app.course.final_message.trim_end());
         println!(
-            "\nEvery stage has passed. `mastery list` shows them; `mastery run STAGE` reruns one."
+            "\nEvery stage has passed. `{}` shows them; `{}` reruns one.",
+            term::cmd("list"),
+            term::cmd("run STAGE")
         );
         return Ok(std::process::ExitCode::SUCCESS);
     };
+    let _lock = lock_course(&app.course.root)?;
     app.state.set_current(&app.course, Some(stage));
     app.save()?;
 
@@ -132,8 +144,54 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     drop(raw);
     lp.app.save()?;
     result?;
-    println!("\nProgress saved. Run `mastery` to continue where you left off.");
+    println!(
+        "\nProgress saved. Run `{}` to continue where you left off.",
+        term::cmd("")
+    );
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The lock file held by the watch loop of a course, with the pid of its holder inside.
+pub const LOCK_FILE: &str = "watch.lock";
+
+/// Takes the course's watch lock for as long as the returned file is open (the operating
+/// system releases it when the process ends, however it ends), or says who holds it: two loops
+/// on one course would fight over `current` and run every save twice.
+fn lock_course(root: &Path) -> Result<std::fs::File> {
+    let dir = root.join(crate::state::STATE_DIR);
+    let path = dir.join(LOCK_FILE);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)
+                .and_then(|()| write!(file, "{}", std::process::id()))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let who = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            };
+            anyhow::bail!(
+                "another watch loop{who} is already running on this course: use that one, or quit it (q) and start again. ({} is its lock.)",
+                path.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatcher> {
@@ -150,14 +208,20 @@ fn watch_files(root: &Path, tx: Sender<Event>) -> Result<notify::RecommendedWatc
             let _ = tx.send(Event::FileChanged);
         }
     })
-    .context("cannot start the file watcher (try `mastery watch --manual`)")?;
+    .with_context(|| {
+        format!(
+            "cannot start the file watcher (try `{}`)",
+            term::cmd("watch --manual")
+        )
+    })?;
     let dir = root.join("exercises");
     watcher
         .watch(&dir, RecursiveMode::Recursive)
         .with_context(|| {
             format!(
-                "cannot watch {} (try `mastery watch --manual`, then press r to rerun)",
-                dir.display()
+                "cannot watch {} (try `{}`, then press r to rerun)",
+                dir.display(),
+                term::cmd("watch --manual")
             )
         })?;
     Ok(watcher)
@@ -444,13 +508,14 @@ fn check_all(
     id: u64,
 ) -> Result<Vec<StageResult>> {
     let mut results = vec![StageResult::default(); course.stages.len()];
+    // One log for every project: a new `Output` would start the log again.
+    let mut quiet = Output::new(&course.root, false, false, false);
     for p in 0..course.projects.len() {
         if cancel.load(Ordering::SeqCst) {
             break;
         }
         let stages: Vec<usize> = course.stages_of(p).collect();
         let name = course.projects[p].name.clone();
-        let mut quiet = Output::new(&course.root, false, false, false);
         let batch = run::run_batch(
             &run::Batch::new(course, &course.root, CheckKind::ALL),
             p,
@@ -473,6 +538,7 @@ fn check_all(
             results[s] = r;
         }
     }
+    quiet.finish();
     out.finish();
     Ok(results)
 }

@@ -64,6 +64,9 @@ impl Course {
             .env("NO_COLOR", "1")
             .env("RUST_BACKTRACE", "0")
             .env_remove("CARGO_TARGET_DIR")
+            // `cargo test` sets this for what it runs, as `cargo run` does: mastery would
+            // then name its commands `cargo run -- ...`.
+            .env_remove("CARGO_PKG_NAME")
             .stdin(Stdio::null());
         cmd
     }
@@ -735,6 +738,359 @@ fn coloured_output_is_judged_like_plain_output() {
     term.expect("Stage passed: Adding numbers", 60);
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
+}
+
+/// The pids of this course's test binaries (other tests run their own copies of the fixture).
+fn test_binaries(c: &Course) -> Vec<i32> {
+    let mine = format!("{}/target/debug/deps/demo-", c.dir.path().display());
+    let ps = Command::new("pgrep").args(["-f", &mine]).output().unwrap();
+    text(&ps.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Waits until this course's test binaries are all gone; kills them (by pid) and fails if they
+/// are still there after `secs`.
+fn assert_test_binaries_end(c: &Course, secs: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if test_binaries(c).is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = test_binaries(c);
+    for pid in &left {
+        // SAFETY: kill(2) of a test binary this test started; no memory effects.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+        }
+    }
+    panic!("{what}: the test process is still running {secs} s later: {left:?}");
+}
+
+fn wait_for_test_binary(c: &Course, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while test_binaries(c).is_empty() {
+        assert!(Instant::now() < deadline, "the hanging test never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A course whose hanging stage has a long limit: only a kill can end it.
+fn course_with_a_long_hang() -> Course {
+    let c = Course::new();
+    let info = fs::read_to_string(c.path("info.toml"))
+        .unwrap()
+        .replace("timeout_secs = 2", "timeout_secs = 600");
+    fs::write(c.path("info.toml"), info).unwrap();
+    c
+}
+
+#[test]
+fn a_runner_killed_with_sigkill_takes_its_children_along() {
+    let c = course_with_a_long_hang();
+    let mut run = c
+        .cmd(&["run", "demo-hang"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the test runs (and has printed all it prints before it spins), kill the runner.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = run.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.starts_with("running 1 test") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the hanging test starts");
+    wait_for_test_binary(&c, 10);
+    std::thread::sleep(Duration::from_millis(500));
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert_test_binaries_end(&c, 10, "after SIGKILL of `mastery run`");
+}
+
+/// A save restarts a run (the cancelled run ends while the new one runs); a SIGTERM after that
+/// must still end the new run's processes.
+#[test]
+fn sigterm_after_a_save_restarted_the_run_ends_the_new_run() {
+    let c = course_with_a_long_hang();
+    fs::create_dir_all(c.path(".mastery")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "current = \"demo-hang\"\n").unwrap();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &[],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("running 1 test", 120);
+    let path = c.path("exercises/01_demo/src/s02_hang.rs");
+    let body = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{body}\n")).unwrap();
+    term.expect_count("running 1 test", 2, 120);
+    std::thread::sleep(Duration::from_millis(300));
+    term.signal(libc::SIGTERM);
+    assert!(term.wait(10).is_some(), "mastery ends on SIGTERM");
+    assert_test_binaries_end(&c, 10, "after a restart and SIGTERM");
+}
+
+#[test]
+fn a_state_file_that_cannot_be_written_stops_a_run_before_it_starts() {
+    let c = Course::new();
+    fs::create_dir_all(c.path(".mastery/state.toml")).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("/.mastery/state.toml is not a file, so your progress cannot be saved"),
+        "{e}"
+    );
+    assert!(
+        !stdout(&out).contains("Adding numbers"),
+        "nothing ran: {}",
+        stdout(&out)
+    );
+    let names: Vec<String> = fs::read_dir(c.path(".mastery"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.ends_with(".tmp") && !n.ends_with(".probe")),
+        "no temporary file is left: {names:?}"
+    );
+
+    fs::remove_dir(c.path(".mastery/state.toml")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "current = \"demo-add\"\n").unwrap();
+    let mut perms = fs::metadata(c.path(".mastery/state.toml"))
+        .unwrap()
+        .permissions();
+    perms.set_readonly(true);
+    fs::set_permissions(c.path(".mastery/state.toml"), perms).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("state.toml is read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("Adding numbers"), "{}", stdout(&out));
+    assert_eq!(
+        c.mastery(&["list"]).status.code(),
+        Some(0),
+        "reading needs no writing"
+    );
+}
+
+#[test]
+fn an_emptied_state_file_is_a_warning_and_a_backup_not_a_silent_restart() {
+    let c = Course::new();
+    fs::create_dir_all(c.path(".mastery")).unwrap();
+    fs::write(c.path(".mastery/state.toml"), "").unwrap();
+    let out = c.mastery(&["list"]);
+    assert!(
+        stderr(&out).contains("is corrupt (it is empty)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_huge_timeout_is_refused_with_its_line_not_a_panic() {
+    let c = Course::new();
+    let info = fs::read_to_string(c.path("info.toml"))
+        .unwrap()
+        .replace("timeout_secs = 2", "timeout_secs = 18446744073709551615");
+    fs::write(c.path("info.toml"), info).unwrap();
+    let out = c.mastery(&["run", "demo-hang"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("/info.toml:34: stage `demo-hang`: timeout_secs is 18446744073709551615; it must be from 1 to 86400 (a day)"),
+        "{e}"
+    );
+}
+
+/// A second watch loop on the same course says who holds it, and does not start.
+#[test]
+fn a_second_watch_loop_on_one_course_says_who_holds_it() {
+    let c = Course::new();
+    let env = [("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")];
+    let mut first = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    first.expect("Adding numbers", 20);
+    let mut second = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    second.expect("another watch loop (pid ", 20);
+    assert!(
+        second.screen().contains(&format!("(pid {})", first.pid())),
+        "{}",
+        second.screen()
+    );
+    let status = second.wait(10).expect("the second loop ends");
+    assert_eq!(status.code(), Some(1));
+    first.send("q");
+    assert!(first.wait(20).is_some_and(|s| s.success()));
+    // The lock goes with its holder.
+    let mut third = pty::Pty::spawn(BIN, &[], c.dir.path(), &env);
+    third.expect("Adding numbers", 20);
+    third.send("q");
+    assert!(third.wait(20).is_some_and(|s| s.success()));
+}
+
+/// TERM=dumb understands no escape sequences: no colours, no links, no screen clears.
+#[test]
+fn a_dumb_terminal_gets_no_escape_sequences() {
+    let c = Course::new();
+    let mut term = pty::Pty::spawn_as("dumb", BIN, &[], c.dir.path(), &[("RUST_BACKTRACE", "0")]);
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    term.send("n");
+    term.expect("n moves on once the stage passes.", 10);
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+    let screen = term.screen();
+    assert!(
+        !screen.contains('\x1b'),
+        "an escape sequence reached a dumb terminal: {:?}",
+        &screen[screen.find('\x1b').unwrap()..]
+            [..40.min(screen.len() - screen.find('\x1b').unwrap())]
+    );
+}
+
+/// After `c` the log holds the output of every project, not only the last one's.
+#[test]
+fn check_all_keeps_every_projects_output_in_the_log() {
+    let c = Course::new();
+    copy_dir(&c.path("exercises/01_demo"), &c.path("exercises/02_more"));
+    let manifest = c.path("exercises/02_more/Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("name = \"demo\"", "name = \"more\"");
+    fs::write(&manifest, text).unwrap();
+    let mut info = fs::read_to_string(c.path("info.toml")).unwrap();
+    info.push_str(
+        "\n[[projects]]\nname = \"more\"\ndir = \"exercises/02_more\"\nphase = \"basics\"\ntitle = \"More\"\n\n[[stages]]\nname = \"more-add\"\nproject = \"more\"\nfile = \"src/s01_add.rs\"\ntitle = \"More adding\"\nchecks = [\"test\"]\nhints = [\"Add.\"]\n",
+    );
+    fs::write(c.path("info.toml"), info).unwrap();
+    let mut term = pty::Pty::spawn(
+        BIN,
+        &["watch", "--manual"],
+        c.dir.path(),
+        &[("NO_COLOR", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    term.expect("Not yet. Read the output above, edit, save.", 120);
+    term.send("c");
+    term.expect("0 of 7 stages passed.", 240);
+    term.send("q");
+    assert!(term.wait(10).is_some_and(|s| s.success()));
+    let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    assert!(log.contains("cargo test -p demo "), "{log}");
+    assert!(log.contains("cargo test -p more "), "{log}");
+}
+
+/// A learner who followed the README (`cargo run --release`) has no `mastery` on PATH: the
+/// commands the runner suggests are the ones that work for them.
+#[test]
+fn suggested_commands_fit_how_mastery_was_started() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let release = c.path("target/release");
+    fs::create_dir_all(&release).unwrap();
+    fs::copy(BIN, release.join("mastery")).unwrap();
+    let out = Command::new(release.join("mastery"))
+        .args(["run"])
+        .current_dir(c.dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("CARGO_PKG_NAME")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let s = stdout(&out);
+    assert!(
+        s.contains(
+            "Next: `cargo run --release -- run demo-hang` (or `cargo run --release` to watch"
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("Compare with the reference: `cargo run --release -- solution demo-add`."),
+        "{s}"
+    );
+    let out = c
+        .cmd(&["run", "nope"])
+        .env("CARGO_PKG_NAME", "mastery")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("Run `cargo run -- list` to see every stage."),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `verify --only doc` looks at the stages with a doc check only, and says so.
+#[test]
+fn verify_only_reports_the_stages_that_have_those_checks() {
+    let c = Course::new();
+    c.solve("s01_add.rs");
+    let out = c.mastery(&["verify", "--only", "doc"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("pass  demo-add"), "{s}");
+    assert!(!s.contains("demo-hang"), "{s}");
+    assert!(
+        s.contains(
+            "1 of 1 required stages pass their doc checks (--only: other stages and checks were not run)."
+        ),
+        "{s}"
+    );
+    let out = c.mastery(&["verify", "--json", "--only", "doc"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
+}
+
+#[test]
+fn completions_and_help_for_every_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "no course needed");
+    let script = stdout(&out);
+    assert!(script.contains("_mastery()"), "{script}");
+    assert!(script.contains("verify"), "{script}");
+    let bad = Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("possible values: bash"),
+        "{}",
+        stderr(&bad)
+    );
+    for (args, text) in [
+        (["hint", "--help"], "The stage's name"),
+        (["reset", "--help"], "The stage's name"),
+        (["solution", "--help"], "The stage's name"),
+        (["skip", "--help"], "The project's name"),
+        (["skip", "--help"], "Bring the skipped project back"),
+        (["bench", "--help"], "The project's name"),
+    ] {
+        let help = stdout(&Command::new(BIN).args(args).output().unwrap());
+        assert!(help.contains(text), "{args:?}: {help}");
+    }
 }
 
 /// `text` has `line` as one whole line.

@@ -58,6 +58,7 @@ impl Pty {
             .env_remove("NO_COLOR")
             .envs(env.iter().copied())
             .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_PKG_NAME")
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
@@ -104,6 +105,10 @@ impl Pty {
         // SAFETY: initialised by the successful call above.
         let settings = unsafe { settings.assume_init() };
         settings.c_lflag & libc::ICANON == 0
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn signal(&self, sig: libc::c_int) {
