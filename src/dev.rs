@@ -563,7 +563,7 @@ fn first_difference(a: &str, b: &str) -> String {
 }
 
 /// For each stage: the solutions with that one file swapped for its stub must fail the stage's
-/// tests. The copy lives under `solutions/target/`, so its dependencies build once.
+/// tests, in the project's scratch copy (`scratch_copy`).
 fn teeth(
     course: &Course,
     project: usize,
@@ -573,8 +573,7 @@ fn teeth(
     problems: &mut Problems,
 ) -> Result<()> {
     let root = &course.root;
-    let solutions = root.join("solutions");
-    let ws = scratch_copy(course, project, "teeth")?;
+    let ws = scratch_copy(course, project)?;
     let dir_name = course.projects[project].dir_name().to_string();
     for &s in stages {
         let st = &course.stages[s];
@@ -590,11 +589,7 @@ fn teeth(
         let batch = Batch {
             course,
             workspace: &ws,
-            // Miri's artifacts name the source they interpret: not shared (see prove_mistakes).
-            opts: Options {
-                target_dir: (kind != CheckKind::Miri).then(|| solutions.join("target")),
-                ..Options::default()
-            },
+            opts: Options::default(),
             kinds: [kind].into(),
         };
         let result = run::run_batch(&batch, project, &[s], log, cancel, &mut |_, _| {});
@@ -621,17 +616,33 @@ fn teeth(
     Ok(())
 }
 
-/// A fresh copy of `solutions/` for one project's swaps, under `solutions/target/` so its
-/// dependencies build once; one per project and purpose, so checks of two projects can run at
-/// once.
-fn scratch_copy(course: &Course, project: usize, purpose: &str) -> Result<PathBuf> {
-    let solutions = course.root.join("solutions");
-    let ws = solutions
+/// A copy of `solutions/` for one project's swaps (stubs for the teeth, mistakes), with the
+/// sources refreshed and its own `target/` kept between runs. Its own: cargo names a crate's
+/// artifacts by its path relative to the workspace, so a copy sharing the solutions' target
+/// directory shares their fingerprints (an edit in one looks built in the other) and
+/// cargo-miri's test "binaries", which name the source they interpret.
+fn scratch_copy(course: &Course, project: usize) -> Result<PathBuf> {
+    let ws = course
+        .root
+        .join("solutions")
         .join("target")
-        .join(format!("mastery-{purpose}"))
+        .join("mastery-scratch")
         .join(course.projects[project].dir_name());
-    let _ = std::fs::remove_dir_all(&ws);
-    copy_tree(&solutions, &ws, &["target"])
+    if let Ok(entries) = std::fs::read_dir(&ws) {
+        for entry in entries.flatten() {
+            if entry.file_name() == "target" {
+                continue;
+            }
+            let path = entry.path();
+            let gone = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            gone.with_context(|| format!("cannot clear {}", path.display()))?;
+        }
+    }
+    copy_tree(&course.root.join("solutions"), &ws, &["target"])
         .with_context(|| format!("cannot copy the solutions to {}", ws.display()))?;
     Ok(ws)
 }
@@ -650,11 +661,8 @@ fn prove_mistakes(
         return Ok(());
     }
     log.take_kept();
-    let ws = scratch_copy(course, project, "mistakes")?;
+    let ws = scratch_copy(course, project)?;
     let crate_dir = ws.join(course.projects[project].dir_name());
-    // A target directory of its own: cargo gives a crate the same artifact names at the same
-    // path relative to its workspace, and cargo-miri's test "binaries" name the source they
-    // interpret, so a shared one would have Miri judge the solution instead of the mistake.
     let opts = Options::default();
     for m in corpus {
         let id = m.id(course);
