@@ -271,6 +271,13 @@ mod tests {
         let arenas: Vec<Arena> = (0..8).map(|_| Arena::new(256)).collect();
         for arena in &arenas {
             arena.alloc(1u8);
+            // Ask for the room first: writing a value to a misaligned address aborts the run.
+            let room = arena.try_alloc_layout(Layout::new::<Align64>()).unwrap();
+            assert_eq!(
+                room.addr().get() % 64,
+                0,
+                "align the address, not the offset: try_alloc_layout must return a multiple of 64 for a 64-byte alignment"
+            );
             let x = arena.alloc(Align64([9; 64]));
             assert_eq!(
                 addr(x) % 64,
@@ -304,6 +311,29 @@ mod tests {
         assert!(arena.try_alloc(3u32).is_some(), "but 4 more bytes do");
         assert!(arena.try_alloc(4u8).is_none());
         assert_eq!(arena.used(), 12);
+    }
+
+    #[test]
+    fn an_allocation_aligned_past_the_end_is_refused() {
+        // After one byte, a u64 needs 7 bytes of padding and then 8 bytes: 16 > 12. The size
+        // alone (1 + 8 = 9) would fit, so a bounds check made before aligning lets it through
+        // and the u64 ends 4 bytes past the buffer.
+        let arena = Arena::new(12);
+        arena.alloc(1u8);
+        assert!(
+            arena.try_alloc_layout(Layout::new::<u64>()).is_none(),
+            "an allocation aligned past the end of the buffer must return None: the bounds check must use the aligned offset, padding included"
+        );
+        assert_eq!(
+            arena.used(),
+            1,
+            "a refused request must not move the offset"
+        );
+        assert!(
+            arena.try_alloc(7u32).is_some(),
+            "a u32 at offset 4 still fits"
+        );
+        assert_eq!(arena.used(), 8);
     }
 
     #[test]
