@@ -26,10 +26,10 @@
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
 //!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
-//!   breaks that promise, and the test `earlier_references_stay_valid_after_later_allocations`
-//!   catches it under Miri: `Undefined Behavior: attempting a read access using <TAG> at
-//!   alloc..[0x0], but that tag does not exist in the borrow stack for this location`. Read the
-//!   `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
+//!   breaks that promise, and Miri stops at the first test that uses an earlier reference
+//!   again (`curriculum_example_prints_both_values`): `Undefined Behavior: trying to retag from
+//!   <TAG> for SharedReadOnly permission at alloc..[0x0], but that tag does not exist in the
+//!   borrow stack for this location`. Read the `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
 //!   returned by `alloc`), the second that it "was later invalidated at offsets [0x0..0x400] by
 //!   a Unique retag" and points at the `from_raw_parts_mut` line. A new unique reference to the
 //!   whole buffer revoked every reference handed out before. Holding the buffer as a
@@ -191,6 +191,28 @@ mod tests {
         let s = arena.alloc(*b"arena");
         s[0] = b'A';
         assert_eq!(s, b"Arena");
+    }
+
+    #[test]
+    fn alloc_moves_the_value_in_without_dropping_anything() {
+        thread_local!(static DROPS: Cell<usize> = const { Cell::new(0) });
+        struct Counted;
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.with(|d| d.set(d.get() + 1));
+            }
+        }
+        let arena = Arena::new(16);
+        let counted = arena.alloc(Counted);
+        assert_eq!(
+            DROPS.with(Cell::get),
+            0,
+            "alloc dropped a value: move it into the reserved room with ptr.write, because an assignment (*ptr = value) first drops the old value, which was never initialised"
+        );
+        // The arena runs no destructor; drop this one by hand.
+        // SAFETY (test): `counted` is a valid `Counted` that is never used again.
+        unsafe { std::ptr::drop_in_place(counted) };
+        assert_eq!(DROPS.with(Cell::get), 1);
     }
 
     #[test]
