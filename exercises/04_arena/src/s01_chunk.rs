@@ -26,10 +26,10 @@
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
 //!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
-//!   breaks that promise, and the test `earlier_references_stay_valid_after_later_allocations`
-//!   catches it under Miri: `Undefined Behavior: attempting a read access using <TAG> at
-//!   alloc..[0x0], but that tag does not exist in the borrow stack for this location`. Read the
-//!   `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
+//!   breaks that promise, and Miri stops at the first test that uses an earlier reference
+//!   again (`curriculum_example_prints_both_values`): `Undefined Behavior: trying to retag from
+//!   <TAG> for SharedReadOnly permission at alloc..[0x0], but that tag does not exist in the
+//!   borrow stack for this location`. Read the `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
 //!   returned by `alloc`), the second that it "was later invalidated at offsets [0x0..0x400] by
 //!   a Unique retag" and points at the `from_raw_parts_mut` line. A new unique reference to the
 //!   whole buffer revoked every reference handed out before. Holding the buffer as a
@@ -194,6 +194,28 @@ mod tests {
     }
 
     #[test]
+    fn alloc_moves_the_value_in_without_dropping_anything() {
+        thread_local!(static DROPS: Cell<usize> = const { Cell::new(0) });
+        struct Counted;
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.with(|d| d.set(d.get() + 1));
+            }
+        }
+        let arena = Arena::new(16);
+        let counted = arena.alloc(Counted);
+        assert_eq!(
+            DROPS.with(Cell::get),
+            0,
+            "alloc dropped a value: move it into the reserved room with ptr.write, because an assignment (*ptr = value) first drops the old value, which was never initialised"
+        );
+        // The arena runs no destructor; drop this one by hand.
+        // SAFETY (test): `counted` is a valid `Counted` that is never used again.
+        unsafe { std::ptr::drop_in_place(counted) };
+        assert_eq!(DROPS.with(Cell::get), 1);
+    }
+
+    #[test]
     fn earlier_references_stay_valid_after_later_allocations() {
         // Under Miri, this is the test that catches a reference over the whole buffer (or a
         // buffer written through a pointer from `&self`): the first `&mut` would be invalidated
@@ -271,6 +293,13 @@ mod tests {
         let arenas: Vec<Arena> = (0..8).map(|_| Arena::new(256)).collect();
         for arena in &arenas {
             arena.alloc(1u8);
+            // Ask for the room first: writing a value to a misaligned address aborts the run.
+            let room = arena.try_alloc_layout(Layout::new::<Align64>()).unwrap();
+            assert_eq!(
+                room.addr().get() % 64,
+                0,
+                "align the address, not the offset: try_alloc_layout must return a multiple of 64 for a 64-byte alignment"
+            );
             let x = arena.alloc(Align64([9; 64]));
             assert_eq!(
                 addr(x) % 64,
@@ -304,6 +333,29 @@ mod tests {
         assert!(arena.try_alloc(3u32).is_some(), "but 4 more bytes do");
         assert!(arena.try_alloc(4u8).is_none());
         assert_eq!(arena.used(), 12);
+    }
+
+    #[test]
+    fn an_allocation_aligned_past_the_end_is_refused() {
+        // After one byte, a u64 needs 7 bytes of padding and then 8 bytes: 16 > 12. The size
+        // alone (1 + 8 = 9) would fit, so a bounds check made before aligning lets it through
+        // and the u64 ends 4 bytes past the buffer.
+        let arena = Arena::new(12);
+        arena.alloc(1u8);
+        assert!(
+            arena.try_alloc_layout(Layout::new::<u64>()).is_none(),
+            "an allocation aligned past the end of the buffer must return None: the bounds check must use the aligned offset, padding included"
+        );
+        assert_eq!(
+            arena.used(),
+            1,
+            "a refused request must not move the offset"
+        );
+        assert!(
+            arena.try_alloc(7u32).is_some(),
+            "a u32 at offset 4 still fits"
+        );
+        assert_eq!(arena.used(), 8);
     }
 
     #[test]

@@ -109,6 +109,8 @@ impl Arena {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::addr;
+    use std::cell::Cell;
 
     /// An iterator whose `len()` claims `claimed` items but yields `actual` ones.
     struct Liar {
@@ -169,7 +171,33 @@ mod tests {
             "the closure's allocation was overwritten"
         );
         assert_eq!(outer.1, 42);
+        assert!(
+            addr(outer) < outer.0.addr(),
+            "alloc_with must reserve its room before calling f: the closure's allocation must land after it"
+        );
         assert!(arena.used() >= 8 + 16);
+    }
+
+    #[test]
+    fn alloc_with_moves_the_value_in_without_dropping_anything() {
+        thread_local!(static DROPS: Cell<usize> = const { Cell::new(0) });
+        struct Counted;
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.with(|d| d.set(d.get() + 1));
+            }
+        }
+        let arena = Arena::new(16);
+        let counted = arena.alloc_with(|| Counted);
+        assert_eq!(
+            DROPS.with(Cell::get),
+            0,
+            "alloc_with dropped a value: write into the reserved room with ptr.write, because an assignment (*ptr = value) first drops the old value, which was never initialised"
+        );
+        // The arena runs no destructor; drop this one by hand.
+        // SAFETY (test): `counted` is a valid `Counted` that is never used again.
+        unsafe { std::ptr::drop_in_place(counted) };
+        assert_eq!(DROPS.with(Cell::get), 1);
     }
 
     #[test]
@@ -290,6 +318,18 @@ mod tests {
         assert_eq!(*next, 0xDEAD_BEEF);
         assert_eq!(s, &[1, 2]);
         assert_eq!(arena.used(), 12, "2 items reserved, then one u32");
+    }
+
+    #[test]
+    fn fill_iter_takes_no_more_items_than_len_promised() {
+        let arena = Arena::new(256);
+        let mut liar = Liar::new(2, 50);
+        let s = arena.alloc_slice_fill_iter(&mut liar);
+        assert_eq!(s, &[1, 2]);
+        assert_eq!(
+            liar.yielded, 2,
+            "alloc_slice_fill_iter must stop calling next once len() items are written: the extra item it took is lost"
+        );
     }
 
     #[test]

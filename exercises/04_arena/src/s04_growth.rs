@@ -208,6 +208,39 @@ mod tests {
     use super::*;
     use crate::test_support::{Align64, addr};
 
+    /// Whether `size` bytes at `p` lie inside one of the arena's chunks.
+    fn inside_a_chunk(bump: &Bump, p: NonNull<u8>, size: usize) -> bool {
+        let p = p.addr().get();
+        bump.chunks.borrow().iter().any(|chunk| {
+            let start = chunk.start.addr().get();
+            start <= p && p + size <= start + chunk.layout.size()
+        })
+    }
+
+    /// Allocates `value` through `try_alloc_layout`, checking the room before writing to it: a
+    /// write to a misaligned address or past the end of a chunk would abort the whole run.
+    fn alloc_checked<T>(bump: &Bump, value: T) -> &mut T {
+        let layout = Layout::new::<T>();
+        let room = bump.try_alloc_layout(layout).expect("room for the value");
+        assert_eq!(
+            room.addr().get() % layout.align(),
+            0,
+            "a request aligned to {} got a misaligned address: align the address in the fast path, and give a new chunk the request's alignment (at least CHUNK_ALIGN)",
+            layout.align()
+        );
+        assert!(
+            inside_a_chunk(bump, room, layout.size()),
+            "a {}-byte request was handed out past the end of its chunk: the fast path's bounds check must use the aligned address, padding included",
+            layout.size()
+        );
+        let room = room.cast::<T>();
+        // SAFETY (test): the arena reserved this aligned room inside a chunk, for us alone.
+        unsafe {
+            room.write(value);
+            &mut *room.as_ptr()
+        }
+    }
+
     #[test]
     fn a_new_bump_allocates_nothing_until_used() {
         let bump = Bump::new();
@@ -283,8 +316,8 @@ mod tests {
         let big = bump.alloc([7u8; 10_000]);
         assert_eq!(big[9_999], 7);
         assert!(bump.allocated_bytes() >= 16 + 10_000);
-        let aligned = bump.alloc(Align64([1; 64]));
-        assert_eq!(addr(aligned) % 64, 0);
+        let aligned = alloc_checked(&bump, Align64([1; 64]));
+        assert_eq!(aligned.0[63], 1);
     }
 
     #[test]
@@ -292,9 +325,8 @@ mod tests {
         let bump = Bump::with_capacity(80);
         for _ in 0..40 {
             bump.alloc(1u8);
-            let x = bump.alloc(Align64([2; 64]));
-            assert_eq!(addr(x) % 64, 0, "align the address, in a new chunk too");
-            let y = bump.alloc(3u128);
+            let x = alloc_checked(&bump, Align64([2; 64]));
+            let y = alloc_checked(&bump, 3u128);
             assert_eq!(addr(y) % align_of::<u128>(), 0);
             assert_eq!(x.0[63], 2);
             assert_eq!(*y, 3);
@@ -303,12 +335,44 @@ mod tests {
     }
 
     #[test]
+    fn a_new_chunk_is_aligned_for_the_request_that_needs_it() {
+        // The first request of an empty arena always takes the slow path, so each of these
+        // chunks is allocated for a 64-byte alignment; the global allocator would usually
+        // give only 16.
+        let bumps: Vec<Bump> = (0..16).map(|_| Bump::new()).collect();
+        for bump in &bumps {
+            let x = alloc_checked(bump, Align64([3; 64]));
+            assert_eq!(x.0[0], 3);
+        }
+    }
+
+    #[test]
+    fn a_request_aligned_past_the_chunk_end_goes_to_a_new_chunk() {
+        // After one byte, a u64 needs 7 bytes of padding and then 8: 16 > 12. The size alone
+        // (1 + 8 = 9) would fit, so a bounds check made before aligning keeps it in this chunk
+        // and the u64 ends 4 bytes past it.
+        let bump = Bump::with_capacity(12);
+        let byte = bump.try_alloc_layout(Layout::new::<u8>()).unwrap();
+        assert!(inside_a_chunk(&bump, byte, 1));
+        let word = bump.try_alloc_layout(Layout::new::<u64>()).unwrap();
+        assert!(
+            inside_a_chunk(&bump, word, 8),
+            "a u64 aligned past the end of the chunk was handed out anyway: the fast path's bounds check must use the aligned address, padding included"
+        );
+        assert_eq!(
+            bump.chunk_count(),
+            2,
+            "the u64 does not fit after alignment, so it needs a new chunk"
+        );
+    }
+
+    #[test]
     fn slices_and_strings_span_growth() {
         let bump = Bump::with_capacity(32);
+        let nums = bump.alloc_slice_copy(&[1u64, 2, 3, 4, 5, 6, 7, 8]);
         let words: Vec<&str> = (0..200)
             .map(|i| &*bump.alloc_str(&format!("word{i}")))
             .collect();
-        let nums = bump.alloc_slice_copy(&[1u64, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(nums.iter().sum::<u64>(), 36);
         for (i, w) in words.iter().enumerate() {
             assert_eq!(*w, format!("word{i}"));
@@ -322,8 +386,8 @@ mod tests {
         bump.set_allocation_limit(Some(1000));
         assert_eq!(bump.allocation_limit(), Some(1000));
         assert!(
-            bump.try_alloc([0u8; 2000]).is_none(),
-            "2000 bytes exceed a limit of 1000"
+            bump.try_alloc_layout(Layout::new::<[u8; 2000]>()).is_none(),
+            "2000 bytes exceed a limit of 1000: refuse the request before capping the chunk's size to the room left"
         );
         assert_eq!(
             bump.allocated_bytes(),

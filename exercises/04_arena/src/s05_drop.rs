@@ -144,6 +144,20 @@ mod tests {
         }
     }
 
+    /// The capacity of every chunk, oldest first.
+    fn capacities<T>(arena: &TypedArena<T>) -> Vec<usize> {
+        arena.chunks.borrow().iter().map(Vec::capacity).collect()
+    }
+
+    /// Panics if a chunk's capacity changed between `before` and `now`, that is, if the chunk
+    /// reallocated, moving every value already handed out from it.
+    fn assert_no_chunk_moved(before: &[usize], now: &[usize], value: usize) {
+        assert!(
+            now.len() >= before.len() && now[..before.len()] == *before,
+            "after value {value}, the chunk capacities changed from {before:?} to {now:?}: pushing into a full Vec reallocates it and moves every value already handed out; start a new chunk when len == capacity"
+        );
+    }
+
     #[test]
     fn every_value_is_dropped_exactly_once_with_the_arena() {
         let log = Rc::new(RefCell::new(Vec::new()));
@@ -175,12 +189,63 @@ mod tests {
     fn references_stay_valid_as_the_arena_grows() {
         let arena = TypedArena::new();
         let n = if cfg!(miri) { 300 } else { 3_000 };
-        let refs: Vec<&mut String> = (0..n).map(|i| arena.alloc(i.to_string())).collect();
+        let mut before = Vec::new();
+        let refs: Vec<&mut String> = (0..n)
+            .map(|i| {
+                let r = arena.alloc(i.to_string());
+                // Check before anything reads a reference that a reallocation left dangling.
+                let now = capacities(&arena);
+                assert_no_chunk_moved(&before, &now, i);
+                before = now;
+                r
+            })
+            .collect();
         for (i, s) in refs.into_iter().enumerate() {
             assert_eq!(*s, i.to_string(), "value {i} moved or was overwritten");
             s.push('!');
         }
         assert_eq!(arena.len(), n);
+    }
+
+    #[test]
+    fn a_full_chunk_is_never_pushed_into() {
+        let arena = TypedArena::new();
+        let mut before = Vec::new();
+        let n = if cfg!(miri) { 300 } else { 3_000 };
+        for i in 0..n {
+            arena.alloc(i);
+            let now = capacities(&arena);
+            assert_no_chunk_moved(&before, &now, i);
+            before = now;
+        }
+    }
+
+    #[test]
+    fn into_vec_moves_the_values_out_without_dropping_them() {
+        struct Counted<'a>(&'a Cell<usize>, usize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        let drops = Cell::new(0);
+        let n = if cfg!(miri) { 200 } else { 2_000 };
+        let arena = TypedArena::new();
+        for i in 0..n {
+            arena.alloc(Counted(&drops, i));
+        }
+        let values = arena.into_vec();
+        assert_eq!(
+            drops.get(),
+            0,
+            "into_vec dropped values it returned: a value moved out of a chunk (ptr::read) must not be dropped again with the chunk"
+        );
+        assert_eq!(
+            values.iter().map(|c| c.1).collect::<Vec<_>>(),
+            (0..n).collect::<Vec<_>>()
+        );
+        drop(values);
+        assert_eq!(drops.get(), n, "each value dropped exactly once");
     }
 
     #[test]

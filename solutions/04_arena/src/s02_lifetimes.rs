@@ -181,6 +181,12 @@ impl<'a, T> Iterator for Iter<'a, T> {
 mod tests {
     use super::*;
 
+    /// The stack's values from the top, at most 100 of them: an iterator that never ends
+    /// fails the comparison instead of filling memory.
+    fn values<T: Copy>(stack: &Stack<'_, T>) -> Vec<T> {
+        stack.iter().take(100).copied().collect()
+    }
+
     #[test]
     fn reset_makes_the_whole_capacity_available_again() {
         let mut arena = Arena::new(64);
@@ -235,8 +241,12 @@ mod tests {
         assert_eq!(stack.pop(), Some(&3));
         assert_eq!(stack.pop(), Some(&2));
         assert_eq!(stack.pop(), Some(&1));
-        assert_eq!(stack.pop(), None);
-        assert!(stack.is_empty());
+        assert_eq!(stack.len(), 0, "pop must decrement len");
+        assert_eq!(stack.pop(), None, "popping an empty stack returns None");
+        assert!(
+            stack.is_empty(),
+            "popping an empty stack must leave it empty, with len 0"
+        );
     }
 
     #[test]
@@ -246,8 +256,11 @@ mod tests {
         for word in ["a", "b", "c"] {
             stack.push(word);
         }
-        let words: Vec<&str> = stack.iter().copied().collect();
-        assert_eq!(words, ["c", "b", "a"]);
+        assert_eq!(
+            values(&stack),
+            ["c", "b", "a"],
+            "iter must yield each value once, top to bottom, and stop after the bottom node"
+        );
         assert_eq!(stack.len(), 3, "iterating must not consume the stack");
     }
 
@@ -260,7 +273,7 @@ mod tests {
             let mut stack = Stack::new(&arena);
             first = stack.push(1);
             stack.push(2);
-            all = stack.iter().collect();
+            all = stack.iter().take(100).collect();
         }
         // The stack is gone; its values borrow the arena, which is still alive.
         assert_eq!(*first, 1);
@@ -280,9 +293,9 @@ mod tests {
         left.push(10);
         right.push(20);
         right.push(21);
-        assert_eq!(left.iter().copied().collect::<Vec<_>>(), [10, 2, 1]);
-        assert_eq!(right.iter().copied().collect::<Vec<_>>(), [21, 20, 2, 1]);
-        assert_eq!(base.iter().copied().collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(values(&left), [10, 2, 1]);
+        assert_eq!(values(&right), [21, 20, 2, 1]);
+        assert_eq!(values(&base), [2, 1]);
         assert_eq!(
             left.iter().nth(1).map(|r| r as *const i32),
             Some(shared),

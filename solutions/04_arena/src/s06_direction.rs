@@ -195,6 +195,47 @@ mod tests {
     }
 
     #[test]
+    fn sizes_that_are_not_a_multiple_of_the_alignment_are_aligned() {
+        let arena = DownArena::new(256);
+        for align in [1, 2, 4, 8, 16, 32] {
+            let layout = Layout::from_size_align(3, align).unwrap();
+            let p = arena.try_alloc_layout(layout).unwrap();
+            assert_eq!(
+                p.addr().get() % align,
+                0,
+                "a 3-byte request aligned to {align} got a misaligned address: subtract the size first, then round down"
+            );
+            // SAFETY (test): the arena gave us 3 writable bytes at `p`.
+            unsafe { p.as_ptr().write_bytes(0xAB, 3) };
+        }
+    }
+
+    #[test]
+    fn an_address_rounded_down_below_the_start_is_refused() {
+        // A 4096-byte alignment in a 32-byte buffer: `end - 16` is inside the buffer, but the
+        // 4096-aligned address below it almost always lies before the buffer's start.
+        let layout = Layout::from_size_align(16, 4096).unwrap();
+        let arenas: Vec<DownArena> = (0..4).map(|_| DownArena::new(32)).collect();
+        for arena in &arenas {
+            let start = arena.start.addr().get();
+            match arena.try_alloc_layout(layout) {
+                Some(p) => {
+                    assert!(
+                        p.addr().get() >= start,
+                        "an address rounded down below the start of the buffer was handed out: compare with start after rounding down"
+                    );
+                    assert_eq!(p.addr().get() % 4096, 0);
+                }
+                None => assert_eq!(
+                    arena.used(),
+                    0,
+                    "a refused request must not move the pointer"
+                ),
+            }
+        }
+    }
+
+    #[test]
     fn the_whole_capacity_is_usable_and_then_refused() {
         let arena = DownArena::new(16);
         assert_eq!(arena.alloc([9u8; 16]), &[9u8; 16]);
