@@ -213,7 +213,11 @@ mod tests {
             Value::Number(Number::PosInt(5)),
             "integers >= 0 must be PosInt, so that 5i64 and 5u64 compare equal"
         );
-        assert_eq!(Value::from(0i64), Value::Number(Number::PosInt(0)));
+        assert_eq!(
+            Value::from(0i64),
+            Value::Number(Number::PosInt(0)),
+            "0 is not negative: 0i64 must be PosInt(0), so that it equals 0u64"
+        );
         assert_eq!(Value::from(-5i64), Value::Number(Number::NegInt(-5)));
     }
 
@@ -259,7 +263,11 @@ mod tests {
 
     #[test]
     fn quotes_and_backslashes_are_escaped() {
-        assert_eq!(Value::from(r#"a"b\c"#).to_compact(), r#""a\"b\\c""#);
+        assert_eq!(
+            Value::from(r#"a"b\c"#).to_compact(),
+            r#""a\"b\\c""#,
+            "each escaped byte replaces the byte itself, and the text around it is kept"
+        );
         assert_eq!(Value::from("\"").to_compact(), r#""\"""#);
     }
 
@@ -273,7 +281,11 @@ mod tests {
 
     #[test]
     fn other_control_characters_use_u00xx() {
-        assert_eq!(Value::from("\u{0}").to_compact(), r#""\u0000""#);
+        assert_eq!(
+            Value::from("\u{0}").to_compact(),
+            r#""\u0000""#,
+            "NUL (U+0000) is a control character too: it must be escaped"
+        );
         assert_eq!(Value::from("a\u{1}b").to_compact(), r#""a\u0001b""#);
         assert_eq!(
             Value::from("\u{1f}").to_compact(),
@@ -340,8 +352,16 @@ mod tests {
 
     #[test]
     fn pretty_empty_containers_stay_on_one_line() {
-        assert_eq!(Value::from(Vec::new()).to_pretty(), "[]");
-        assert_eq!(obj(&[]).to_pretty(), "{}");
+        assert_eq!(
+            Value::from(Vec::new()).to_pretty(),
+            "[]",
+            "an empty array is `[]` in pretty mode too: no line break inside"
+        );
+        assert_eq!(
+            obj(&[]).to_pretty(),
+            "{}",
+            "an empty object is `{{}}` in pretty mode too: no line break inside"
+        );
         let v = obj(&[("a", Value::from(Vec::new())), ("b", obj(&[]))]);
         assert_eq!(v.to_pretty(), "{\n  \"a\": [],\n  \"b\": {}\n}");
         assert_eq!(Value::Null.to_pretty(), "null");

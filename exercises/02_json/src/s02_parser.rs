@@ -251,6 +251,8 @@ mod tests {
         ("\"\u{2028}\u{2029}\"", "line and paragraph separators"),
         ("[]", "an empty array"),
         ("{}", "an empty object"),
+        ("[ ]", "an empty array with whitespace inside"),
+        ("{ \t\r\n}", "an empty object with whitespace inside"),
         ("[[]]", "nested arrays"),
         ("[1,\"a\",null,true,{}]", "mixed elements"),
         ("{\"a\":1}", "a one-member object"),
@@ -292,6 +294,10 @@ mod tests {
         (b"1_000", "digit separators"),
         (b"1e400", "a number too large for f64"),
         (b"-1e400", "a negative number too large for f64"),
+        (
+            b"1e4294967297",
+            "an exponent past 32 bits (the number is still too large for f64)",
+        ),
         (b"\"abc", "an unterminated string"),
         (b"'a'", "single quotes"),
         (b"\"\\x41\"", "an unknown escape"),
@@ -353,7 +359,10 @@ mod tests {
     #[test]
     fn accepts_everything_rfc_8259_allows() {
         for (input, what) in MUST_ACCEPT {
-            if let Err(e) = parse_str(input) {
+            let result = std::panic::catch_unwind(|| parse_str(input)).unwrap_or_else(|_| {
+                panic!("the parser panicked on {what} ({input:?}): it must parse it")
+            });
+            if let Err(e) = result {
                 panic!("{what} must be accepted: {input:?} gave {e:?}");
             }
         }
@@ -362,7 +371,12 @@ mod tests {
     #[test]
     fn rejects_everything_rfc_8259_forbids() {
         for (input, what) in MUST_REJECT {
-            let result = parse_slice(input);
+            let result = std::panic::catch_unwind(|| parse_slice(input)).unwrap_or_else(|_| {
+                panic!(
+                    "the parser panicked on {what} ({:?}): bad input must give an error, never a panic",
+                    String::from_utf8_lossy(input)
+                )
+            });
             assert!(
                 result.is_err(),
                 "{what} must be rejected: {:?} parsed as {result:?}",
@@ -398,7 +412,11 @@ mod tests {
         };
         assert_eq!(n("0"), Number::PosInt(0));
         assert_eq!(n("18446744073709551615"), Number::PosInt(u64::MAX));
-        assert_eq!(n("-9223372036854775808"), Number::NegInt(i64::MIN));
+        assert_eq!(
+            n("-9223372036854775808"),
+            Number::NegInt(i64::MIN),
+            "i64::MIN fits in an i64 (its magnitude is 2^63, one more than i64::MAX): it must be NegInt"
+        );
         assert_eq!(n("-42"), Number::NegInt(-42));
         assert_eq!(n("1.5"), Number::Float(1.5));
         assert_eq!(n("1e2"), Number::Float(100.0), "an exponent makes a float");
@@ -483,7 +501,11 @@ mod tests {
     #[test]
     fn strings_in_keys_and_values_are_unescaped_independently() {
         let v = parse_str(r#"{"k\u0041": "v\n", "plain": "x", "B": "\u00e9"}"#).unwrap();
-        assert_eq!(v.get("kA").and_then(Value::as_str), Some("v\n"));
+        assert_eq!(
+            v.get("kA").and_then(Value::as_str),
+            Some("v\n"),
+            "each string with escapes starts from an empty scratch buffer"
+        );
         assert_eq!(v.get("plain").and_then(Value::as_str), Some("x"));
         assert_eq!(v.get("B").and_then(Value::as_str), Some("é"));
     }
@@ -491,7 +513,11 @@ mod tests {
     #[test]
     fn a_duplicate_key_keeps_the_last_value() {
         let v = parse_str(r#"{"a": 1, "a": 2}"#).unwrap();
-        assert_eq!(v.get("a"), Some(&int(2)));
+        assert_eq!(
+            v.get("a"),
+            Some(&int(2)),
+            "RFC 8259 leaves duplicate keys open; this parser keeps the last value, as serde_json does"
+        );
     }
 
     #[test]
@@ -550,6 +576,21 @@ mod tests {
         assert!(parse_str(&ok).is_ok(), "{MAX_DEPTH} levels must parse");
         let objects = format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
         assert!(parse_str(&objects).is_ok());
+    }
+
+    #[test]
+    fn containers_side_by_side_do_not_add_up_to_the_limit() {
+        let n = 2 * MAX_DEPTH;
+        for item in ["[]", "{}", "[1]", "{\"a\":1}"] {
+            let text = format!("[{}]", vec![item; n].join(","));
+            if let Err(e) = parse_str(&text) {
+                panic!(
+                    "an array of {n} `{item}` is two levels deep, not {}: every `enter` needs its \
+                     `leave`, on every path out of an array or object; got {e:?}",
+                    n + 1
+                );
+            }
+        }
     }
 
     #[test]

@@ -490,6 +490,11 @@ mod tests {
             "invalid type: floating point `1.5`, expected u8"
         );
         assert_eq!(
+            data_err::<u8>("2.0").message(),
+            "invalid type: floating point `2.0`, expected u8",
+            "a float keeps its decimal point in messages, so that it does not look like an integer"
+        );
+        assert_eq!(
             data_err::<bool>(r#""yes""#).message(),
             "invalid type: string \"yes\", expected a boolean"
         );
@@ -516,7 +521,8 @@ mod tests {
         assert_eq!(from_json::<Option<u8>>("null").unwrap(), None);
         assert_eq!(from_json::<Option<u8>>("7").unwrap(), Some(7));
         assert_eq!(
-            from_json::<Vec<Option<String>>>(r#"["a", null]"#).unwrap(),
+            from_json::<Vec<Option<String>>>(r#"["a", null]"#)
+                .expect("Option<T> must read `null` as None, also after whitespace"),
             vec![Some("a".to_string()), None]
         );
         assert!(from_json::<Option<u8>>("true").is_err());
@@ -564,9 +570,20 @@ mod tests {
 
     #[test]
     fn syntax_errors_inside_a_typed_value_are_still_syntax_errors() {
-        for text in ["[1,]", "[1 2]", "{\"a\" 1}", "[01]", "[1]]", "{\"a\":1,}"] {
-            let e = from_json::<Value>(text).unwrap_err();
-            assert_eq!(e.category(), Category::Syntax, "{text} is not JSON: {e:?}");
+        for text in [
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{,\"a\":1}",
+            "[01]",
+            "[1]]",
+            "{\"a\":1,}",
+        ] {
+            match from_json::<Value>(text) {
+                Ok(v) => panic!("{text} is not JSON and must be rejected, got {v:?}"),
+                Err(e) => assert_eq!(e.category(), Category::Syntax, "{text} is not JSON: {e:?}"),
+            }
         }
         assert_eq!(
             from_json::<Vec<u8>>("[1,").unwrap_err().category(),
@@ -602,6 +619,73 @@ mod tests {
             .spawn(|| from_json::<Value>(&"[".repeat(100_000)).map_err(|e| e.category()))
             .unwrap();
         assert_eq!(handle.join().unwrap(), Err(Category::Syntax));
+    }
+
+    #[test]
+    fn containers_side_by_side_do_not_add_up_to_the_limit() {
+        use crate::s02_parser::MAX_DEPTH;
+        let n = 2 * MAX_DEPTH;
+        let arrays = format!("[{}]", vec!["[]"; n].join(","));
+        if let Err(e) = from_json::<Vec<Vec<u8>>>(&arrays) {
+            panic!(
+                "an array of {n} empty arrays is two levels deep, not {}: every `enter` needs its \
+                 `leave`; got {e:?}",
+                n + 1
+            );
+        }
+        let objects = format!("[{}]", vec!["{\"a\":1}"; n].join(","));
+        if let Err(e) = from_json::<Vec<BTreeMap<String, u8>>>(&objects) {
+            panic!(
+                "an array of {n} objects is two levels deep, not {}: every `enter` needs its \
+                 `leave`; got {e:?}",
+                n + 1
+            );
+        }
+    }
+
+    /// A visitor that reads the first element of an array, or the first member of an object,
+    /// and stops there.
+    struct FirstOnly;
+
+    impl Visitor for FirstOnly {
+        type Value = u8;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a first element")
+        }
+        fn visit_seq<A: SeqAccess>(self, mut seq: A) -> Result<u8> {
+            seq.next_element()?
+                .ok_or_else(|| Error::invalid_length(0, &self))
+        }
+        fn visit_map<A: MapAccess>(self, mut map: A) -> Result<u8> {
+            match map.next_key()? {
+                Some(_) => map.next_value(),
+                None => Err(Error::invalid_length(0, &self)),
+            }
+        }
+    }
+
+    #[test]
+    fn elements_a_visitor_leaves_behind_are_an_error() {
+        for (text, message) in [
+            ("[1, 2]", "trailing elements in array"),
+            (r#"{"a": 1, "b": 2}"#, "trailing members in object"),
+        ] {
+            let mut p = Parser::new(text.as_bytes());
+            match p.deserialize_any(FirstOnly) {
+                Ok(v) => panic!(
+                    "a visitor that stops after the first element of {text} leaves the rest \
+                     behind: the deserializer must check that the closing bracket follows and \
+                     fail with {message:?}, got Ok({v})"
+                ),
+                Err(e) => assert_eq!(e.message(), message, "{text} read by FirstOnly"),
+            }
+        }
+        let mut p = Parser::new(b"[7]");
+        assert_eq!(
+            p.deserialize_any(FirstOnly).unwrap(),
+            7,
+            "one element is all there is"
+        );
     }
 
     #[test]

@@ -137,8 +137,13 @@ mod tests {
     }
 
     fn err<T: Deserialize + fmt::Debug>(text: &str) -> String {
+        err_because::<T>(text, "see the assertion below it")
+    }
+
+    /// The message of the data error that `text` must give, or a panic that says `why`.
+    fn err_because<T: Deserialize + fmt::Debug>(text: &str, why: &str) -> String {
         match from_json::<T>(text) {
-            Ok(v) => panic!("{text} must be rejected, got {v:?}"),
+            Ok(v) => panic!("{text} must be rejected ({why}), got {v:?}"),
             Err(e) => {
                 assert_eq!(e.category(), Category::Data, "{text}: {e:?}");
                 e.message().to_owned()
@@ -188,6 +193,12 @@ mod tests {
             "missing field `port`"
         );
         assert_eq!(err::<Config>(r#"{}"#), "missing field `name`");
+        let why = "only Option fields may be absent: a missing Vec is an error, not an empty list";
+        assert_eq!(
+            err_because::<Config>(r#"{"name": "web", "port": 1}"#, why),
+            "missing field `tags`",
+            "{why}"
+        );
     }
 
     #[test]
@@ -196,10 +207,28 @@ mod tests {
             err::<Config>(r#"{"name": "a", "port": 1, "port": 2, "tags": []}"#),
             "duplicate field `port`"
         );
+        let why = "struct variants reject duplicate fields too";
+        assert_eq!(
+            err_because::<Shape>(r#"{"Rect": {"w": 1, "h": 2, "w": 3}}"#, why),
+            "duplicate field `w`",
+            "{why}"
+        );
+        let why = "generic structs reject duplicate fields too";
+        assert_eq!(
+            err_because::<Labeled<u8>>(r#"{"label": "a", "value": 1, "label": "b"}"#, why),
+            "duplicate field `label`",
+            "{why}"
+        );
     }
 
     #[test]
     fn an_unknown_field_lists_the_expected_ones() {
+        let why = "an unknown key is an error even when every field is there";
+        assert_eq!(
+            err_because::<Config>(r#"{"name": "a", "port": 1, "tags": [], "prot": 2}"#, why),
+            "unknown field `prot`, expected one of `name`, `port`, `tags`, `comment`",
+            "{why}"
+        );
         assert_eq!(
             err::<Config>(r#"{"name": "a", "prot": 1}"#),
             "unknown field `prot`, expected one of `name`, `port`, `tags`, `comment`"
@@ -245,9 +274,9 @@ mod tests {
         let text = to_json(&shapes).unwrap();
         assert_eq!(from_json::<Vec<Shape>>(&text).unwrap(), shapes);
         assert_eq!(
-            from_json::<Shape>(r#"{"Empty": null}"#).unwrap(),
-            Shape::Empty,
-            "a unit variant may also be written as a one-key object"
+            from_json::<Shape>(r#"{"Empty": null}"#)
+                .expect("a unit variant may also be written as a one-key object"),
+            Shape::Empty
         );
         assert_eq!(
             from_json::<Shape>(r#"{"Rect": {"h": 2, "w": 1}}"#).unwrap(),

@@ -773,10 +773,25 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert(1u32, "one");
         m.insert(2u32, "two");
-        assert_eq!(to_json(&m).unwrap(), r#"{"1":"one","2":"two"}"#);
+        assert_eq!(
+            to_json(&m).unwrap(),
+            r#"{"1":"one","2":"two"}"#,
+            "JSON object keys are strings: integer keys are written in quotes"
+        );
         let mut m = BTreeMap::new();
         m.insert(-7i64, true);
         assert_eq!(to_json(&m).unwrap(), r#"{"-7":true}"#);
+    }
+
+    #[test]
+    fn map_keys_are_escaped() {
+        let mut m = BTreeMap::new();
+        m.insert("say \"hi\"\n".to_string(), 1);
+        assert_eq!(
+            to_json(&m).unwrap(),
+            r#"{"say \"hi\"\n":1}"#,
+            "map keys are escaped like any string"
+        );
     }
 
     #[test]
@@ -804,7 +819,11 @@ mod tests {
             y: -2,
             label: None,
         };
-        assert_eq!(to_json(&p).unwrap(), r#"{"x":1,"y":-2,"label":null}"#);
+        assert_eq!(
+            to_json(&p).unwrap(),
+            r#"{"x":1,"y":-2,"label":null}"#,
+            "fields are separated by commas, keys are quoted"
+        );
         let p = Point {
             x: 0,
             y: 0,
@@ -821,10 +840,16 @@ mod tests {
     fn enum_variants_are_externally_tagged() {
         assert_eq!(to_json(&Shape::Empty).unwrap(), r#""Empty""#);
         assert_eq!(to_json(&Shape::Circle(1.5)).unwrap(), r#"{"Circle":1.5}"#);
-        assert_eq!(to_json(&Shape::Line(1, 2)).unwrap(), r#"{"Line":[1,2]}"#);
+        assert_eq!(
+            to_json(&Shape::Line(1, 2)).unwrap(),
+            r#"{"Line":[1,2]}"#,
+            "a tuple variant is an array inside a one-key object: `end` closes the array and the \
+             `{{\"Line\":` around it"
+        );
         assert_eq!(
             to_json(&Shape::Rect { w: 3, h: 4 }).unwrap(),
-            r#"{"Rect":{"w":3,"h":4}}"#
+            r#"{"Rect":{"w":3,"h":4}}"#,
+            "a struct variant is an object inside a one-key object: `end` closes both"
         );
         assert_eq!(
             to_json(&vec![Shape::Empty, Shape::Line(0, 0)]).unwrap(),
@@ -854,7 +879,9 @@ mod tests {
         };
         assert_eq!(
             to_json_pretty(&p).unwrap(),
-            "{\n  \"x\": 1,\n  \"y\": 2,\n  \"label\": null\n}"
+            "{\n  \"x\": 1,\n  \"y\": 2,\n  \"label\": null\n}",
+            "each member on its own line, indented one level; the closing bracket one level less \
+             than the items"
         );
         assert_eq!(
             to_json_pretty(&vec![vec![1], vec![]]).unwrap(),

@@ -160,7 +160,11 @@ mod tests {
     fn io_errors_convert_and_keep_their_source() {
         let io = io::Error::new(io::ErrorKind::BrokenPipe, "pipe closed");
         let e = Error::from(io);
-        assert_eq!(e.category(), Category::Io);
+        assert_eq!(
+            e.category(),
+            Category::Io,
+            "an io::Error converts into an error of category Io"
+        );
         let source = e
             .source()
             .expect("an I/O error has its io::Error as source");
@@ -225,6 +229,69 @@ mod tests {
         assert_eq!(
             e.io_error().map(io::Error::kind),
             Some(io::ErrorKind::StorageFull)
+        );
+    }
+
+    /// A writer and reader that moves at most 3 bytes per call, as pipes and sockets may.
+    struct Trickle {
+        bytes: Vec<u8>,
+        read: usize,
+    }
+
+    impl io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.bytes.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let rest = &self.bytes[self.read..];
+            let n = buf.len().min(3).min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn to_writer_writes_every_byte_to_a_writer_that_takes_a_few_at_a_time() {
+        let mut trickle = Trickle {
+            bytes: Vec::new(),
+            read: 0,
+        };
+        to_writer(&mut trickle, &vec!["abc", "def"]).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&trickle.bytes),
+            r#"["abc","def"]"#,
+            "io::Write::write may take only part of the buffer: all of the JSON must be written"
+        );
+    }
+
+    #[test]
+    fn from_reader_reads_a_reader_that_gives_a_few_bytes_at_a_time() {
+        let trickle = Trickle {
+            bytes: br#"{"k": [1, 2, 3], "s": "text"}"#.to_vec(),
+            read: 0,
+        };
+        let v = from_reader::<_, Value>(trickle)
+            .expect("a reader may deliver the input in pieces: read until it reports the end");
+        assert_eq!(v.get("s").and_then(Value::as_str), Some("text"));
+    }
+
+    #[test]
+    fn from_reader_reports_invalid_utf8_as_a_syntax_error_at_its_position() {
+        let e = from_reader::<_, String>(&b"\"ab\xff\""[..]).unwrap_err();
+        assert_eq!(
+            (e.category(), e.line(), e.column()),
+            (Category::Syntax, 1, 4),
+            "bytes that are not UTF-8 are a syntax error at the bad byte, as from_slice reports \
+             them, not an I/O error: {e:?}"
         );
     }
 
