@@ -1,10 +1,11 @@
 //! Helpers the stages' tests share: a seeded random generator, a layout of `n` bytes, the heap's
-//! invariant walker that fails the test on a broken heap, and a watchdog for tests that take a
-//! lock.
+//! invariant walker that fails the test on a broken heap, the pointer a program hands back to
+//! `free`, and a watchdog for tests that take a lock.
 
 use crate::s02_free_list::FreeStats;
 use crate::s03_heap::{Heap, Strategy};
 use std::alloc::Layout;
+use std::ptr::NonNull;
 
 /// xorshift64: a tiny seeded generator, so every failure can be replayed.
 pub(crate) struct Rng(pub(crate) u64);
@@ -30,6 +31,16 @@ pub(crate) fn bytes(n: usize) -> Layout {
 pub(crate) fn checked<S: Strategy>(heap: &Heap<S>) -> FreeStats {
     heap.check()
         .unwrap_or_else(|e| panic!("heap invariant broken: {e}"))
+}
+
+/// The pointer a program hands back to `free`: one made from a unique reference to exactly
+/// the `len` bytes it was given, as a `Box` or a `&mut [u8]` gives it. Under Miri its
+/// permission covers those bytes and no others; the block is filled with `0xA5` first.
+pub(crate) fn handed_back(p: NonNull<u8>, len: usize) -> NonNull<u8> {
+    // SAFETY: the tests pass a live block of at least `len` bytes that nothing else uses.
+    let block: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(p.as_ptr(), len) };
+    block.fill(0xA5);
+    NonNull::from(block).cast()
 }
 
 /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
