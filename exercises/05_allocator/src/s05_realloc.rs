@@ -245,7 +245,12 @@ mod tests {
         let r = unsafe { heap.realloc(a, bytes(24), 16) };
         assert_eq!(r, Some(a), "the 8-byte tail joins the free block after it");
         assert!(holds(a, 16, 7));
-        assert_eq!(checked(&heap).free_bytes, 4096 - 16);
+        assert_eq!(
+            checked(&heap).free_bytes,
+            4096 - 16,
+            "the 8-byte tail must go back to the heap: freed later with its 16-byte layout, \
+             the block would never return it"
+        );
         // Busy neighbour: the block moves, and all 24 bytes come back.
         let b = heap.alloc(bytes(24)).unwrap();
         let _c = heap.alloc(bytes(16)).unwrap();
@@ -254,6 +259,27 @@ mod tests {
         let r = unsafe { heap.realloc(b, bytes(24), 16) }.unwrap();
         assert!(holds(r, 16, 8));
         assert_eq!(checked(&heap).free_bytes, 4096 - 16 - 16 - 16);
+    }
+
+    #[test]
+    fn a_move_copies_only_the_old_contents() {
+        // The block that grows ends the heap, and the only free block that fits is at the
+        // front. Copying `new_size` bytes from the old block would read 448 bytes past the end
+        // of the heap (Miri: out-of-bounds): a move copies min(old size, new size) bytes.
+        let mut heap = Heap::new(1024).unwrap();
+        let front = heap.alloc(bytes(512)).unwrap();
+        let _middle = heap.alloc(bytes(448)).unwrap();
+        let last = heap.alloc(bytes(64)).unwrap();
+        assert_eq!(checked(&heap).free_bytes, 0, "the heap is full");
+        fill(last, 64, 14);
+        // SAFETY: both live with these layouts; `last` is not used after the realloc.
+        let moved = unsafe {
+            heap.free(front, bytes(512));
+            heap.realloc(last, bytes(64), 512)
+        }
+        .unwrap();
+        assert_eq!(moved, front, "the only free block that fits");
+        assert!(holds(moved, 64, 14), "a move copies the old contents");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::s02_free_list::FreeStats;
 use crate::s03_heap::{Heap, Strategy};
 use std::alloc::Layout;
 use std::ptr::NonNull;
+use std::time::Duration;
 
 /// xorshift64: a tiny seeded generator, so every failure can be replayed.
 pub(crate) struct Rng(pub(crate) u64);
@@ -43,6 +44,12 @@ pub(crate) fn handed_back(p: NonNull<u8>, len: usize) -> NonNull<u8> {
     NonNull::from(block).cast()
 }
 
+/// How long a test that takes a lock may run before it counts as hung: the tests take well
+/// under a second natively, and much longer under Miri. A lock that is never released fails
+/// every such test, and they run two at a time, so this is short enough for all of them to
+/// report before the stage's time limit.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(if cfg!(miri) { 20 } else { 5 });
+
 /// Runs `body` on a thread of its own and fails if it does not finish in time: with a
 /// lock that is never released, the next request spins forever.
 pub(crate) fn watchdog(body: impl FnOnce() + Send + 'static) {
@@ -51,6 +58,6 @@ pub(crate) fn watchdog(body: impl FnOnce() + Send + 'static) {
         body();
         tx.send(()).unwrap();
     });
-    rx.recv_timeout(std::time::Duration::from_secs(20))
+    rx.recv_timeout(PATIENCE)
         .expect("the test panicked, or hung: is the lock released when its guard drops?");
 }
