@@ -14,6 +14,10 @@
 //!   smaller of the two sizes), free the old block. Out of memory returns `None`, and the old
 //!   block is still valid and unchanged: a failed `realloc` must not lose the data.
 //!
+//! The pointer `realloc` is given is the program's, and reaches only the old block (see
+//! "Provenance" in the heap's stage): like `free`, `realloc` first turns it into the region's
+//! own pointer to that address, which is what it links as a tail and hands back grown.
+//!
 //! Alignments up to 4096 survive every path, since a move allocates with the old alignment.
 //! The zero-size policy: `realloc` to size 0 shrinks to a `MIN_BLOCK` block, like `alloc` of a
 //! zero-sized layout; the block stays valid and must still be freed.
@@ -56,7 +60,8 @@ impl<S: Strategy> Heap<S> {
         old: Layout,
         new_size: usize,
     ) -> Option<NonNull<u8>> {
-        // TODO: compare the old and new block sizes.
+        // TODO: work with the region's pointer to the block, not the caller's (see the header);
+        // compare the old and new block sizes.
         // - Smaller: a tail of 0 bytes changes nothing; a tail of at least MIN_BLOCK goes back
         //   on the list; a shorter tail may only join a free block that starts right after
         //   the old block (unlink that block and insert tail + it), otherwise move.
@@ -76,7 +81,7 @@ mod tests {
     use crate::s01_layout::block_size;
     use crate::s02_free_list::FreeStats;
     use crate::s03_heap::Heap;
-    use crate::test_support::{Rng, bytes, checked};
+    use crate::test_support::{Rng, bytes, checked, handed_back};
     use std::alloc::Layout;
     use std::ptr::NonNull;
 
@@ -240,7 +245,12 @@ mod tests {
         let r = unsafe { heap.realloc(a, bytes(24), 16) };
         assert_eq!(r, Some(a), "the 8-byte tail joins the free block after it");
         assert!(holds(a, 16, 7));
-        assert_eq!(checked(&heap).free_bytes, 4096 - 16);
+        assert_eq!(
+            checked(&heap).free_bytes,
+            4096 - 16,
+            "the 8-byte tail must go back to the heap: freed later with its 16-byte layout, \
+             the block would never return it"
+        );
         // Busy neighbour: the block moves, and all 24 bytes come back.
         let b = heap.alloc(bytes(24)).unwrap();
         let _c = heap.alloc(bytes(16)).unwrap();
@@ -249,6 +259,27 @@ mod tests {
         let r = unsafe { heap.realloc(b, bytes(24), 16) }.unwrap();
         assert!(holds(r, 16, 8));
         assert_eq!(checked(&heap).free_bytes, 4096 - 16 - 16 - 16);
+    }
+
+    #[test]
+    fn a_move_copies_only_the_old_contents() {
+        // The block that grows ends the heap, and the only free block that fits is at the
+        // front. Copying `new_size` bytes from the old block would read 448 bytes past the end
+        // of the heap (Miri: out-of-bounds): a move copies min(old size, new size) bytes.
+        let mut heap = Heap::new(1024).unwrap();
+        let front = heap.alloc(bytes(512)).unwrap();
+        let _middle = heap.alloc(bytes(448)).unwrap();
+        let last = heap.alloc(bytes(64)).unwrap();
+        assert_eq!(checked(&heap).free_bytes, 0, "the heap is full");
+        fill(last, 64, 14);
+        // SAFETY: both live with these layouts; `last` is not used after the realloc.
+        let moved = unsafe {
+            heap.free(front, bytes(512));
+            heap.realloc(last, bytes(64), 512)
+        }
+        .unwrap();
+        assert_eq!(moved, front, "the only free block that fits");
+        assert!(holds(moved, 64, 14), "a move copies the old contents");
     }
 
     #[test]
@@ -307,6 +338,62 @@ mod tests {
         // SAFETY: z is live with size 0.
         unsafe { heap.free(z, bytes(0)) };
         assert_eq!(checked(&heap).free_bytes, 1024);
+    }
+
+    // The next test resizes blocks through the program's own pointer, made from a unique
+    // reference to exactly its old block, as a `Box` or a `&mut [u8]` hands it back. Under Miri,
+    // "attempting a write access using <TAG> ..., but that tag does not exist in the borrow
+    // stack for this location", where <TAG> "was created by a Unique retag" in `handed_back`,
+    // means `realloc` linked a tail or returned a grown block through that pointer: it must
+    // use the region's own pointer to that address (see "Provenance" in the heap's stage).
+    #[test]
+    fn a_block_resized_through_the_programs_pointer_is_usable_and_its_tail_reusable() {
+        // Grow in place: the program's pointer covers 24 bytes, the grown block 64.
+        let mut heap = Heap::new(4096).unwrap();
+        let a = heap.alloc(bytes(24)).unwrap();
+        let b = heap.alloc(bytes(40)).unwrap();
+        let _guard = heap.alloc(bytes(16)).unwrap();
+        // SAFETY: `b` and `a` are live with these layouts.
+        let grown = unsafe {
+            heap.free(b, bytes(40));
+            heap.realloc(handed_back(a, 24), bytes(24), 64)
+        }
+        .unwrap();
+        assert_eq!(
+            grown, a,
+            "the free 40 bytes after the block are all it needs"
+        );
+        fill(grown, 64, 11);
+        assert!(holds(grown, 64, 11), "the grown block holds all 64 bytes");
+
+        // Shrink in place: the 176-byte tail merges with the free rest of the heap, and the
+        // next allocation splits it further on than the program's old block reached.
+        let mut heap = Heap::new(4096).unwrap();
+        let a = heap.alloc(bytes(200)).unwrap();
+        // SAFETY: `a` is live with this layout.
+        let shrunk = unsafe { heap.realloc(handed_back(a, 200), bytes(200), 24) };
+        assert_eq!(shrunk, Some(a));
+        assert_eq!(checked(&heap).blocks, 1, "the tail joined the free rest");
+        let c = heap.alloc(bytes(256)).unwrap();
+        assert_eq!(
+            c.as_ptr().addr() - a.as_ptr().addr(),
+            24,
+            "the tail is reused"
+        );
+        fill(c, 256, 12);
+        assert!(holds(c, 256, 12));
+
+        // Shrink by less than a node: the 8-byte tail joins the free block after it, and
+        // their node starts 16 bytes into the program's 24-byte block.
+        let mut heap = Heap::new(4096).unwrap();
+        let a = heap.alloc(bytes(24)).unwrap();
+        // SAFETY: `a` is live with this layout.
+        let shrunk = unsafe { heap.realloc(handed_back(a, 24), bytes(24), 16) };
+        assert_eq!(shrunk, Some(a));
+        assert_eq!(checked(&heap).free_bytes, 4096 - 16);
+        let d = heap.alloc(bytes(64)).unwrap();
+        fill(d, 64, 13);
+        assert!(holds(d, 64, 13));
     }
 
     #[test]

@@ -310,9 +310,8 @@ unsafe impl<H: ArenaHeap> GlobalAlloc for LockedHeap<H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{bytes, watchdog};
+    use crate::test_support::{PATIENCE, bytes, watchdog};
     use std::sync::mpsc;
-    use std::time::Duration;
 
     #[test]
     fn a_locked_heap_serves_the_curriculum_example() {
@@ -450,7 +449,7 @@ mod tests {
         }
         drop(tx); // if every thread dies, `recv_timeout` fails at once
         for _ in 0..4 {
-            rx.recv_timeout(Duration::from_secs(20))
+            rx.recv_timeout(PATIENCE)
                 .expect("a thread panicked or the lock deadlocked");
         }
         let stats = HEAP.check().unwrap();
@@ -486,7 +485,7 @@ mod tests {
         }
         drop(tx); // if every thread dies, `recv_timeout` fails at once
         for _ in 0..4 {
-            rx.recv_timeout(Duration::from_secs(20))
+            rx.recv_timeout(PATIENCE)
                 .expect("a thread panicked, or the lock was never released");
         }
         assert_eq!(

@@ -16,6 +16,8 @@
 //!   it only needs disjoint blocks of the size it recomputes from the layout.
 //! - Free pushes the block on its class's list, in O(1): the first word of the freed block
 //!   becomes the `next` pointer, as in the main list. Anything else goes to the heap as before.
+//!   As in the heap's `free`, the node is the region's pointer to the block, not the
+//!   program's: a `Box<u8>` hands back a pointer that reaches one byte, and the node is eight.
 //! - `realloc` within one class keeps the block (a `Vec<u8>` growing from 20 to 30 bytes
 //!   does not move); between classes, or between a class and the heap, the block moves.
 //! - The price: blocks on class lists are not coalesced. Free memory cached in the classes
@@ -141,7 +143,8 @@ impl<S: Strategy> SizeClassHeap<S> {
     /// and was not freed since.
     pub unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
         // TODO: blocks without a class go to the heap; otherwise write a ClassNode into the
-        // block, push it on its class's list and count it in `cached`.
+        // block (through a pointer of the heap's region, not the caller's), push it on its
+        // class's list and count it in `cached`.
         todo!("SizeClassHeap::free")
     }
 
@@ -156,8 +159,9 @@ impl<S: Strategy> SizeClassHeap<S> {
         layout: Layout,
         new_size: usize,
     ) -> Option<NonNull<u8>> {
-        // TODO: the same class: keep the block; both without a class: the heap's realloc;
-        // otherwise alloc, copy_nonoverlapping the smaller size, free the old block.
+        // TODO: the same class: keep the block (and return the region's pointer to it, not
+        // the caller's); both without a class: the heap's realloc; otherwise alloc,
+        // copy_nonoverlapping the smaller size, free the old block.
         todo!("SizeClassHeap::realloc")
     }
 
@@ -214,7 +218,7 @@ impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
 mod tests {
     use super::*;
     use crate::s06_global::{Arena, LockedHeap};
-    use crate::test_support::{Rng, bytes, watchdog};
+    use crate::test_support::{Rng, bytes, handed_back, watchdog};
     use std::alloc::GlobalAlloc;
 
     fn stats(heap: &SizeClassHeap) -> FreeStats {
@@ -438,6 +442,40 @@ mod tests {
         }
         heap.trim();
         assert_eq!(stats(&heap).blocks, 1);
+    }
+
+    // The next test frees and resizes class blocks through the program's own pointer, made
+    // from a unique reference to exactly the bytes it asked for. Under Miri, "attempting a
+    // write access using <TAG> ..., but that tag does not exist in the borrow stack for this
+    // location", where <TAG> "was created by a Unique retag" in `handed_back`, means a class
+    // node was written, or a block handed out again, through that pointer: use the region's
+    // own pointer to that address (see "Provenance" in the heap's stage).
+    #[test]
+    fn class_blocks_freed_and_resized_through_the_programs_pointer_are_reusable() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let one = Layout::new::<u8>();
+        let a = heap.alloc(one).unwrap();
+        // SAFETY: `a` is live with this layout, freed once through the program's pointer.
+        unsafe { heap.free(handed_back(a, 1), one) };
+        let b = heap.alloc(bytes(16)).unwrap();
+        assert_eq!(b, a, "the freed block is the top of class 16");
+        // SAFETY: a live block of 16 bytes.
+        unsafe { b.as_ptr().write_bytes(1, 16) };
+
+        let c = heap.alloc(bytes(20)).unwrap();
+        // SAFETY: `c` is live with this layout; from now on only `d` is used.
+        let d = unsafe { heap.realloc(handed_back(c, 20), bytes(20), 30) }.unwrap();
+        assert_eq!(d, c, "20 and 30 bytes are both in class 32");
+        // SAFETY: `d` is a live block of 30 bytes.
+        unsafe { d.as_ptr().write_bytes(2, 30) };
+        // SAFETY: both live with these layouts, freed once.
+        unsafe {
+            heap.free(handed_back(d, 30), bytes(30));
+            heap.free(handed_back(b, 16), bytes(16));
+        }
+        heap.trim();
+        let s = stats(&heap);
+        assert_eq!((s.free_bytes, s.blocks), (4096, 1), "everything came back");
     }
 
     #[test]

@@ -270,7 +270,12 @@ mod tests {
     #[test]
     fn place_refuses_back_padding_too_small_for_a_node() {
         // A 24-byte block for a 16-byte request would leave 8 bytes nobody can free.
-        assert_eq!(place(0, 24, Layout::new::<u64>()), None);
+        assert_eq!(
+            place(0, 24, Layout::new::<u64>()),
+            None,
+            "a 16-byte request in a 24-byte block leaves 8 bytes of back padding, too small \
+             for a node: place must refuse that block"
+        );
         assert!(
             place(0, 32, Layout::new::<u64>()).is_some(),
             "16 + 16 is fine"

@@ -30,7 +30,12 @@
 //! base pointer (`base.add(offset)`, or a node pointer that was itself derived from it), never
 //! made from an integer. Miri's `-Zmiri-strict-provenance` rejects integer-to-pointer casts,
 //! and `-Zmiri-symbolic-alignment-check` only trusts alignment that follows from the region's
-//! own alignment, which is why the region is allocated with `MAX_ALIGN`.
+//! own alignment, which is why the region is allocated with `MAX_ALIGN`. That includes the
+//! pointer `free` is given: it is the program's, and may reach only the block it was handed
+//! (a `Box<[u8; 24]>` gives back a pointer to its 24 bytes). Once that block merges with a
+//! free neighbour, a node kept through it would be written past its end at the next split.
+//! So `free` inserts the region's own pointer to the same address,
+//! `self.base.with_addr(ptr.addr())`, and never the program's.
 //!
 //! Aliasing: the heap holds raw pointers only and gives the caller a `NonNull<u8>` whose bytes
 //! nobody else may touch until it is freed. If splitting went wrong by one node, say the back
@@ -269,9 +274,13 @@ impl<S: Strategy> Heap<S> {
         let Some(size) = block_size(layout) else {
             return;
         };
+        // The program's pointer may reach only the block it was given; once the block merges
+        // with a neighbour, its node must reach further. Use the region's pointer instead.
+        let block = self.base.with_addr(ptr.addr());
         // SAFETY: the block came from this heap (the caller's promise), so it is aligned, at
-        // least MIN_BLOCK long, derived from `base`, and no longer in use.
-        unsafe { self.list.insert(ptr, size) };
+        // least MIN_BLOCK long, inside the region (whose provenance `block` has) and no longer
+        // in use.
+        unsafe { self.list.insert(block, size) };
     }
 
     /// Runs the invariant walker over the region.
@@ -351,7 +360,7 @@ impl Iterator for Candidates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{Rng, checked};
+    use crate::test_support::{Rng, bytes, checked, handed_back};
 
     fn whole(size: usize) -> FreeStats {
         FreeStats {
@@ -676,6 +685,71 @@ mod tests {
             unsafe { heap.free(p, layout) };
         }
         assert_eq!(checked(&heap), whole(size));
+    }
+
+    // The next two tests free blocks the way a program does: through a pointer made from its
+    // own unique reference to the block (a `Box`, a `&mut [u8]`), which is allowed to touch
+    // those bytes and no others. Under Miri, "attempting a write access using <TAG> ..., but
+    // that tag does not exist in the borrow stack for this location", where <TAG> "was created
+    // by a Unique retag" in `handed_back`, means the heap kept that pointer as a node of its
+    // list and later wrote through it past the block's end: `free` must insert a pointer of
+    // the heap's own region at that address (see "Provenance" in the header).
+
+    #[test]
+    fn a_block_freed_through_the_programs_pointer_merges_and_splits() {
+        let mut heap = Heap::new(1024).unwrap();
+        let a = heap.alloc(bytes(24)).unwrap();
+        // SAFETY: `a` is live with this layout; the program's pointer to it is freed once.
+        unsafe { heap.free(handed_back(a, 24), bytes(24)) };
+        assert_eq!(
+            checked(&heap),
+            whole(1024),
+            "the freed block merges with the free rest of the heap"
+        );
+        // First fit splits the merged block: the back padding's node goes at offset 16, which
+        // the program's pointer to the old 24-byte block does not cover.
+        let b = heap.alloc(bytes(16)).unwrap();
+        let c = heap.alloc(bytes(64)).unwrap();
+        assert_eq!((offset(&heap, b), offset(&heap, c)), (0, 16));
+        // SAFETY: `c` is a live block of 64 bytes.
+        unsafe { c.as_ptr().write_bytes(7, 64) };
+        // SAFETY: both live with these layouts, freed once.
+        unsafe {
+            heap.free(handed_back(c, 64), bytes(64));
+            heap.free(handed_back(b, 16), bytes(16));
+        }
+        assert_eq!(checked(&heap), whole(1024));
+    }
+
+    #[test]
+    fn blocks_freed_through_the_programs_pointers_coalesce_into_one_usable_block() {
+        let mut heap = Heap::new(4096).unwrap();
+        let l24 = bytes(24);
+        let [a, b, c, guard] = [(); 4].map(|_| heap.alloc(l24).unwrap());
+        // SAFETY: all live with `l24`, each freed once, through the program's own pointer.
+        unsafe {
+            heap.free(handed_back(c, 24), l24);
+            heap.free(handed_back(a, 24), l24);
+            heap.free(handed_back(b, 24), l24); // joins both neighbours: one 72-byte block
+        }
+        let stats = checked(&heap);
+        assert_eq!(
+            (stats.blocks, stats.largest),
+            (2, 4096 - 96),
+            "the three freed blocks are one, before the guard; the tail is the other"
+        );
+        let whole_hole = Layout::from_size_align(72, 8).unwrap();
+        let p = heap.alloc(whole_hole).unwrap();
+        assert_eq!(p, a, "an exact fit: the merged block");
+        // The program uses all 72 bytes of its new block, across the three old ones.
+        // SAFETY: `p` is a live block of 72 bytes.
+        unsafe { p.as_ptr().write_bytes(9, 72) };
+        // SAFETY: both live with these layouts, freed once.
+        unsafe {
+            heap.free(handed_back(p, 72), whole_hole);
+            heap.free(handed_back(guard, 24), l24);
+        }
+        assert_eq!(checked(&heap), whole(4096));
     }
 
     #[test]

@@ -113,7 +113,12 @@ mod tests {
         for op in ops {
             match *op {
                 Alloc(n) => {
-                    let p = heap.alloc(bytes(n)).expect("the trace fits in the heap");
+                    let p = heap.alloc(bytes(n)).unwrap_or_else(|| {
+                        panic!(
+                            "alloc({n}) failed, but a free block fits it: a strategy must choose \
+                             a block whenever there is a candidate (next fit wraps around)"
+                        )
+                    });
                     offsets.push(p.as_ptr().addr() - base.as_ptr().addr());
                     live.push(Some((p, bytes(n))));
                 }

@@ -16,6 +16,8 @@
 //!   it only needs disjoint blocks of the size it recomputes from the layout.
 //! - Free pushes the block on its class's list, in O(1): the first word of the freed block
 //!   becomes the `next` pointer, as in the main list. Anything else goes to the heap as before.
+//!   As in the heap's `free`, the node is the region's pointer to the block, not the
+//!   program's: a `Box<u8>` hands back a pointer that reaches one byte, and the node is eight.
 //! - `realloc` within one class keeps the block (a `Vec<u8>` growing from 20 to 30 bytes
 //!   does not move); between classes, or between a class and the heap, the block moves.
 //! - The price: blocks on class lists are not coalesced. Free memory cached in the classes
@@ -172,7 +174,9 @@ impl<S: Strategy> SizeClassHeap<S> {
             // SAFETY: forwarded from the caller.
             return unsafe { self.heap.free(ptr, layout) };
         };
-        let node = ptr.cast::<ClassNode>();
+        // The program's pointer may reach only the bytes it asked for (a `Box<u8>` reaches
+        // one); the node and the next owner of the block need the region's pointer.
+        let node = self.heap.base.with_addr(ptr.addr()).cast::<ClassNode>();
         // SAFETY: the block is a class block of at least 16 bytes, aligned, no longer used.
         unsafe {
             node.as_ptr().write(ClassNode {
@@ -196,7 +200,9 @@ impl<S: Strategy> SizeClassHeap<S> {
     ) -> Option<NonNull<u8>> {
         let new = Layout::from_size_align(new_size, layout.align()).ok()?;
         match (class_of(layout), class_of(new)) {
-            (Some(a), Some(b)) if a == b => Some(ptr),
+            // The block grows within its class: hand back the region's pointer, which reaches
+            // all of it, not the program's, which reaches the old size only.
+            (Some(a), Some(b)) if a == b => Some(self.heap.base.with_addr(ptr.addr())),
             // SAFETY: forwarded from the caller; the heap serves both sizes.
             (None, None) => unsafe { self.heap.realloc(ptr, layout, new_size) },
             _ => {
@@ -313,7 +319,7 @@ impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
 mod tests {
     use super::*;
     use crate::s06_global::{Arena, LockedHeap};
-    use crate::test_support::{Rng, bytes, watchdog};
+    use crate::test_support::{Rng, bytes, handed_back, watchdog};
     use std::alloc::GlobalAlloc;
 
     fn stats(heap: &SizeClassHeap) -> FreeStats {
@@ -537,6 +543,40 @@ mod tests {
         }
         heap.trim();
         assert_eq!(stats(&heap).blocks, 1);
+    }
+
+    // The next test frees and resizes class blocks through the program's own pointer, made
+    // from a unique reference to exactly the bytes it asked for. Under Miri, "attempting a
+    // write access using <TAG> ..., but that tag does not exist in the borrow stack for this
+    // location", where <TAG> "was created by a Unique retag" in `handed_back`, means a class
+    // node was written, or a block handed out again, through that pointer: use the region's
+    // own pointer to that address (see "Provenance" in the heap's stage).
+    #[test]
+    fn class_blocks_freed_and_resized_through_the_programs_pointer_are_reusable() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let one = Layout::new::<u8>();
+        let a = heap.alloc(one).unwrap();
+        // SAFETY: `a` is live with this layout, freed once through the program's pointer.
+        unsafe { heap.free(handed_back(a, 1), one) };
+        let b = heap.alloc(bytes(16)).unwrap();
+        assert_eq!(b, a, "the freed block is the top of class 16");
+        // SAFETY: a live block of 16 bytes.
+        unsafe { b.as_ptr().write_bytes(1, 16) };
+
+        let c = heap.alloc(bytes(20)).unwrap();
+        // SAFETY: `c` is live with this layout; from now on only `d` is used.
+        let d = unsafe { heap.realloc(handed_back(c, 20), bytes(20), 30) }.unwrap();
+        assert_eq!(d, c, "20 and 30 bytes are both in class 32");
+        // SAFETY: `d` is a live block of 30 bytes.
+        unsafe { d.as_ptr().write_bytes(2, 30) };
+        // SAFETY: both live with these layouts, freed once.
+        unsafe {
+            heap.free(handed_back(d, 30), bytes(30));
+            heap.free(handed_back(b, 16), bytes(16));
+        }
+        heap.trim();
+        let s = stats(&heap);
+        assert_eq!((s.free_bytes, s.blocks), (4096, 1), "everything came back");
     }
 
     #[test]
