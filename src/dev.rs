@@ -535,6 +535,15 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             if stub == solution {
                 problems.add(format!("{}: the stub is the solution", stub_path.display()));
             }
+            if st.has_check(CheckKind::Miri) {
+                for (line, reason) in miri_gated_examples(&sol_header) {
+                    let place = format!("{}:{line}", sol_path.display());
+                    match reason {
+                        Some(why) => println!("  note: {place}: a header example Miri does not run in full: {why}"),
+                        None => problems.add(format!("{place}: a header example changes under Miri; a `// Miri: ...` comment above it must say why")),
+                    }
+                }
+            }
             if let Some(lock) = &lock {
                 let key = stub_path.display().to_string();
                 match (lock.get(&key), current.get(&key)) {
@@ -551,6 +560,48 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             }
         }
     }
+}
+
+/// The header examples (doctests, which the `miri` check runs) that test `cfg(miri)`: the line
+/// (1-based) of each, with the `// Miri: ...` comment above it that says why, if any.
+fn miri_gated_examples(header: &str) -> Vec<(usize, Option<String>)> {
+    let mut found = Vec::new();
+    let mut in_example = false;
+    let mut noted = false;
+    let mut comment: Vec<&str> = Vec::new();
+    for (i, line) in header.lines().enumerate() {
+        let code = line.trim_start_matches("//!").trim_start_matches(' ');
+        let code = code.strip_prefix("# ").unwrap_or(code).trim();
+        if code.starts_with("```") {
+            in_example = !in_example;
+            noted = false;
+            comment.clear();
+            continue;
+        }
+        if !in_example || noted {
+            continue;
+        }
+        if let Some(text) = code.strip_prefix("//") {
+            if text.trim_start().starts_with("Miri:") {
+                comment.clear();
+            }
+            comment.push(text.trim());
+            continue;
+        }
+        let gated = ["cfg!(miri)", "cfg(miri)", "not(miri)", "cfg_attr(miri"]
+            .iter()
+            .any(|c| code.contains(c));
+        if gated {
+            let reason = comment
+                .first()
+                .filter(|c| c.starts_with("Miri:"))
+                .map(|_| comment.join(" "));
+            found.push((i + 1, reason));
+            noted = true;
+        }
+        comment.clear();
+    }
+    found
 }
 
 fn first_difference(a: &str, b: &str) -> String {
@@ -753,6 +804,15 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn examples_gated_on_miri_must_say_why() {
+        let header = "//! ```\n//! // Miri: no sockets there.\n//! #[cfg(not(miri))]\n//! fn main() {}\n//! ```\n//! ```\n//! if cfg!(miri) { return; }\n//! ```";
+        assert_eq!(
+            miri_gated_examples(header),
+            vec![(3, Some("Miri: no sockets there.".to_string())), (7, None)]
+        );
+    }
 
     #[test]
     fn shared_parts_are_the_header_and_the_tests_tail() {
