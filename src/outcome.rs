@@ -109,10 +109,15 @@ impl Report {
                 return;
             }
             if let Some((name, status)) = rest.rsplit_once(" ... ") {
+                // Miri's many seeds run at once and their lines interleave:
+                // `test a ... test a ... okok` is two reports of `a`.
+                let name = name.rsplit(" ... test ").next().unwrap_or(name);
                 let status = match status.trim_end() {
                     "ok" => TestStatus::Ok,
                     "FAILED" => TestStatus::Failed,
                     s if s.starts_with("ignored") => TestStatus::Ignored,
+                    s if s.contains("FAILED") => TestStatus::Failed,
+                    s if !s.is_empty() && s.split("ok").all(str::is_empty) => TestStatus::Ok,
                     _ => return,
                 };
                 if self.unfinished.as_deref() == Some(name) {
@@ -558,6 +563,21 @@ mod tests {
         );
         assert!(
             matches!(judge(&r, "s01_a::", false, true), Verdict::MiriError { what } if what.starts_with("undefined behaviour: attempting a read"))
+        );
+    }
+
+    #[test]
+    fn interleaved_seeds_count_each_test_once() {
+        let r = report(
+            "Trying seed: 0\nTrying seed: 2\ntest s01_a::tests::one ... test s01_a::tests::one ... okok\ntest s01_a::tests::two ... ok\ntest s01_a::tests::two ... FAILED\nFAILING SEED: 2\n",
+        );
+        assert_eq!(r.results.len(), 2, "{:?}", r.results);
+        assert_eq!(r.failing_seeds, vec![2]);
+        assert_eq!(
+            judge(&r, "s01_a::", false, true),
+            Verdict::Failed {
+                failed: vec!["s01_a::tests::two".into()]
+            }
         );
     }
 
