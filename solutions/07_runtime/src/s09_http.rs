@@ -322,6 +322,45 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore)]
+    fn content_length_ends_the_body_while_the_connection_stays_open() {
+        // A server that ignores `Connection: close`: it answers, then keeps the connection open
+        // until the client closes it. Header names are case-insensitive.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while find(&request, b"\r\n\r\n").is_none() {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "client closed before finishing its request");
+                request.extend_from_slice(&buf[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .unwrap();
+            // Wait for the client to close (or give up after the read timeout).
+            let _ = stream.read(&mut buf);
+        });
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async {
+                crate::s06_timers::timeout(Duration::from_secs(2), http_get(&url)).await
+            })
+        });
+        let body = result.expect(
+            "the body ends after Content-Length bytes (a header name in any case): reading to the \
+             end of the stream waits as long as the server keeps the connection open",
+        );
+        assert_eq!(body.unwrap(), "ok");
+        server.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
     fn a_body_without_content_length_is_read_to_the_end() {
         let (addr, server) = serve_once(b"HTTP/1.0 200 OK\r\nX-Thing: yes\r\n\r\nuntil the end");
         let url = format!("http://{addr}/");
