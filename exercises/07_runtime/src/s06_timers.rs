@@ -594,9 +594,10 @@ mod tests {
         });
         assert!(wall >= Duration::from_millis(300), "slept only {wall:?}");
         // A parked thread wants the CPU for a moment when it wakes; one that polls in a loop
-        // until the deadline wants it for the whole wait. The bound is loose on purpose.
+        // until the deadline wants it for the whole wait, however busy the machine is (waiting in
+        // a run queue counts). The bound is loose on purpose: a loaded machine delays the wake-up.
         assert!(
-            busy < wall / 5,
+            busy < wall / 2,
             "the executor's thread wanted the CPU for {busy:?} of a {wall:?} wait for one \
              timer: when idle, park until the next deadline (thread::park_timeout), don't spin"
         );
