@@ -379,7 +379,18 @@ mod tests {
                 }
                 d.store(true, Ordering::SeqCst);
             });
-            exec.block_on(yield_until(100, move || done.load(Ordering::SeqCst)));
+            exec.block_on(async move {
+                for _ in 0..100 {
+                    if done.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    YieldNow::new().await;
+                }
+                panic!(
+                    "a task that wakes itself during its poll (YieldNow) was not polled again: \
+                     clear `scheduled` before the poll, so that a wake during it queues the task"
+                );
+            });
         });
     }
 
@@ -476,6 +487,44 @@ mod tests {
             waker.wake_by_ref();
             thread::spawn(move || waker.wake()).join().unwrap();
         });
+    }
+
+    /// Spawns a task from its destructor, the way a guard may hand its cleanup to the executor.
+    struct SpawnOnDrop(Spawner, Arc<AtomicUsize>);
+
+    impl Drop for SpawnOnDrop {
+        fn drop(&mut self) {
+            if thread::panicking() {
+                return; // a second panic (an unfinished `spawn`) would abort the test process
+            }
+            let counter = DropCounter(self.1.clone());
+            self.0.spawn(async move {
+                let _counter = counter;
+                std::future::pending::<()>().await;
+            });
+        }
+    }
+
+    #[test]
+    fn a_future_that_spawns_from_its_destructor_does_not_deadlock_the_drop() {
+        let drops = watchdog(LIMIT, || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let exec = Executor::new();
+            let guard = SpawnOnDrop(exec.spawner(), drops.clone());
+            exec.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            exec.block_on(YieldNow::new());
+            // If the executor still holds its task lock while it drops a future, the spawn in
+            // that future's destructor waits for the lock forever.
+            drop(exec);
+            drops.load(Ordering::SeqCst)
+        });
+        assert_eq!(
+            drops, 1,
+            "a task spawned by a destructor while the executor drops must be dropped too"
+        );
     }
 
     #[test]

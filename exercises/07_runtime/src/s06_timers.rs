@@ -386,6 +386,63 @@ mod tests {
     }
 
     #[test]
+    fn a_sleep_polled_with_a_new_waker_wakes_the_new_one() {
+        let log = Arc::default();
+        let timers = TimerHandle::new();
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        let mut sleep = timers.sleep_until(deadline);
+        for label in ["first", "latest"] {
+            let waker = recorder(label, &log);
+            assert!(
+                Pin::new(&mut sleep)
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+        }
+        timers.fire_expired(deadline);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["latest"],
+            "a sleep must wake the waker of its latest poll: a future may move to another task \
+             between polls, so update the registered waker on every pending poll"
+        );
+    }
+
+    /// When woken, registers a new timer on the same queue, as a task woken by a timer does
+    /// when it goes on to sleep again.
+    struct Rearm(TimerHandle, Mutex<Option<Sleep>>);
+
+    impl Wake for Rearm {
+        fn wake(self: Arc<Self>) {
+            let mut sleep = self
+                .0
+                .sleep_until(Instant::now() + Duration::from_secs(3600));
+            let registered = Pin::new(&mut sleep).poll(&mut Context::from_waker(Waker::noop()));
+            assert!(registered.is_pending());
+            *self.1.lock().unwrap() = Some(sleep);
+        }
+    }
+
+    #[test]
+    fn a_waker_that_registers_a_timer_when_it_fires_does_not_deadlock() {
+        let pending = watchdog(LIMIT, || {
+            let timers = TimerHandle::new();
+            let now = Instant::now();
+            let rearm = Arc::new(Rearm(timers.clone(), Mutex::new(None)));
+            timers
+                .queue
+                .lock()
+                .unwrap()
+                .insert(now, Waker::from(rearm.clone()));
+            // With the queue's lock still held while waking, the new registration waits for
+            // that lock forever.
+            timers.fire_expired(now);
+            timers.len()
+        });
+        assert_eq!(pending, 1, "the timer registered by the waker is pending");
+    }
+
+    #[test]
     fn an_expired_sleep_is_ready_without_registering() {
         let timers = TimerHandle::new();
         let mut sleep = timers.sleep_until(Instant::now());
@@ -469,6 +526,20 @@ mod tests {
     }
 
     #[test]
+    fn timeout_lets_a_ready_future_win_over_a_passed_deadline() {
+        let result = watchdog(LIMIT, || {
+            let exec = Executor::new();
+            run_with_timers(&exec, async { timeout(Duration::ZERO, async { 5 }).await })
+        });
+        assert_eq!(
+            result,
+            Ok(5),
+            "a future that is ready at its first poll is not cut off, even by a deadline that \
+             has already passed: poll the inner future before the sleep"
+        );
+    }
+
+    #[test]
     fn timers_fire_while_tasks_keep_the_executor_busy() {
         watchdog(LIMIT, || {
             let exec = Executor::new();
@@ -523,9 +594,10 @@ mod tests {
         });
         assert!(wall >= Duration::from_millis(300), "slept only {wall:?}");
         // A parked thread wants the CPU for a moment when it wakes; one that polls in a loop
-        // until the deadline wants it for the whole wait. The bound is loose on purpose.
+        // until the deadline wants it for the whole wait, however busy the machine is (waiting in
+        // a run queue counts). The bound is loose on purpose: a loaded machine delays the wake-up.
         assert!(
-            busy < wall / 5,
+            busy < wall / 2,
             "the executor's thread wanted the CPU for {busy:?} of a {wall:?} wait for one \
              timer: when idle, park until the next deadline (thread::park_timeout), don't spin"
         );

@@ -539,14 +539,54 @@ mod tests {
                 let addr = listener.local_addr().unwrap();
                 let client = TcpStream::connect(addr).await.unwrap();
                 let (server, _) = listener.accept().await.unwrap();
-                assert_eq!(reactor.registered(), 3);
+                assert_eq!(
+                    reactor.registered(),
+                    3,
+                    "the listener and both ends of the connection are registered"
+                );
                 drop(client);
                 drop(server);
-                assert_eq!(reactor.registered(), 1);
+                assert_eq!(
+                    reactor.registered(),
+                    1,
+                    "a dropped stream must deregister: only the listener is left"
+                );
                 drop(listener);
                 assert_eq!(reactor.registered(), 0, "a dropped socket must deregister");
             });
         });
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn a_socket_opened_after_others_closed_gets_its_own_events() {
+        let received = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                // A connection opened and closed again leaves free slots in the reactor.
+                let first = TcpStream::connect(addr).await.unwrap();
+                let (accepted, _) = listener.accept().await.unwrap();
+                drop(first);
+                drop(accepted);
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                let (mut server, _) = listener.accept().await.unwrap();
+                let reader = spawn(async move {
+                    let mut buf = [0u8; 5];
+                    let n = server.read(&mut buf).await.unwrap();
+                    buf[..n].to_vec()
+                });
+                sleep(Duration::from_millis(20)).await; // the reader waits for readiness
+                client.write_all(b"hello").await.unwrap();
+                timeout(Duration::from_secs(2), reader).await
+            })
+        });
+        assert_eq!(
+            received.map(Result::unwrap),
+            Ok(b"hello".to_vec()),
+            "a socket registered after others were closed must get its own readiness events: \
+             the key given to the poller must be the slab index where its state is stored"
+        );
     }
 
     #[test]

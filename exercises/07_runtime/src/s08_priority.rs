@@ -282,6 +282,52 @@ mod tests {
     }
 
     #[test]
+    fn the_schedule_alternates_a_full_high_streak_with_one_low_turn() {
+        const POLLS: usize = 15;
+        let schedule = watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let log = Arc::new(Mutex::new(String::new()));
+            // Four tasks that are always runnable: each logs its name at every poll.
+            for (name, priority) in [
+                ('A', Priority::High),
+                ('B', Priority::High),
+                ('c', Priority::Low),
+                ('d', Priority::Low),
+            ] {
+                let log = log.clone();
+                exec.spawn(priority, async move {
+                    for _ in 0..POLLS {
+                        log.lock().unwrap().push(name);
+                        YieldNow::new().await;
+                    }
+                });
+            }
+            let l = log.clone();
+            exec.block_on(async move {
+                while l.lock().unwrap().len() < POLLS {
+                    YieldNow::new().await;
+                }
+            });
+            let log = log.lock().unwrap();
+            log[..POLLS].to_owned()
+        });
+        // LOW_EVERY high polls (A and B taking turns), one low poll (c and d taking turns), ...
+        let mut expected = String::new();
+        let (mut high, mut low) = (['A', 'B'].iter().cycle(), ['c', 'd'].iter().cycle());
+        while expected.len() < POLLS {
+            expected.extend(high.by_ref().take(LOW_EVERY));
+            expected.extend(low.next());
+        }
+        expected.truncate(POLLS);
+        assert_eq!(
+            schedule, expected,
+            "after {LOW_EVERY} high-priority polls in a row one waiting low-priority task runs, \
+             then high priority again: reset the streak when a low task runs, and requeue a \
+             woken task in the queue of its own priority"
+        );
+    }
+
+    #[test]
     fn wakes_from_another_thread_requeue_with_their_priority() {
         watchdog(LIMIT, || {
             let exec = PriorityExecutor::new();

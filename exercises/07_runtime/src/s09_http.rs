@@ -134,6 +134,15 @@ mod tests {
     /// A blocking server on 127.0.0.1 that answers one connection with `response` and returns
     /// the request it read. Gives up after a few seconds.
     fn serve_once(response: &'static [u8]) -> (SocketAddr, std::thread::JoinHandle<String>) {
+        serve(response, false)
+    }
+
+    /// `serve_once`, and with `keep_open`, the connection stays open after the response until
+    /// the client closes it (or a few seconds pass).
+    fn serve(
+        response: &'static [u8],
+        keep_open: bool,
+    ) -> (SocketAddr, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -160,6 +169,9 @@ mod tests {
                 request.extend_from_slice(&buf[..n]);
             }
             stream.write_all(response).unwrap();
+            if keep_open {
+                let _ = stream.read(&mut buf); // returns when the client closes
+            }
             String::from_utf8(request).unwrap()
         });
         (addr, handle)
@@ -222,6 +234,26 @@ mod tests {
             request.contains(&format!("Host: {addr}\r\n")),
             "a Host header: {request:?}"
         );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn content_length_ends_the_body_while_the_connection_stays_open() {
+        // A server that ignores `Connection: close`: it answers, then keeps the connection open
+        // until the client closes it. Header names are case-insensitive.
+        let (addr, server) = serve(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", true);
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async {
+                crate::s06_timers::timeout(Duration::from_secs(2), http_get(&url)).await
+            })
+        });
+        let body = result.expect(
+            "the body ends after Content-Length bytes (a header name in any case): reading to the \
+             end of the stream waits as long as the server keeps the connection open",
+        );
+        assert_eq!(body.unwrap(), "ok");
+        server.join().unwrap();
     }
 
     #[test]

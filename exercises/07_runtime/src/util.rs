@@ -101,7 +101,10 @@ pub fn watchdog<T: Send + 'static>(
             Err(panic) => std::panic::resume_unwind(panic),
         },
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("watchdog: no result after {limit:?}; a wakeup was probably lost")
+            panic!(
+                "watchdog: no result after {limit:?}; a wakeup was probably lost (or a lock was \
+                 taken again by the thread holding it: a deadlock)"
+            )
         }
     }
 }

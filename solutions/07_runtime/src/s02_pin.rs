@@ -154,6 +154,17 @@ mod tests {
     }
 
     #[test]
+    fn self_ref_pointer_holds_the_address_of_the_boxed_field() {
+        let s = SelfRef::new("where am I");
+        let this = s.as_ref().get_ref();
+        assert!(
+            ptr::eq(this.ptr, &this.data),
+            "the self-pointer must hold the address of the `data` field inside the box: aim it \
+             after `Box::pin`, since moving the value into the box changes its address"
+        );
+    }
+
+    #[test]
     fn self_ref_survives_moving_the_box() {
         let a = SelfRef::new("first");
         let b = SelfRef::new("second");

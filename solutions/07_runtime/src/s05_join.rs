@@ -371,12 +371,60 @@ mod tests {
         let out = watchdog(LIMIT, || {
             let exec = Executor::new();
             let handle = exec.spawn_with_handle(async {
+                let text = String::from("forty-two");
+                // Held across an `.await`: this future points into itself, so the harness must
+                // poll it where it lies (Miri checks that it is never moved).
+                let borrowed = &text;
                 YieldNow::new().await;
-                String::from("forty-two")
+                borrowed.clone()
             });
             exec.block_on(handle)
         });
         assert_eq!(out.unwrap(), "forty-two");
+    }
+
+    /// A waker that counts its wakes.
+    struct CountingWaker(AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_handle_wakes_the_waker_of_its_latest_poll() {
+        let (stale, latest) = watchdog(LIMIT, || {
+            let exec = Executor::new();
+            let mut handle = exec.spawn_with_handle(async {
+                YieldNow::new().await;
+                3
+            });
+            let stale = Arc::new(CountingWaker(AtomicUsize::new(0)));
+            let latest = Arc::new(CountingWaker(AtomicUsize::new(0)));
+            // First polled by one task, then moved to another one that awaits it there.
+            for waker in [&stale, &latest] {
+                let waker = Waker::from(waker.clone());
+                let poll = Pin::new(&mut handle).poll(&mut Context::from_waker(&waker));
+                assert!(poll.is_pending(), "the task has not run yet");
+            }
+            exec.block_on(async {
+                while !handle.is_finished() {
+                    YieldNow::new().await;
+                }
+            });
+            (
+                stale.0.load(Ordering::SeqCst),
+                latest.0.load(Ordering::SeqCst),
+            )
+        });
+        assert_eq!(
+            (stale, latest),
+            (0, 1),
+            "a finished task must wake the waker of the handle's latest poll, not the first one: \
+             a handle may move to another task between polls, so replace the stored waker on \
+             every Pending"
+        );
     }
 
     #[test]
