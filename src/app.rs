@@ -135,6 +135,12 @@ impl App {
             term::dim(&format!("({})", st.name)),
             term::link(self.root(), &self.course.stage_path(stage)),
         ));
+        if let Some(h) = st.hours {
+            out.push_str(&format!(
+                "  {}\n",
+                term::dim(&format!("time: about {}", term::duration(h)))
+            ));
+        }
         if !st.teaches.is_empty() {
             out.push_str(&format!(
                 "  {}\n",
@@ -281,8 +287,14 @@ impl App {
                     (true, false) => " (optional)",
                     _ => "",
                 };
+                let hours = self.course.project_hours(j);
+                let time = if hours > 0.0 {
+                    term::dim(&format!("  about {}", term::duration(hours)))
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "  {}{}  {}\n",
+                    "  {}{}  {}{time}\n",
                     project.title,
                     term::dim(tag),
                     term::bar(done, total, 16)
@@ -296,7 +308,11 @@ impl App {
                     } else {
                         term::dim("    ")
                     };
-                    out.push_str(&format!("    {mark} {:28} {}\n", st.name, st.title));
+                    let time = st
+                        .hours
+                        .map(|h| term::dim(&format!("  ({})", term::duration(h))))
+                        .unwrap_or_default();
+                    out.push_str(&format!("    {mark} {:28} {}{time}\n", st.name, st.title));
                 }
             }
         }

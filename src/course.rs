@@ -73,6 +73,7 @@ struct StageEntry {
     teaches: String,
     checks: Spanned<Vec<Spanned<String>>>,
     timeout_secs: Option<Spanned<u64>>,
+    hours: Option<Spanned<f64>>,
     hints: Spanned<Vec<String>>,
 }
 
@@ -180,6 +181,8 @@ pub struct Stage {
     pub teaches: String,
     pub checks: Vec<CheckKind>,
     pub timeout_secs: Option<u64>,
+    /// The learner's time for the stage, estimated, in hours.
+    pub hours: Option<f64>,
     pub hints: Vec<String>,
 }
 
@@ -268,6 +271,13 @@ impl Course {
     /// The stages of one project, in order.
     pub fn stages_of(&self, project: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.stages.len()).filter(move |&i| self.stages[i].project == project)
+    }
+
+    /// The estimated hours of a project's stages, added up (those without an estimate count 0).
+    pub fn project_hours(&self, project: usize) -> f64 {
+        self.stages_of(project)
+            .filter_map(|s| self.stages[s].hours)
+            .sum()
     }
 }
 
@@ -520,6 +530,21 @@ pub fn parse(
             Some(t) => Some(t.into_inner()),
             None => None,
         };
+        let hours = match s.hours {
+            Some(h)
+                if !(h.get_ref().is_finite() && *h.get_ref() > 0.0 && *h.get_ref() <= 100.0) =>
+            {
+                return Err(err(
+                    Some(h.span()),
+                    format!(
+                        "stage `{name}`: hours is {}; it must be more than 0 and at most 100",
+                        h.get_ref()
+                    ),
+                ));
+            }
+            Some(h) => Some(h.into_inner()),
+            None => None,
+        };
         stages.push(Stage {
             name,
             project,
@@ -528,6 +553,7 @@ pub fn parse(
             teaches: s.teaches,
             checks,
             timeout_secs,
+            hours,
             hints: s.hints.into_inner(),
         });
     }
@@ -689,6 +715,19 @@ title = "Demo"
     fn unsupported_format_versions_say_what_to_do() {
         let text = HEAD.replace("format_version = 1", "format_version = 9");
         assert!(error(&text).starts_with("/c/info.toml:1: format_version 9 is not supported"));
+    }
+
+    #[test]
+    fn an_estimate_is_hours_within_reason() {
+        let with = |h: &str| {
+            format!("{HEAD}{}", stage("a", "src/s01_a.rs", "[\"test\"]"))
+                .replace("title = \"T\"", &format!("title = \"T\"\nhours = {h}"))
+        };
+        let course = check(&with("1.5")).unwrap();
+        assert_eq!(course.stages[0].hours, Some(1.5));
+        assert_eq!(course.project_hours(0), 1.5);
+        assert!(error(&with("0")).contains("hours is 0; it must be more than 0 and at most 100"));
+        assert!(error(&with("-2")).contains("it must be more than 0"));
     }
 
     #[test]

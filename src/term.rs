@@ -134,6 +134,17 @@ pub fn result_lines(result: &StageResult) -> String {
     out
 }
 
+/// An estimate in hours, as a learner reads it: `45 min`, `2 h`, `1.5 h`, `12 h`.
+pub fn duration(hours: f64) -> String {
+    if hours < 1.0 {
+        format!("{} min", (hours * 60.0).round())
+    } else if (hours - hours.round()).abs() < 0.05 {
+        format!("{} h", hours.round())
+    } else {
+        format!("{:.1} h", hours)
+    }
+}
+
 pub fn heading(text: &str) -> String {
     style(text).bold().to_string()
 }
@@ -157,6 +168,13 @@ pub fn warn(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn estimates_read_as_minutes_or_hours() {
+        assert_eq!(duration(0.5), "30 min");
+        assert_eq!(duration(2.0), "2 h");
+        assert_eq!(duration(1.5), "1.5 h");
+    }
 
     #[test]
     fn messages_name_the_command_the_way_mastery_was_started() {

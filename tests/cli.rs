@@ -124,6 +124,7 @@ fn run_reports_a_failing_stub_and_exits_1() {
     let s = stdout(&out);
     assert!(s.contains("Demo 1/6: Adding numbers  (demo-add)"), "{s}");
     assert!(s.contains("exercises/01_demo/src/s01_add.rs"), "{s}");
+    assert_line(&s, "  time: about 30 min");
     assert!(
         s.contains("!! test: 1 failed: s01_add::tests::adds_small_numbers"),
         "{s}"
@@ -156,6 +157,11 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     assert!(list.contains("done demo-add"), "{list}");
     assert!(list.contains(" -> demo-hang"), "{list}");
     assert!(list.contains("1 of 6 stages passed."), "{list}");
+    assert!(
+        list.contains("done demo-add                     Adding numbers  (30 min)"),
+        "{list}"
+    );
+    assert!(list.contains("about 30 min"), "the project's total: {list}");
 }
 
 #[test]
