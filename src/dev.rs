@@ -23,11 +23,11 @@ use anyhow::{Context, Result};
 
 use crate::check::{self, Options};
 use crate::course::{CheckKind, Course};
+use crate::lock;
 use crate::mistakes::{self, Mistake};
 use crate::outcome::Verdict;
 use crate::output::Output;
 use crate::process;
-use crate::reset;
 use crate::run::{self, Batch};
 use crate::term;
 
@@ -395,14 +395,14 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             }
         }
     }
-    let lock = reset::read_lock(root).ok();
+    let lock = lock::read_lock(root).ok();
     if lock.is_none() {
         problems.add(format!(
             "{} is missing or unreadable: run `mastery dev lock`",
-            reset::LOCK_FILE
+            lock::LOCK_FILE
         ));
     }
-    let current = match reset::lock_entries(course) {
+    let current = match lock::lock_entries(course) {
         Ok(current) => current,
         Err(e) => {
             problems.add(format!("cannot compute the stubs' blob ids: {e:#}"));
@@ -550,11 +550,11 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
                     (Some(id), Some(actual)) if id == actual => {}
                     (None, _) => problems.add(format!(
                         "{key}: not in {}; run `mastery dev lock`",
-                        reset::LOCK_FILE
+                        lock::LOCK_FILE
                     )),
                     (Some(_), _) => problems.add(format!(
                         "{key}: changed since {} was written; run `mastery dev lock`",
-                        reset::LOCK_FILE
+                        lock::LOCK_FILE
                     )),
                 }
             }

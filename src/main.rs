@@ -9,6 +9,7 @@ mod course;
 mod dev;
 mod diagnose;
 mod doctor;
+mod lock;
 mod mistakes;
 mod outcome;
 mod output;
@@ -61,7 +62,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             project.as_deref(),
             stage.as_deref(),
         ),
-        Command::Dev(DevCommand::Lock) => reset::cmd_lock(&course::load(&app::root_from(&cwd)?)?),
+        Command::Dev(DevCommand::Lock) => lock::cmd_lock(&course::load(&app::root_from(&cwd)?)?),
         Command::Bench { project, solution } => {
             bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution)
         }
