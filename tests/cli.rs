@@ -1255,3 +1255,35 @@ fn dev_mistakes_proves_each_mistake_is_rejected_by_the_check_it_names() {
         "  problem: demo-uaf/reads-after-drop (mistakes/demo.toml:14): edit 3 finds its text 0 times, not once (it starts `no such text`) in src/s06_uaf.rs",
     );
 }
+
+#[test]
+fn a_crash_in_a_stage_with_miri_hands_over_to_miri() {
+    require_miri();
+    let c = Course::new();
+    let path = c.path("exercises/01_demo/src/s06_uaf.rs");
+    let stub = fs::read_to_string(&path).unwrap().replace(
+        "    let _ = v;\n    todo!()",
+        "    let _ = v;\n    // SAFETY: wrong on purpose: a null pointer.\n    unsafe { std::ptr::null::<u8>().read_volatile() }",
+    );
+    fs::write(&path, stub).unwrap();
+    let out = c.mastery(&["run", "demo-uaf"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(
+        s.contains("  !! test: the test process crashed with a segmentation fault"),
+        "{s}"
+    );
+    assert_line(
+        &s,
+        "     running then: s06_uaf::tests::the_last_element_is_read",
+    );
+    assert_line(&s, "     Miri runs next: it shows what the crash hides.");
+    assert!(
+        s.contains("  !! miri: Miri found undefined behaviour"),
+        "{s}"
+    );
+    assert!(
+        s.contains("       at exercises/01_demo/src/s06_uaf.rs:8 in `s06_uaf::last`"),
+        "{s}"
+    );
+}
