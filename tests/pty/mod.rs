@@ -18,11 +18,13 @@ pub struct Pty {
 }
 
 impl Pty {
+    #[track_caller]
     pub fn spawn(program: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Pty {
         Pty::spawn_as("xterm-256color", program, args, cwd, env)
     }
 
     /// Spawns with a given TERM (libtest colours through that terminal's terminfo).
+    #[track_caller]
     pub fn spawn_as(
         term: &str,
         program: &str,
@@ -128,6 +130,7 @@ impl Pty {
     }
 
     /// Waits until `text` has appeared `count` times in everything printed so far.
+    #[track_caller]
     pub fn expect_count(&self, text: &str, count: usize, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
@@ -141,6 +144,7 @@ impl Pty {
         panic!("waited {secs} s for {count} x {text:?}; the screen ends with:\n{tail}");
     }
 
+    #[track_caller]
     pub fn expect(&self, text: &str, secs: u64) {
         let seen = self.screen().matches(text).count();
         self.expect_count(text, seen.max(1), secs);
