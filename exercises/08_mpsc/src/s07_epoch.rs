@@ -349,6 +349,12 @@ mod tests {
             "a thread pinned in epoch {start} must stop the epoch at {}",
             start + 1
         );
+        assert!(
+            c.epoch() > start,
+            "a thread pinned in the current epoch {start} must not stop the epoch from \
+             advancing to {}: only a record pinned in another epoch holds it back",
+            start + 1
+        );
         assert_eq!(count(&ran), 0, "the pinned reader may still see the object");
         assert_eq!(writer.pending(), 1);
         drop(long);

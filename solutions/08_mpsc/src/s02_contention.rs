@@ -239,6 +239,7 @@ mod tests {
         within(5, || {
             let m = ProfiledMutex::new(0u32);
             let locked = Barrier::new(2);
+            let start = Instant::now();
             thread::scope(|s| {
                 s.spawn(|| {
                     let mut guard = m.lock();
@@ -249,9 +250,13 @@ mod tests {
                 locked.wait(); // the other thread holds the lock now
                 *m.lock() += 1;
             });
+            let elapsed = start.elapsed();
             let stats = m.stats();
             assert_eq!(*m.lock(), 2);
-            assert_eq!(stats.acquisitions, 2);
+            assert_eq!(
+                stats.acquisitions, 2,
+                "both lock() calls are acquisitions, the contended one included"
+            );
             assert_eq!(
                 stats.contended, 1,
                 "the second thread found the lock taken: one contended acquisition"
@@ -262,6 +267,13 @@ mod tests {
                 stats.waited
             );
             assert!(stats.held >= Duration::from_millis(60));
+            assert!(
+                stats.held <= elapsed,
+                "a mutex is held by one thread at a time, so the time held ({:?}) cannot exceed \
+                 the {elapsed:?} the two threads ran: start the hold clock once the lock is \
+                 acquired, not before waiting for it",
+                stats.held
+            );
         });
     }
 

@@ -285,12 +285,13 @@ mod tests {
     fn items_left_in_the_ring_are_dropped_once() {
         let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
         let (mut tx, mut rx) = ring(4);
-        // Wrap the counters first, so the leftover items straddle the end of the buffer.
-        for _ in 0..3 {
+        // Move the counters on first, so that the leftover items (counters 3 and 4) straddle
+        // the end of the buffer: slots 3 and 0.
+        for _ in 0..2 {
             tx.push(Counted(std::sync::Arc::clone(&drops))).unwrap();
             drop(rx.pop());
         }
-        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 3);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 2);
         for _ in 0..3 {
             tx.push(Counted(std::sync::Arc::clone(&drops))).unwrap();
         }
@@ -298,14 +299,16 @@ mod tests {
         drop(tx);
         assert_eq!(
             drops.load(std::sync::atomic::Ordering::SeqCst),
-            4,
+            3,
             "items must stay alive while the consumer can still pop them"
         );
         drop(rx);
         assert_eq!(
             drops.load(std::sync::atomic::Ordering::SeqCst),
-            6,
-            "the two items never popped must be dropped with the ring, once each"
+            5,
+            "the two items never popped (in the buffer's last slot and, wrapped around, its \
+             first) must be dropped with the ring, once each: walk the counters from head to \
+             tail, not the slot positions"
         );
     }
 

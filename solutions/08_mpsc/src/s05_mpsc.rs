@@ -953,7 +953,12 @@ mod loom_tests {
         loom::model(|| {
             let (tx, rx) = channel();
             let receiver = thread::spawn(move || {
-                assert_eq!(rx.recv(), Ok(1));
+                assert_eq!(
+                    rx.recv(),
+                    Ok(1),
+                    "a message sent before the last sender left must be received before the \
+                     disconnection: the count's decrement must publish the sender's pushes"
+                );
                 assert_eq!(rx.recv(), Err(RecvError));
             });
             tx.send(1).unwrap();
@@ -964,7 +969,9 @@ mod loom_tests {
 
     /// The sender stays alive until its message has been received, so only the wake-up in
     /// `send` can end the receiver's sleep. Without it (or without the SeqCst fences) the
-    /// receiver parks forever and the sender spins: loom fails the model.
+    /// receiver parks forever while the sender waits: loom fails the model. (Loom runs the
+    /// other thread whenever the sender yields, so a receiver that can run has received long
+    /// before the sender gives up.)
     #[test]
     fn recv_never_misses_a_send() {
         loom::model(|| {
@@ -978,11 +985,43 @@ mod loom_tests {
                 })
             };
             tx.send(1).unwrap();
+            let mut waited = 0;
             while !received.load(Ordering::Acquire) {
+                waited += 1;
+                assert!(
+                    waited < 50,
+                    "lost wake-up: the receiver parked and the send never woke it. The send \
+                     must push, then (after a SeqCst fence) look at `sleeping`; recv must store \
+                     `sleeping`, then (after a SeqCst fence) look at the queue once more"
+                );
                 thread::yield_now();
             }
             drop(tx);
             receiver.join().unwrap();
+        });
+    }
+
+    /// The receiver polls with `try_recv` (no fence on its side) while the only sender sends
+    /// once and leaves: a receiver that sees the sender count at zero must also see the
+    /// message pushed before it, or it reports the channel disconnected and loses it.
+    #[test]
+    fn try_recv_sees_every_message_sent_before_the_disconnection() {
+        loom::model(|| {
+            let (tx, rx) = channel();
+            let sender = thread::spawn(move || tx.send(1).unwrap());
+            loop {
+                match rx.try_recv() {
+                    Ok(v) => break assert_eq!(v, 1),
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(TryRecvError::Disconnected) => panic!(
+                        "a message sent before the last sender left must be received before \
+                         the disconnection: the count's decrement must publish the sender's \
+                         pushes (Release) to the receiver that sees it reach zero (Acquire)"
+                    ),
+                }
+            }
+            sender.join().unwrap();
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
         });
     }
 }

@@ -362,12 +362,14 @@ mod loom_tests {
         let stack = Arc::new(stack);
         let held: Arc<Vec<AtomicBool>> = Arc::new((0..3).map(|_| AtomicBool::new(false)).collect());
         let take = |stack: &IndexStack, held: &[AtomicBool]| {
-            let i = stack
-                .pop()
-                .expect("ABA: a free slot was lost (three slots, at most three held)");
+            let i = stack.pop().expect(
+                "a free slot was lost (three slots, at most three held): ABA, or a pop that \
+                 read a stale `next` (the push's Release and the pop's Acquire publish it)",
+            );
             assert!(
                 !held[i as usize].swap(true, Ordering::Relaxed),
-                "ABA: slot {i} handed out twice"
+                "slot {i} handed out twice: ABA, or a pop that read a stale `next` (the push's \
+                 Release and the pop's Acquire publish it)"
             );
             i
         };
