@@ -122,7 +122,7 @@ fn run_reports_a_failing_stub_and_exits_1() {
     let out = c.mastery(&["run", "demo-add"]);
     assert_eq!(out.status.code(), Some(1));
     let s = stdout(&out);
-    assert!(s.contains("Demo 1/6: Adding numbers  (demo-add)"), "{s}");
+    assert!(s.contains("Demo 1/7: Adding numbers  (demo-add)"), "{s}");
     assert!(s.contains("exercises/01_demo/src/s01_add.rs"), "{s}");
     assert_line(&s, "  time: about 30 min");
     assert!(
@@ -156,7 +156,7 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     let list = stdout(&c.mastery(&["list"]));
     assert!(list.contains("done demo-add"), "{list}");
     assert!(list.contains(" -> demo-hang"), "{list}");
-    assert!(list.contains("1 of 6 stages passed."), "{list}");
+    assert!(list.contains("1 of 7 stages passed."), "{list}");
     assert!(
         list.contains("done demo-add                     Adding numbers  (30 min)"),
         "{list}"
@@ -259,7 +259,7 @@ fn a_malformed_info_toml_is_reported_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(e.starts_with("error: "), "{e}");
-    assert!(e.contains("/info.toml:25: stage `demo-add`: unknown check `fuzz`; the checks are test, doc, miri and loom"), "{e}");
+    assert!(e.contains("/info.toml:26: stage `demo-add`: unknown check `fuzz`; the checks are test, doc, miri and loom"), "{e}");
 
     fs::write(
         c.path("info.toml"),
@@ -336,7 +336,7 @@ fn verify_prints_a_table_and_json() {
     );
     assert!(s.contains("todo  demo-crash"), "{s}");
     assert!(s.contains("pass  demo-loud"), "{s}");
-    assert!(s.contains("2 of 6 required stages pass."), "{s}");
+    assert!(s.contains("2 of 7 required stages pass."), "{s}");
 
     let out = c.mastery(&["verify", "--json", "--only", "test"]);
     let json: serde_json::Value =
@@ -345,12 +345,18 @@ fn verify_prints_a_table_and_json() {
     assert_eq!(json[0]["passed"], true);
     assert_eq!(json[1]["passed"], false);
 
-    for file in ["s02_hang.rs", "s03_crash.rs", "s05_todo.rs", "s06_uaf.rs"] {
+    for file in [
+        "s02_hang.rs",
+        "s03_crash.rs",
+        "s05_todo.rs",
+        "s06_uaf.rs",
+        "s07_handoff.rs",
+    ] {
         c.solve(file);
     }
     let out = c.mastery(&["verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("6 of 6 required stages pass."));
+    assert!(stdout(&out).contains("7 of 7 required stages pass."));
 }
 
 #[test]
@@ -538,7 +544,7 @@ fn dev_check_finds_stubs_that_hang_or_crash_and_passes_a_sound_course() {
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert!(s.contains("ok demo-add"), "{s}");
     assert!(
-        s.contains("The course checks out. (6 stages, 2 mistakes"),
+        s.contains("The course checks out. (7 stages, 3 mistakes"),
         "{s}"
     );
 
@@ -616,7 +622,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     term.expect("1/3: Think about the + operator.", 10);
 
     term.send("n");
-    term.expect("Demo 2/6: A stage that hangs", 10);
+    term.expect("Demo 2/7: A stage that hangs", 10);
     term.expect("running 1 test", 60);
     std::thread::sleep(Duration::from_millis(500));
     let restarted = Instant::now();
@@ -634,7 +640,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     // Ten saves in a burst cause one run.
     let runs_before = term
         .screen()
-        .matches("Demo 2/6: A stage that hangs")
+        .matches("Demo 2/7: A stage that hangs")
         .count();
     let path = c.path("exercises/01_demo/src/s02_hang.rs");
     let body = fs::read_to_string(&path).unwrap();
@@ -647,14 +653,14 @@ fn the_watch_loop_follows_edits_and_keys() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         term.screen()
-            .matches("Demo 2/6: A stage that hangs")
+            .matches("Demo 2/7: A stage that hangs")
             .count(),
         runs_before + 1,
         "one burst, one run"
     );
 
     term.send("l");
-    term.expect("2 of 6 stages passed.", 10);
+    term.expect("2 of 7 stages passed.", 10);
     term.send("q");
     term.expect("Progress saved.", 10);
     let status = term.wait(10).expect("mastery quits on q");
@@ -720,10 +726,10 @@ fn manual_mode_reruns_on_r_and_c_checks_every_stage() {
 
     term.send("c");
     term.expect("Checking every stage", 10);
-    term.expect("1 of 6 stages passed.", 120);
+    term.expect("1 of 7 stages passed.", 300);
     assert!(
         term.screen()
-            .contains("demo             test  1/6 stages pass"),
+            .contains("demo             test  1/7 stages pass"),
         "{}",
         term.screen()
     );
@@ -923,7 +929,7 @@ fn a_huge_timeout_is_refused_with_its_line_not_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(
-        e.contains("/info.toml:34: stage `demo-hang`: timeout_secs is 18446744073709551615; it must be from 1 to 86400 (a day)"),
+        e.contains("/info.toml:35: stage `demo-hang`: timeout_secs is 18446744073709551615; it must be from 1 to 86400 (a day)"),
         "{e}"
     );
 }
@@ -995,7 +1001,7 @@ fn check_all_keeps_every_projects_output_in_the_log() {
     );
     term.expect("Not yet. Read the output above, edit, save.", 120);
     term.send("c");
-    term.expect("0 of 7 stages passed.", 240);
+    term.expect("0 of 8 stages passed.", 240);
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
     let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
@@ -1228,7 +1234,7 @@ fn dev_mistakes_proves_each_mistake_is_rejected_by_the_check_it_names() {
         "{s}"
     );
     assert!(
-        s.contains("Every mistake is rejected. (2 mistakes, "),
+        s.contains("Every mistake is rejected. (3 mistakes, "),
         "{s}"
     );
 
@@ -1238,8 +1244,10 @@ fn dev_mistakes_proves_each_mistake_is_rejected_by_the_check_it_names() {
     let text = fs::read_to_string(&corpus).unwrap();
     fs::write(
         &corpus,
-        text.replace("replace = \"a - b\"", "replace = \"b + a\"")
-            + "\n[[mistakes.edits]]\nfind = \"no such text\"\nreplace = \"\"\n",
+        text.replace("replace = \"a - b\"", "replace = \"b + a\"").replace(
+            "replace = \"unsafe { *p.add(len - 1) }\"\n",
+            "replace = \"unsafe { *p.add(len - 1) }\"\n\n[[mistakes.edits]]\nfind = \"no such text\"\nreplace = \"\"\n",
+        ),
     )
     .unwrap();
     let out = c.mastery(&["dev", "mistakes", "--stage", "demo-add"]);
@@ -1284,6 +1292,33 @@ fn a_crash_in_a_stage_with_miri_hands_over_to_miri() {
     );
     assert!(
         s.contains("       at exercises/01_demo/src/s06_uaf.rs:8 in `s06_uaf::last`"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_relaxed_handoff_is_caught_by_loom_with_both_accesses() {
+    let c = Course::new();
+    let path = c.path("exercises/01_demo/src/s07_handoff.rs");
+    let relaxed = fs::read_to_string(c.path("solutions/01_demo/src/s07_handoff.rs"))
+        .unwrap()
+        .replace("Ordering::Release", "Ordering::Relaxed")
+        .replace("Ordering::Acquire", "Ordering::Relaxed");
+    fs::write(&path, relaxed).unwrap();
+    let out = c.mastery(&["run", "demo-handoff"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert_line(&s, "  ok test: 1 passed");
+    for line in [
+        "  !! loom: 1 failed: s07_handoff::loom_tests::a_reader_that_sees_the_flag_sees_the_value",
+        "     s07_handoff::loom_tests::a_reader_that_sees_the_flag_sees_the_value panicked: Causality violation: Concurrent read and write accesses.",
+        "         read: thread #0 @ exercises/01_demo/src/s07_handoff.rs:49:33",
+        "         write: thread #1 @ exercises/01_demo/src/s07_handoff.rs:40:20",
+    ] {
+        assert_line(&s, line);
+    }
+    assert!(
+        s.contains("To replay the failing interleaving, run this twice"),
         "{s}"
     );
 }
