@@ -476,7 +476,7 @@ impl<I: MyIterator + ?Sized> MyIterator for Box<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::drain;
+    use crate::test_support::{drain, probe};
 
     #[test]
     fn counter_counts_from_one_to_its_limit() {
@@ -535,6 +535,18 @@ mod tests {
             c.size_hint(),
             (0, Some(0)),
             "next past the end must not go negative"
+        );
+    }
+
+    #[test]
+    fn default_size_hint_claims_nothing() {
+        // `Probe` implements `next` only, so it has the trait's default `size_hint`.
+        let (p, _) = probe(3);
+        assert_eq!(
+            p.size_hint(),
+            (0, None),
+            "the default size_hint must be (0, None): at least none, at most unknown, since an \
+             iterator that did not say otherwise may yield anything from nothing to forever"
         );
     }
 

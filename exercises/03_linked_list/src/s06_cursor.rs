@@ -409,8 +409,15 @@ mod tests {
         {
             let mut cursor = playlist.cursor_front_mut();
             // Find "chorus", repeat it, and drop the "verse" before it.
+            let mut steps = 0;
             while cursor.current().is_some_and(|song| *song != "chorus") {
+                assert!(
+                    steps < 5,
+                    "five move_next calls from the front of five songs never reached \"chorus\": \
+                     does move_next move the cursor?"
+                );
                 cursor.move_next();
+                steps += 1;
             }
             assert_eq!(cursor.index(), Some(3));
             cursor.insert_after(String::from("chorus (reprise)"));

@@ -448,6 +448,46 @@ mod tests {
         assert_eq!(all_ok.map(|g| g.0), Ok(vec![1, 2]));
     }
 
+    /// Checks, as it collects, that every size hint its source gave was true of the items that
+    /// followed: `lower <= left <= upper`.
+    struct HonestHints;
+
+    impl<T> FromMyIterator<T> for HonestHints {
+        fn from_my_iter<I: MyIterator<Item = T>>(mut iter: I) -> Self {
+            let mut hints = vec![iter.size_hint()];
+            while iter.next().is_some() {
+                hints.push(iter.size_hint());
+            }
+            let yielded = hints.len() - 1;
+            for (taken, (lower, upper)) in hints.into_iter().enumerate() {
+                let left = yielded - taken;
+                assert!(
+                    lower <= left,
+                    "collecting into Result: after {taken} items the adapter's size_hint said at \
+                     least {lower} more, but {left} came; any item may be the Err that ends it, \
+                     so its lower bound must be 0"
+                );
+                assert!(
+                    upper.is_none_or(|upper| left <= upper),
+                    "collecting into Result: after {taken} items the adapter's size_hint said at \
+                     most {upper:?} more, but {left} came; at most as many as the inner iterator \
+                     has left"
+                );
+            }
+            HonestHints
+        }
+    }
+
+    #[test]
+    fn collect_results_adapter_size_hint_is_honest() {
+        let all_ok: Vec<Result<u32, &str>> = vec![Ok(1), Ok(2), Ok(3)];
+        let r: Result<HonestHints, &str> = liar(all_ok, (3, Some(3))).collect();
+        assert!(r.is_ok());
+        let err_first: Vec<Result<u32, &str>> = vec![Err("bad"), Ok(2)];
+        let r: Result<HonestHints, &str> = liar(err_first, (2, Some(2))).collect();
+        assert!(r.is_err());
+    }
+
     #[test]
     fn collect_results_into_other_collections() {
         let r: Result<String, u8> = ['o', 'k'][..].my_iter().map(|c| Ok(*c)).collect();

@@ -5,10 +5,20 @@ use crate::s01_trait::{Counter, MyIterator};
 use std::cell::Cell;
 use std::rc::Rc;
 
+/// The most items `drain` takes: more than any test's iterator yields.
+const DRAIN_LIMIT: usize = 10_000;
+
 /// Drains an iterator with `next` alone, so a stage's tests need nothing from later stages.
+/// Panics past `DRAIN_LIMIT` items, so that an iterator that never ends fails its test instead
+/// of hanging it.
 pub(crate) fn drain<I: MyIterator>(mut it: I) -> Vec<I::Item> {
     let mut out = Vec::new();
     while let Some(x) = it.next() {
+        assert!(
+            out.len() < DRAIN_LIMIT,
+            "the iterator yielded more than {DRAIN_LIMIT} items and kept going: \
+             does `next` return None once it is exhausted?"
+        );
         out.push(x);
     }
     out

@@ -281,6 +281,7 @@ mod tests {
         list.push_front(1);
         list.push_back(3);
         assert_eq!(list.len(), 3);
+        assert!(!list.is_empty(), "a list of three elements is not empty");
         assert_eq!(list.peek_front(), Some(&1));
         assert_eq!(list.peek_back(), Some(&3));
         assert_eq!(list.pop_back(), Some(3));

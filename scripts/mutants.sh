@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Mutation testing of the reference solutions, stage by stage, with cargo-mutants.
+#
+#     scripts/mutants.sh PROJECT [STAGE_FILE]     e.g. scripts/mutants.sh iterators src/s03_fold.rs
+#
+# For each stage of PROJECT (or only STAGE_FILE: `src/s03_fold.rs`, `s03_fold` or the stage's
+# name), cargo-mutants mutates only that stage's file and judges each mutant by only that stage's
+# unit tests (`cargo test -p PROJECT --lib -- sNN_topic::`), as a learner's stage is judged.
+# Prints caught / missed / unviable / timeout per stage and the crate's score, caught / viable
+# (viable = caught + missed + timeout). Missed mutants listed in mistakes/mutants/PROJECT.toml
+# (equivalent to the solution, each with its reason) are marked as such; any other is a hole in
+# the stage's tests. See COURSE_FORMAT.md, "Mutation testing".
+#
+# The mutants are applied in a copy of solutions/ (solutions/target/mutants/work, rebuilt from the
+# source at every run, its target dir kept), never in the source tree. Results:
+# solutions/target/mutants/PROJECT/STEM/mutants.out/ (caught.txt, missed.txt, outcomes.json, ...)
+# and solutions/target/mutants/PROJECT/summary.txt.
+#
+# Environment: MUTANTS_TIMEOUT (seconds per test run, default 20), MUTANTS_BUILD_TIMEOUT
+# (seconds per build, default 300). One mutant at a time (`--in-place` in the copy), under `nice`.
+set -euo pipefail
+
+usage() {
+    echo "usage: scripts/mutants.sh PROJECT [STAGE_FILE]" >&2
+    exit 2
+}
+[[ $# -ge 1 && $# -le 2 ]] || usage
+project=$1
+only=${2:-}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! cargo mutants --version >/dev/null 2>&1; then
+    echo "cargo-mutants is not installed; installing it (cargo install cargo-mutants --locked)" >&2
+    cargo install cargo-mutants --locked
+fi
+
+# info.toml: the project's dir, and its stages as `name file` lines, in order.
+read_info() {
+    awk -v want="$project" '
+        function flush() {
+            if (sect == "p" && name == want) print "dir", dir
+            if (sect == "s" && proj == want) print "stage", name, file
+            name = ""; dir = ""; proj = ""; file = ""
+        }
+        /^\[\[/ { flush() }
+        /^\[\[projects\]\]/ { sect = "p"; next }
+        /^\[\[stages\]\]/ { sect = "s"; next }
+        /^\[\[/ { sect = ""; next }
+        function val(line) { sub(/^[^=]*= *"/, "", line); sub(/".*$/, "", line); return line }
+        /^name *=/ { name = val($0) }
+        /^dir *=/ { dir = val($0) }
+        /^project *=/ { proj = val($0) }
+        /^file *=/ { file = val($0) }
+        END { flush() }
+    ' info.toml
+}
+info=$(read_info)
+exdir=$(awk '$1 == "dir" { print $2 }' <<<"$info")
+[[ -n $exdir ]] || { echo "no project named '$project' in info.toml" >&2; exit 2; }
+crate_dir=${exdir#exercises/}           # NN_name
+stages=$(awk '$1 == "stage" { print $2, $3 }' <<<"$info")
+
+if [[ -n $only ]]; then
+    stages=$(awk -v o="$only" '{ f = $2; stem = f; sub(/^.*\//, "", stem); sub(/\.rs$/, "", stem)
+        if ($1 == o || f == o || stem == o) print }' <<<"$stages")
+    [[ -n $stages ]] || { echo "no stage '$only' in project '$project'" >&2; exit 2; }
+fi
+
+out_root=solutions/target/mutants
+work=$out_root/work
+mkdir -p "$work"
+# A fresh copy of the solutions workspace (its build cache kept): a mutant interrupted mid-run
+# never reaches the source tree, and the next run starts from the source again.
+find "$work" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
+tar -C solutions --exclude=./target -cf - . | tar -C "$work" -xf -
+
+triage=mistakes/mutants/$project.toml
+# The equivalent mutants of the triage file, as `file<TAB>mutant` lines.
+equivalents() {
+    [[ -f $triage ]] || return 0
+    awk '
+        function val(line) { sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line); return line }
+        /^\[\[/ { if (file != "" && mutant != "") print file "\t" mutant; file = ""; mutant = "" }
+        /^file *=/ { file = val($0) }
+        /^mutant *=/ { mutant = val($0) }
+        END { if (file != "" && mutant != "") print file "\t" mutant }
+    ' "$triage"
+}
+equiv=$(equivalents)
+
+count() { if [[ -f $1 ]]; then grep -c . "$1" || true; else echo 0; fi; }
+
+summary=$out_root/$project/summary.txt
+mkdir -p "$out_root/$project"
+: >"$summary.new"
+total_caught=0 total_missed=0 total_unviable=0 total_timeout=0 total_equiv=0
+while read -r stage file; do
+    stem=${file##*/}
+    stem=${stem%.rs}
+    out=$out_root/$project/$stem
+    rm -rf "$out"
+    mkdir -p "$out"
+    echo "== $project $stage ($file): mutants of $file, judged by --lib -- $stem::" >&2
+    rc=0
+    # cargo mutants [OPTIONS] -- [cargo test args] -- [test binary args]
+    nice -n 10 cargo mutants \
+        --dir "$work/$crate_dir" \
+        --package "$project" \
+        --test-package "$project" \
+        --file "$crate_dir/$file" \
+        --in-place \
+        --no-shuffle \
+        --cap-lints=true \
+        --timeout "${MUTANTS_TIMEOUT:-20}" \
+        --build-timeout "${MUTANTS_BUILD_TIMEOUT:-300}" \
+        --output "$out" \
+        -- --lib -- "$stem::" >"$out/cargo-mutants.log" 2>&1 || rc=$?
+    # 0: all caught; 2: missed; 3: timeouts; anything else is a failure of the run itself.
+    if [[ $rc -ne 0 && $rc -ne 2 && $rc -ne 3 ]]; then
+        echo "cargo mutants failed (exit $rc) for $file; see $out/cargo-mutants.log:" >&2
+        tail -20 "$out/cargo-mutants.log" >&2
+        exit 1
+    fi
+    m=$out/mutants.out
+    caught=$(count "$m/caught.txt")
+    missed=$(count "$m/missed.txt")
+    unviable=$(count "$m/unviable.txt")
+    timeout=$(count "$m/timeout.txt")
+    listed=0
+    untriaged=()
+    if [[ -f $m/missed.txt ]]; then
+        while IFS= read -r line; do
+            mfile=${line%%:*}
+            mfile=${mfile#"$crate_dir/"}
+            mutant=$(sed -E 's/^[^:]+:[0-9]+:[0-9]+: //' <<<"$line")
+            if grep -qxF "$mfile"$'\t'"$mutant" <<<"$equiv"; then
+                listed=$((listed + 1))
+            else
+                untriaged+=("$line")
+            fi
+        done <"$m/missed.txt"
+    fi
+    viable=$((caught + missed + timeout))
+    line=$(printf '%-28s caught %3d  missed %3d (%d triaged)  unviable %3d  timeout %3d' \
+        "$stem" "$caught" "$missed" "$listed" "$unviable" "$timeout")
+    echo "$line" | tee -a "$summary.new"
+    for u in "${untriaged[@]}"; do
+        echo "    MISSED  $u" | tee -a "$summary.new"
+    done
+    [[ $timeout -eq 0 ]] || sed 's/^/    TIMEOUT /' "$m/timeout.txt" | tee -a "$summary.new"
+    total_caught=$((total_caught + caught))
+    total_missed=$((total_missed + missed))
+    total_unviable=$((total_unviable + unviable))
+    total_timeout=$((total_timeout + timeout))
+    total_equiv=$((total_equiv + listed))
+done <<<"$stages"
+
+viable=$((total_caught + total_missed + total_timeout))
+if [[ $viable -gt 0 ]]; then
+    score=$(awk -v c=$total_caught -v v=$viable 'BEGIN { printf "%.1f", 100 * c / v }')
+else
+    score=-
+fi
+printf '%s: caught %d / viable %d = %s%%  (missed %d, %d of them triaged; timeout %d; unviable %d)\n' \
+    "$project" "$total_caught" "$viable" "$score" "$total_missed" "$total_equiv" "$total_timeout" \
+    "$total_unviable" | tee -a "$summary.new"
+mv "$summary.new" "$summary"
+untriaged_total=$((total_missed - total_equiv))
+[[ $untriaged_total -eq 0 ]]
