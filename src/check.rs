@@ -83,7 +83,15 @@ pub fn job(
         CheckKind::Test | CheckKind::Doc => args.push("test".into()),
         CheckKind::Miri => {
             args.extend(["+nightly", "miri", "test"].map(String::from));
-            let flags = &course.projects[project].miri_flags;
+            // The project's flags, then those of the stages (one stage's, in a run of one).
+            let mut flags = course.projects[project].miri_flags.clone();
+            for &s in stages {
+                for f in &course.stages[s].miri_flags {
+                    if !flags.contains(f) {
+                        flags.push(f.clone());
+                    }
+                }
+            }
             if !flags.is_empty() {
                 env.push(("MIRIFLAGS".into(), flags.join(" ")));
             }

@@ -27,6 +27,8 @@ struct InfoFile {
     format_version: Spanned<u32>,
     welcome: String,
     final_message: String,
+    /// The mistakes corpus's least size: per stage, and per stage with Miri or loom.
+    mistakes_per_stage: Option<[usize; 2]>,
     #[serde(default)]
     phases: Vec<PhaseEntry>,
     #[serde(default)]
@@ -74,7 +76,17 @@ struct StageEntry {
     checks: Spanned<Vec<Spanned<String>>>,
     timeout_secs: Option<Spanned<u64>>,
     hours: Option<Spanned<f64>>,
+    breaks: Option<Spanned<BreaksEntry>>,
+    #[serde(default)]
+    miri_flags: Vec<String>,
     hints: Spanned<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreaksEntry {
+    check: String,
+    finds: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +195,21 @@ pub struct Stage {
     pub timeout_secs: Option<u64>,
     /// The learner's time for the stage, estimated, in hours.
     pub hours: Option<f64>,
+    /// A break-it stage: this check passes when it finds the bug the learner wrote on purpose.
+    pub breaks: Option<Breaks>,
+    /// Miri flags of this stage, after the project's (`-Zmiri-tree-borrows`, say).
+    pub miri_flags: Vec<String>,
     pub hints: Vec<String>,
+}
+
+/// What a break-it stage asks the learner to make a check find.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breaks {
+    /// `miri` or `loom`.
+    pub check: CheckKind,
+    /// Text of the finding, matched without regard to case against Miri's report (its message
+    /// and the kind in plain words) or loom's panic.
+    pub finds: String,
 }
 
 impl Stage {
@@ -211,6 +237,9 @@ pub struct Course {
     pub root: PathBuf,
     pub welcome: String,
     pub final_message: String,
+    /// The mistakes each stage must have at least (`dev check`): ordinary stages, and stages
+    /// with a `miri` or `loom` check. None: no least size.
+    pub mistakes_per_stage: Option<[usize; 2]>,
     pub phases: Vec<Phase>,
     pub projects: Vec<Project>,
     pub stages: Vec<Stage>,
@@ -545,6 +574,34 @@ pub fn parse(
             Some(h) => Some(h.into_inner()),
             None => None,
         };
+        let breaks = match s.breaks {
+            None => None,
+            Some(b) => {
+                let span = b.span();
+                let b = b.into_inner();
+                let check = CheckKind::parse(&b.check)
+                    .filter(|k| matches!(k, CheckKind::Miri | CheckKind::Loom) && checks.contains(k))
+                    .ok_or_else(|| {
+                        err(
+                            Some(span.clone()),
+                            format!(
+                                "stage `{name}`: breaks.check is `{}`; it must be `miri` or `loom`, one of the stage's checks",
+                                b.check
+                            ),
+                        )
+                    })?;
+                if b.finds.trim().is_empty() {
+                    return Err(err(
+                        Some(span),
+                        format!("stage `{name}`: breaks.finds says what the check must find"),
+                    ));
+                }
+                Some(Breaks {
+                    check,
+                    finds: b.finds,
+                })
+            }
+        };
         stages.push(Stage {
             name,
             project,
@@ -554,6 +611,8 @@ pub fn parse(
             checks,
             timeout_secs,
             hours,
+            breaks,
+            miri_flags: s.miri_flags,
             hints: s.hints.into_inner(),
         });
     }
@@ -570,6 +629,7 @@ pub fn parse(
         root: root.to_path_buf(),
         welcome: raw.welcome,
         final_message: raw.final_message,
+        mistakes_per_stage: raw.mistakes_per_stage,
         phases,
         projects,
         stages,
@@ -728,6 +788,40 @@ title = "Demo"
         assert_eq!(course.project_hours(0), 1.5);
         assert!(error(&with("0")).contains("hours is 0; it must be more than 0 and at most 100"));
         assert!(error(&with("-2")).contains("it must be more than 0"));
+    }
+
+    #[test]
+    fn a_break_it_stage_names_one_of_its_own_checks_and_a_finding() {
+        let with = |checks: &str, breaks: &str| {
+            format!("{HEAD}{}", stage("a", "src/s01_a.rs", checks)).replace(
+                "title = \"T\"",
+                &format!("title = \"T\"\nbreaks = {breaks}"),
+            )
+        };
+        let course = check(&with(
+            "[\"test\", \"miri\"]",
+            "{ check = \"miri\", finds = \"use after free\" }",
+        ))
+        .unwrap();
+        assert_eq!(
+            course.stages[0].breaks,
+            Some(Breaks {
+                check: CheckKind::Miri,
+                finds: "use after free".into()
+            })
+        );
+        assert!(
+            error(&with("[\"test\"]", "{ check = \"miri\", finds = \"x\" }")).contains(
+                "breaks.check is `miri`; it must be `miri` or `loom`, one of the stage's checks"
+            )
+        );
+        assert!(
+            error(&with(
+                "[\"test\", \"miri\"]",
+                "{ check = \"miri\", finds = \" \" }"
+            ))
+            .contains("breaks.finds says what the check must find")
+        );
     }
 
     #[test]

@@ -273,14 +273,12 @@ fn load_corpus(course: &Course, projects: &[usize], problems: &mut Problems) -> 
             let have = corpus.iter().filter(|m| m.stage == s).count();
             let need = mistakes::minimum(course, s);
             if have < need {
-                // Until the corpus covers every stage, a shortfall is shown, not counted.
-                println!(
-                    "  {} {}: {have} mistakes in {}/{}.toml, at least {need} wanted (see COURSE_FORMAT.md)",
-                    term::bad("short:"),
+                problems.add(format!(
+                    "{}: {have} mistakes in {}/{}.toml, at least {need} wanted (info.toml's mistakes_per_stage)",
                     course.stages[s].name,
                     mistakes::DIR,
                     course.projects[p].name
-                );
+                ));
             }
         }
     }
@@ -758,7 +756,8 @@ fn judge_mistake(m: &Mistake, result: &run::StageResult, output: &str) -> Result
         Verdict::Failed { .. }
         | Verdict::Crashed { .. }
         | Verdict::TimedOut { .. }
-        | Verdict::MiriError { .. } => {}
+        | Verdict::MiriError { .. }
+        | Verdict::Unbroken { .. } => {}
         Verdict::CompileError => {
             return Err(format!(
                 "does not compile ({kind}); a mistake must be code a learner could run"

@@ -29,6 +29,28 @@ pub fn notes(report: &Report) -> Vec<String> {
     out
 }
 
+/// What the run found, each as a line a break-it stage's `finds` is matched against: Miri's
+/// kind of bug in plain words and its message; the panics' messages and loom's details.
+pub fn findings(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(miri) = &report.miri {
+        out.push(format!(
+            "{} ({})",
+            classify(&miri.message).words,
+            miri.message
+        ));
+    }
+    for p in &report.panics {
+        let mut line = p.message.clone();
+        for d in &p.detail {
+            line.push_str("; ");
+            line.push_str(d);
+        }
+        out.push(line);
+    }
+    out
+}
+
 fn is_todo(p: &Panic) -> bool {
     p.message == "not yet implemented" || p.message.starts_with("not implemented")
 }

@@ -300,11 +300,20 @@ pub enum Verdict {
     Unavailable {
         why: String,
     },
+    /// A break-it stage's check found the bug the learner wrote on purpose: a pass.
+    Broken {
+        what: String,
+    },
+    /// A break-it stage's check did not find the bug the stage asks for.
+    Unbroken {
+        wanted: String,
+        found: String,
+    },
 }
 
 impl Verdict {
     pub fn passed(&self) -> bool {
-        matches!(self, Verdict::Passed { .. })
+        matches!(self, Verdict::Passed { .. } | Verdict::Broken { .. })
     }
 
     /// One sentence for the learner, with what to do next.
@@ -349,6 +358,12 @@ impl Verdict {
             }
             Verdict::Cancelled => format!("{kind}: cancelled"),
             Verdict::Unavailable { why } => format!("{kind}: not run: {why}"),
+            Verdict::Broken { what } => {
+                format!("{kind}: found the bug you wrote on purpose: {what}")
+            }
+            Verdict::Unbroken { wanted, found } => format!(
+                "{kind}: this stage asks for code in which {kind} finds {wanted}, but it found {found}"
+            ),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 
 use crate::check::{self, Options};
-use crate::course::{CheckKind, Course};
+use crate::course::{Breaks, CheckKind, Course};
 use crate::diagnose;
 use crate::outcome::{self, Verdict};
 use crate::output::Output;
@@ -59,7 +59,10 @@ pub fn run_stage(
                 let finished = run_job(&job, out, cancel)?;
                 let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
                 let mut notes = Vec::new();
-                if !verdict.passed() {
+                if matches!(verdict, Verdict::Broken { .. }) {
+                    // A break-it stage passes on a report the learner is here to read.
+                    notes = diagnose::notes(&finished.report);
+                } else if !verdict.passed() {
                     notes = diagnose::notes(&finished.report);
                     if kind == CheckKind::Loom && matches!(verdict, Verdict::Failed { .. }) {
                         notes.push(format!(
@@ -202,6 +205,9 @@ fn verdict_for(
     } else {
         verdict
     };
+    if let Some(b) = st.breaks.as_ref().filter(|b| b.check == kind) {
+        return broken(b, verdict, &finished.report);
+    }
     match verdict {
         Verdict::Crashed { what, running } if running.is_empty() && kind != CheckKind::Miri => {
             Verdict::Crashed {
@@ -210,6 +216,33 @@ fn verdict_for(
             }
         }
         verdict => verdict,
+    }
+}
+
+/// A break-it stage's check: it passes when it fails with the finding the stage asks for.
+fn broken(b: &Breaks, verdict: Verdict, report: &outcome::Report) -> Verdict {
+    let findings = diagnose::findings(report);
+    match verdict {
+        Verdict::Passed { .. } => Verdict::Unbroken {
+            wanted: b.finds.clone(),
+            found: "nothing: every test passed".to_string(),
+        },
+        Verdict::Failed { .. } | Verdict::Crashed { .. } | Verdict::MiriError { .. } => {
+            let wanted = b.finds.to_lowercase();
+            match findings.iter().find(|f| f.to_lowercase().contains(&wanted)) {
+                Some(found) => Verdict::Broken {
+                    what: found.clone(),
+                },
+                None => Verdict::Unbroken {
+                    wanted: b.finds.clone(),
+                    found: findings
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "a failure of another kind".to_string()),
+                },
+            }
+        }
+        other => other,
     }
 }
 
@@ -303,47 +336,24 @@ pub fn run_batch(
         if members.is_empty() {
             continue;
         }
-        let verdicts: Vec<(usize, Verdict)> = match toolchain::unavailable(kind) {
-            Some(why) => members
-                .iter()
-                .map(|&s| (s, Verdict::Unavailable { why: why.clone() }))
-                .collect(),
-            None => {
-                let job = check::job(course, project, &members, kind, workspace, opts);
-                let finished = run_job(&job, out, cancel)?;
-                let mut verdicts: Vec<(usize, Verdict)> = members
-                    .iter()
-                    .map(|&s| {
-                        (
-                            s,
-                            verdict_for(course, s, kind, &finished, workspace, members.len() == 1),
-                        )
-                    })
-                    .collect();
-                // A crash or a timeout ends the whole test binary, and a failed run with no
-                // failed test has an unknown cause: no stage's verdict from it can be trusted,
-                // so each stage runs again on its own.
-                let unexplained = !finished.exit_ok
-                    && !finished.report.compile_error
-                    && !finished
-                        .report
-                        .results
-                        .values()
-                        .any(|s| *s == outcome::TestStatus::Failed);
-                if members.len() > 1
-                    && (finished.timed_out.is_some()
-                        || finished.report.crash.is_some()
-                        || unexplained)
-                {
-                    for (s, verdict) in &mut verdicts {
-                        let job = check::job(course, project, &[*s], kind, workspace, opts);
-                        let alone = run_job(&job, out, cancel)?;
-                        *verdict = verdict_for(course, *s, kind, &alone, workspace, true);
-                    }
-                }
-                verdicts
-            }
+        // A break-it stage (its run is meant to fail) and a stage with Miri flags of its own run
+        // alone; the others share one invocation.
+        let alone = |s: usize| {
+            let st = &course.stages[s];
+            st.breaks.as_ref().is_some_and(|b| b.check == kind)
+                || (kind == CheckKind::Miri && !st.miri_flags.is_empty())
         };
+        let (shared, single): (Vec<usize>, Vec<usize>) = members.iter().partition(|&&s| !alone(s));
+        let mut groups: Vec<Vec<usize>> = single.into_iter().map(|s| vec![s]).collect();
+        if !shared.is_empty() {
+            groups.insert(0, shared);
+        }
+        let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
+        for members in groups {
+            verdicts.extend(run_group(
+                course, project, &members, kind, workspace, opts, out, cancel,
+            )?);
+        }
         progress(kind, &verdicts);
         for (s, verdict) in verdicts {
             let i = stages
@@ -355,4 +365,58 @@ pub fn run_batch(
     }
     out.finish();
     Ok(results)
+}
+
+/// One invocation of `kind` for `members`; a run that a crash, a timeout or an unknown cause
+/// ended is run again stage by stage.
+#[allow(clippy::too_many_arguments)]
+fn run_group(
+    course: &Course,
+    project: usize,
+    members: &[usize],
+    kind: CheckKind,
+    workspace: &Path,
+    opts: &Options,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<Vec<(usize, Verdict)>> {
+    Ok(match toolchain::unavailable(kind) {
+        Some(why) => members
+            .iter()
+            .map(|&s| (s, Verdict::Unavailable { why: why.clone() }))
+            .collect(),
+        None => {
+            let job = check::job(course, project, members, kind, workspace, opts);
+            let finished = run_job(&job, out, cancel)?;
+            let mut verdicts: Vec<(usize, Verdict)> = members
+                .iter()
+                .map(|&s| {
+                    (
+                        s,
+                        verdict_for(course, s, kind, &finished, workspace, members.len() == 1),
+                    )
+                })
+                .collect();
+            // A crash or a timeout ends the whole test binary, and a failed run with no
+            // failed test has an unknown cause: no stage's verdict from it can be trusted,
+            // so each stage runs again on its own.
+            let unexplained = !finished.exit_ok
+                && !finished.report.compile_error
+                && !finished
+                    .report
+                    .results
+                    .values()
+                    .any(|s| *s == outcome::TestStatus::Failed);
+            if members.len() > 1
+                && (finished.timed_out.is_some() || finished.report.crash.is_some() || unexplained)
+            {
+                for (s, verdict) in &mut verdicts {
+                    let job = check::job(course, project, &[*s], kind, workspace, opts);
+                    let alone = run_job(&job, out, cancel)?;
+                    *verdict = verdict_for(course, *s, kind, &alone, workspace, true);
+                }
+            }
+            verdicts
+        }
+    })
 }

@@ -122,7 +122,7 @@ fn run_reports_a_failing_stub_and_exits_1() {
     let out = c.mastery(&["run", "demo-add"]);
     assert_eq!(out.status.code(), Some(1));
     let s = stdout(&out);
-    assert!(s.contains("Demo 1/7: Adding numbers  (demo-add)"), "{s}");
+    assert!(s.contains("Demo 1/8: Adding numbers  (demo-add)"), "{s}");
     assert!(s.contains("exercises/01_demo/src/s01_add.rs"), "{s}");
     assert_line(&s, "  time: about 30 min");
     assert!(
@@ -156,7 +156,7 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     let list = stdout(&c.mastery(&["list"]));
     assert!(list.contains("done demo-add"), "{list}");
     assert!(list.contains(" -> demo-hang"), "{list}");
-    assert!(list.contains("1 of 7 stages passed."), "{list}");
+    assert!(list.contains("1 of 8 stages passed."), "{list}");
     assert!(
         list.contains("done demo-add                     Adding numbers  (30 min)"),
         "{list}"
@@ -336,7 +336,7 @@ fn verify_prints_a_table_and_json() {
     );
     assert!(s.contains("todo  demo-crash"), "{s}");
     assert!(s.contains("pass  demo-loud"), "{s}");
-    assert!(s.contains("2 of 7 required stages pass."), "{s}");
+    assert!(s.contains("2 of 8 required stages pass."), "{s}");
 
     let out = c.mastery(&["verify", "--json", "--only", "test"]);
     let json: serde_json::Value =
@@ -351,12 +351,13 @@ fn verify_prints_a_table_and_json() {
         "s05_todo.rs",
         "s06_uaf.rs",
         "s07_handoff.rs",
+        "s08_break.rs",
     ] {
         c.solve(file);
     }
     let out = c.mastery(&["verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("7 of 7 required stages pass."));
+    assert!(stdout(&out).contains("8 of 8 required stages pass."));
 }
 
 #[test]
@@ -544,7 +545,7 @@ fn dev_check_finds_stubs_that_hang_or_crash_and_passes_a_sound_course() {
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert!(s.contains("ok demo-add"), "{s}");
     assert!(
-        s.contains("The course checks out. (7 stages, 3 mistakes"),
+        s.contains("The course checks out. (8 stages, 3 mistakes"),
         "{s}"
     );
 
@@ -622,7 +623,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     term.expect("1/3: Think about the + operator.", 10);
 
     term.send("n");
-    term.expect("Demo 2/7: A stage that hangs", 10);
+    term.expect("Demo 2/8: A stage that hangs", 10);
     term.expect("running 1 test", 60);
     std::thread::sleep(Duration::from_millis(500));
     let restarted = Instant::now();
@@ -640,7 +641,7 @@ fn the_watch_loop_follows_edits_and_keys() {
     // Ten saves in a burst cause one run.
     let runs_before = term
         .screen()
-        .matches("Demo 2/7: A stage that hangs")
+        .matches("Demo 2/8: A stage that hangs")
         .count();
     let path = c.path("exercises/01_demo/src/s02_hang.rs");
     let body = fs::read_to_string(&path).unwrap();
@@ -653,14 +654,14 @@ fn the_watch_loop_follows_edits_and_keys() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         term.screen()
-            .matches("Demo 2/7: A stage that hangs")
+            .matches("Demo 2/8: A stage that hangs")
             .count(),
         runs_before + 1,
         "one burst, one run"
     );
 
     term.send("l");
-    term.expect("2 of 7 stages passed.", 10);
+    term.expect("2 of 8 stages passed.", 10);
     term.send("q");
     term.expect("Progress saved.", 10);
     let status = term.wait(10).expect("mastery quits on q");
@@ -726,10 +727,10 @@ fn manual_mode_reruns_on_r_and_c_checks_every_stage() {
 
     term.send("c");
     term.expect("Checking every stage", 10);
-    term.expect("1 of 7 stages passed.", 300);
+    term.expect("1 of 8 stages passed.", 300);
     assert!(
         term.screen()
-            .contains("demo             test  1/7 stages pass"),
+            .contains("demo             test  1/8 stages pass"),
         "{}",
         term.screen()
     );
@@ -1001,7 +1002,7 @@ fn check_all_keeps_every_projects_output_in_the_log() {
     );
     term.expect("Not yet. Read the output above, edit, save.", 120);
     term.send("c");
-    term.expect("0 of 8 stages passed.", 240);
+    term.expect("0 of 9 stages passed.", 240);
     term.send("q");
     assert!(term.wait(10).is_some_and(|s| s.success()));
     let log = fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
@@ -1320,5 +1321,41 @@ fn a_relaxed_handoff_is_caught_by_loom_with_both_accesses() {
     assert!(
         s.contains("To replay the failing interleaving, run this twice"),
         "{s}"
+    );
+}
+
+#[test]
+fn a_break_it_stage_passes_on_the_bug_it_asks_for_and_shows_the_report() {
+    require_miri();
+    let c = Course::new();
+    c.solve("s08_break.rs");
+    let out = c.mastery(&["run", "demo-break"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert_line(&s, "  ok test: 1 passed");
+    assert!(
+        s.contains("  ok miri: found the bug you wrote on purpose: a use after free"),
+        "{s}"
+    );
+    assert_line(
+        &s,
+        "     Miri found a use after free: memory was used after it was deallocated",
+    );
+
+    // Code without the bug does not pass a stage that asks for it.
+    let path = c.path("exercises/01_demo/src/s08_break.rs");
+    let safe = fs::read_to_string(&path)
+        .unwrap()
+        .replace("    drop(v);\n", "")
+        .replace(
+            "unsafe { *p.add(63) }",
+            "let last = unsafe { *p.add(63) };\n    drop(v);\n    last",
+        );
+    fs::write(&path, safe).unwrap();
+    let out = c.mastery(&["run", "demo-break"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_line(
+        &stdout(&out),
+        "  !! miri: this stage asks for code in which miri finds use after free, but it found nothing: every test passed",
     );
 }
