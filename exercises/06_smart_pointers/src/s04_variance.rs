@@ -292,13 +292,20 @@ mod tests {
         struct User;
         let a: Id<User> = Id::new(7);
         let b = a; // Copy, though `User` is not
-        assert_eq!(a, b);
-        assert_ne!(a, Id::new(8));
+        assert_eq!(
+            a, b,
+            "ids with the same index are equal: compare the indices"
+        );
+        assert_ne!(a, Id::new(8), "ids with different indices differ");
         assert_eq!(a.index(), 7);
         let set: HashSet<Id<User>> = [Id::new(1), Id::new(2), Id::new(1)].into_iter().collect();
         assert_eq!(set.len(), 2, "equal indices hash alike");
-        assert_eq!(format!("{a:?}"), "Id(7)");
-        assert_eq!(a.clone(), a);
+        assert_eq!(
+            format!("{a:?}"),
+            "Id(7)",
+            "Debug prints the index alone, as `Id(7)`"
+        );
+        assert_eq!(a.clone(), a, "a clone is equal to the original");
     }
 
     #[test]

@@ -47,7 +47,9 @@
 //! Two more check `get_mut`'s orderings: after another thread's last use of the value through
 //! a `MyArc` it drops, or through one it upgraded from a `MyWeak` it drops first.
 //! Run them with `RUSTFLAGS="--cfg mastery_loom"`; replace your weak-count lock with two plain
-//! loads and watch the second model fail.
+//! loads and watch the second model fail. Miri checks the orderings of the two drops: in
+//! `a_clone_dropped_on_another_thread_happens_before_the_free` a decrement or a fence too weak
+//! is a data race.
 //!
 //! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
 //!
@@ -229,7 +231,7 @@ mod tests {
     use super::{MyArc, MyWeak};
     use crate::alloc_counter::{Counts, count};
     use crate::test_support::{is_child, run_child, with_watchdog};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
     struct DropCounter(Arc<AtomicUsize>);
@@ -237,6 +239,16 @@ mod tests {
         fn drop(&mut self) {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Whether `w.upgrade()` gives a strong pointer. Where the answer must be "no", a pointer
+    /// wrongly given is forgotten here instead of dropped: dropping it would drop the value a
+    /// second time and crash the test before its assertion could say what went wrong.
+    fn upgrades<T>(w: &MyWeak<T>) -> bool {
+        let upgraded = w.upgrade();
+        let some = upgraded.is_some();
+        std::mem::forget(upgraded);
+        some
     }
 
     /// The count just past the most pointers of one kind: what a program reaches with that
@@ -385,8 +397,9 @@ mod tests {
             );
             assert_eq!(inner.frees, 0, "weak pointers remain: keep the block");
             assert!(
-                w.upgrade().is_none(),
-                "the value is gone: upgrade gives None"
+                !upgrades(&w),
+                "the value is gone (the strong count is 0): upgrade gives None, never \
+                 resurrects it"
             );
             assert_eq!(w.strong_count(), 0);
             drop(w);
@@ -448,6 +461,70 @@ mod tests {
     }
 
     #[test]
+    fn downgrade_waits_while_the_weak_count_is_locked() {
+        let a = MyArc::new(7_u8);
+        let b = a.clone();
+        // Hold the lock as a `get_mut` on another clone would, between its compare-exchange
+        // and its unlocking store.
+        weak_of(&a).store(super::LOCKED, Ordering::Relaxed);
+        let t = std::thread::spawn(move || (MyArc::downgrade(&b), b));
+        // Give the other thread time to reach `downgrade` (and, if it does not wait, to get
+        // through it).
+        let mut seen = super::LOCKED;
+        for _ in 0..if cfg!(miri) { 20 } else { 200 } {
+            seen = weak_of(&a).load(Ordering::Relaxed);
+            if seen != super::LOCKED {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // Unlock as `get_mut` does; a correct `downgrade` now adds its weak pointer to the 1.
+        // (Had it not waited, its weak pointer would be lost: count it back in by hand, so that
+        // the test reports the bug instead of freeing the block under `a`.)
+        weak_of(&a).store(if seen == super::LOCKED { 1 } else { 2 }, Ordering::Release);
+        let (w, b) = with_watchdog(move || t.join().unwrap());
+        assert_eq!(
+            seen,
+            super::LOCKED,
+            "downgrade changed the weak count while get_mut held it locked (usize::MAX): it must \
+             spin until the lock is released, never add to usize::MAX (which wraps it to 0)"
+        );
+        assert_eq!(
+            MyArc::weak_count(&a),
+            1,
+            "the weak pointer made after the unlock counts"
+        );
+        drop((w, b));
+    }
+
+    #[test]
+    fn a_clone_dropped_on_another_thread_happens_before_the_free() {
+        // For Miri's data-race detector. The other thread reads the value, drops its `MyArc`
+        // and its `MyWeak`, and says so through a `Relaxed` flag, which orders nothing: only
+        // the counts' `Release` decrements and `Acquire` fences make its accesses happen
+        // before our drop of the value and our free of the block. Miri reports a data race
+        // (this test's lines in its backtrace) when an ordering is too weak.
+        let a = MyArc::new(String::from("shared"));
+        let b = a.clone();
+        let w = MyArc::downgrade(&a);
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let t = std::thread::spawn(move || {
+            assert_eq!(b.as_bytes()[0], b's');
+            drop(b);
+            drop(w);
+            flag.store(true, Ordering::Relaxed);
+        });
+        with_watchdog(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            drop(a); // the last strong and the last weak pointer: drops the value, frees the block
+        });
+        t.join().unwrap();
+    }
+
+    #[test]
     fn upgrade_inside_the_values_own_drop_is_none() {
         struct SelfAware {
             me: Mutex<MyWeak<SelfAware>>,
@@ -455,8 +532,8 @@ mod tests {
         }
         impl Drop for SelfAware {
             fn drop(&mut self) {
-                let upgraded = self.me.lock().unwrap().upgrade();
-                *self.seen.lock().unwrap() = Some(upgraded.is_some());
+                let upgraded = upgrades(&self.me.lock().unwrap());
+                *self.seen.lock().unwrap() = Some(upgraded);
             }
         }
         let seen = Arc::new(Mutex::new(None));
@@ -485,30 +562,47 @@ mod tests {
         let rounds = if cfg!(miri) { 4 } else { 300 };
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
-        with_watchdog(move || {
-            for _ in 0..rounds {
+        let came_back = with_watchdog(move || {
+            let mut came_back = false;
+            for round in 0..rounds {
                 let a = MyArc::new(DropCounter(d.clone()));
                 let weaks: Vec<_> = (0..2).map(|_| MyArc::downgrade(&a)).collect();
                 let handles: Vec<_> = weaks
                     .into_iter()
                     .map(|w| {
+                        let d = d.clone();
                         std::thread::spawn(move || {
                             let mut seen_none = false;
                             for _ in 0..if cfg!(miri) { 5 } else { 50 } {
                                 match w.upgrade() {
-                                    Some(_s) => assert!(!seen_none, "a dropped value came back"),
+                                    // The value of this round is dropped once `d` passes
+                                    // `round`: a pointer to it now is a resurrection. It is
+                                    // forgotten, so that the test can report it instead of
+                                    // crashing on a second drop.
+                                    Some(s) if seen_none || d.load(Ordering::Relaxed) > round => {
+                                        std::mem::forget(s);
+                                        return true;
+                                    }
+                                    Some(_) => {}
                                     None => seen_none = true,
                                 }
                             }
+                            false
                         })
                     })
                     .collect();
                 drop(a);
                 for h in handles {
-                    h.join().unwrap();
+                    came_back |= h.join().unwrap();
                 }
             }
+            came_back
         });
+        assert!(
+            !came_back,
+            "upgrade gave a pointer to a value that was already dropped: it must never move \
+             the strong count from 0 (a compare-exchange loop that gives up at 0)"
+        );
         assert_eq!(
             drops.load(Ordering::Relaxed),
             rounds,

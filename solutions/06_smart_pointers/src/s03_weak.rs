@@ -138,6 +138,16 @@ mod tests {
         }
     }
 
+    /// Whether `w.upgrade()` gives a strong pointer. Where the answer must be "no", a pointer
+    /// wrongly given is forgotten here instead of dropped: dropping it would drop the value a
+    /// second time and crash the test before its assertion could say what went wrong.
+    fn upgrades<T>(w: &MyWeak<T>) -> bool {
+        let upgraded = w.upgrade();
+        let some = upgraded.is_some();
+        std::mem::forget(upgraded);
+        some
+    }
+
     #[test]
     fn upgrade_while_alive_gives_a_strong_pointer() {
         let a = MyRc::new(5);
@@ -173,8 +183,9 @@ mod tests {
             "the value is dropped with the last strong pointer"
         );
         assert!(
-            w.upgrade().is_none(),
-            "no strong pointer left: upgrade must give None"
+            !upgrades(&w),
+            "no strong pointer left (the strong count is 0): upgrade must give None, never \
+             resurrect the dropped value"
         );
         assert_eq!(w.strong_count(), 0);
     }
@@ -244,10 +255,7 @@ mod tests {
             let w = MyRc::downgrade(&a);
             let v = MyRc::try_unwrap(a).expect("one strong pointer: try_unwrap succeeds");
             assert_eq!(v, "v");
-            assert!(
-                w.upgrade().is_none(),
-                "the value was moved out: upgrade gives None"
-            );
+            assert!(!upgrades(&w), "the value was moved out: upgrade gives None");
             drop(w);
         });
         assert_eq!(
@@ -264,8 +272,7 @@ mod tests {
         }
         impl Drop for SelfAware {
             fn drop(&mut self) {
-                let upgraded = self.me.borrow().upgrade();
-                self.seen_in_drop.set(Some(upgraded.is_some()));
+                self.seen_in_drop.set(Some(upgrades(&self.me.borrow())));
             }
         }
         let seen = Rc::new(Cell::new(None));
@@ -335,7 +342,7 @@ mod tests {
                 3,
                 "the root, `a` and `c` are dropped; `b` is still held"
             );
-            assert!(b.parent.borrow().upgrade().is_none(), "the parent is gone");
+            assert!(!upgrades(&b.parent.borrow()), "the parent is gone");
             drop(b);
         });
         assert_eq!(drops.get(), 4, "every node is dropped exactly once");

@@ -27,7 +27,9 @@
 //! its clone while the other drops the last clone and reads the value in `drop`: loom explores
 //! the interleavings, finds that the write does not happen before the read, and panics with
 //! a causality violation, which the test expects (`#[should_panic]`). The same model with your
-//! `MyArc` passes.
+//! `MyArc` passes. Miri, which runs before loom, sees such a bug too: in
+//! `a_clone_dropped_on_another_thread_happens_before_the_free` it reports a data race between
+//! the other thread's use of the value and your drop of it.
 //!
 //! `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`: sending a `MyArc` to another
 //! thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
@@ -47,6 +49,19 @@
 //!
 //! let a = MyArc::new(RefCell::new(1));
 //! std::thread::spawn(move || *a.borrow_mut() = 2); // error[E0277]: `RefCell<i32>` cannot be shared
+//! ```
+//!
+//! And `T: Sync` alone is not enough: the last clone may be dropped on another thread, which
+//! then drops the `T`. A `MutexGuard` is `Sync` but not `Send` (it must be unlocked by the
+//! thread that locked):
+//!
+//! ```compile_fail,E0277
+//! use smart_pointers::s05_arc::MyArc;
+//! use std::sync::Mutex;
+//!
+//! static M: Mutex<i32> = Mutex::new(1);
+//! let a = MyArc::new(M.lock().unwrap());
+//! std::thread::spawn(move || **a + 1); // error[E0277]: `MutexGuard<'_, i32>` cannot be sent
 //! ```
 //!
 //! Afterwards you will be able to justify each ordering of a reference count, explain what
@@ -174,7 +189,7 @@ impl<T: fmt::Debug> fmt::Debug for MyArc<T> {
 mod tests {
     use super::MyArc;
     use crate::test_support::{is_child, run_child, with_watchdog};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
     struct DropCounter(Arc<AtomicUsize>);
@@ -271,6 +286,31 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
         });
         assert_eq!(total, 2 * 5050);
+    }
+
+    #[test]
+    fn a_clone_dropped_on_another_thread_happens_before_the_free() {
+        // For Miri's data-race detector. The other thread reads the value, drops its clone and
+        // says so through a `Relaxed` flag, which orders nothing: only the count's `Release`
+        // decrement and the `Acquire` fence make its read happen before our drop of the value.
+        // Miri reports a data race (this test's lines in its backtrace) when an ordering is
+        // too weak.
+        let a = MyArc::new(String::from("shared"));
+        let b = a.clone();
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let t = std::thread::spawn(move || {
+            assert_eq!(b.as_bytes()[0], b's');
+            drop(b);
+            flag.store(true, Ordering::Relaxed);
+        });
+        with_watchdog(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            drop(a); // the last pointer: drops the value and frees the block
+        });
+        t.join().unwrap();
     }
 
     #[test]
