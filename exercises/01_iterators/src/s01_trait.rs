@@ -347,15 +347,15 @@ impl<A: Step> MyIterator for RangeIter<A> {
 
     #[inline]
     fn next(&mut self) -> Option<A> {
-        // TODO: yield start and step it forward with `Step::successor`, while
-        // start < end.
+        // TODO: every value from `start` up to, not including, `end`, each once; then None
+        // forever (an empty range, start >= end, yields nothing).
         todo!()
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: exact, from `A::steps_between`; (usize::MAX, None) when it does not
-        // fit in a usize.
+        // TODO: exact: the number of values left; (usize::MAX, None) when that number does
+        // not fit in a usize.
         todo!()
     }
 }
@@ -373,8 +373,8 @@ impl<'a, T> MyIterator for SliceIter<'a, T> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a T> {
-        // TODO: hand out a reference to the first element of `rest` and shrink
-        // `rest` (`split_first` does both).
+        // TODO: the elements in order, each as a reference that lives for `'a` (not just
+        // for this call to `next`); None once none is left.
         todo!()
     }
 
@@ -445,7 +445,7 @@ impl<I: MyIterator + ?Sized> MyIterator for &mut I {
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        // TODO: advance the iterator this points to: `(**self)` is the `I`.
+        // TODO: advance the iterator this points to (not the reference itself).
         todo!()
     }
 

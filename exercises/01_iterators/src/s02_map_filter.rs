@@ -76,8 +76,8 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<B> {
-        // TODO: pull one item from `self.iter` and apply `self.f` to it.
-        // `Option::map` does both; pass it `&mut self.f`.
+        // TODO: `f` of the inner iterator's next item; None when the inner iterator is done.
+        // Exactly one inner item pulled, and `f` called once, per call.
         todo!()
     }
 
@@ -121,8 +121,8 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        // TODO: pull from `self.iter` until an item passes `self.predicate`
-        // (call it as `(self.predicate)(&x)`), or the inner iterator ends.
+        // TODO: the next inner item that passes the predicate, or None when the inner
+        // iterator ends first. The predicate sees each inner item exactly once.
         todo!()
     }
 

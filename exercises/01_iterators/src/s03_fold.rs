@@ -36,8 +36,8 @@ where
     I: MyIterator,
     G: FnMut(B, I::Item) -> B,
 {
-    // TODO: loop on `iter.next()`, threading the accumulator through `g`.
-    // Do not call `iter.fold` here.
+    // TODO: `g` applied to every item in order, starting from `init`; the final accumulator.
+    // This is the default every other `fold` falls back to: it has only `next` to work with.
     todo!()
 }
 
@@ -48,14 +48,14 @@ where
     I: MyIterator,
     F: FnMut(I::Item),
 {
-    // TODO: a fold whose accumulator is `()`.
+    // TODO: `f` called on every item, in order.
     todo!()
 }
 
 /// The number of items. Built on `iter.fold`.
 #[inline]
 pub fn count<I: MyIterator>(iter: I) -> usize {
-    // TODO: a fold that adds one per item.
+    // TODO: the number of items (consuming them all).
     todo!()
 }
 
@@ -66,22 +66,22 @@ where
     I: MyIterator,
     S: Default + Add<I::Item, Output = S>,
 {
-    // TODO: a fold from `S::default()` that adds each item.
+    // TODO: the items added up; no items sum to the default value of `S` (zero).
     todo!()
 }
 
 /// The last item, or `None` if there is none. Built on `iter.fold`.
 #[inline]
 pub fn last<I: MyIterator>(iter: I) -> Option<I::Item> {
-    // TODO: a fold that keeps the latest item.
+    // TODO: the last item, or None for no items.
     todo!()
 }
 
 /// The `n`th item (counting from 0): consumes `n + 1` items, or all of them if there are fewer.
 #[inline]
 pub fn nth<I: MyIterator + ?Sized>(iter: &mut I, n: usize) -> Option<I::Item> {
-    // TODO: pull and drop n items (stop early at the end), then return
-    // the next one.
+    // TODO: the item at index n (counting from 0), the n items before it consumed; None if
+    // the iterator ends first. Nothing is pulled after that item (or after the end).
     todo!()
 }
 
@@ -92,7 +92,7 @@ where
     I: MyIterator,
     P: FnMut(I::Item) -> bool,
 {
-    // TODO: loop on `next`; return true at the first item that matches.
+    // TODO: whether some item matches; not one item pulled after the first match.
     todo!()
 }
 
@@ -104,7 +104,8 @@ where
     I: MyIterator,
     P: FnMut(I::Item) -> bool,
 {
-    // TODO: loop on `next`; return false at the first item that fails.
+    // TODO: whether every item matches (true for none); not one item pulled after the
+    // first that fails.
     todo!()
 }
 
@@ -115,7 +116,7 @@ where
     I: MyIterator,
     P: FnMut(&I::Item) -> bool,
 {
-    // TODO: loop on `next`; return the first item that matches.
+    // TODO: the first item that matches, or None; not one item pulled after it.
     todo!()
 }
 

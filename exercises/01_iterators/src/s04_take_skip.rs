@@ -45,8 +45,8 @@ impl<I: MyIterator> MyIterator for Take<I> {
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        // TODO: None once n items were handed out, without touching the inner
-        // iterator; otherwise count one down and pull.
+        // TODO: the inner items, at most n of them in all; once n have gone out, None
+        // without calling the inner `next` again (so `take(0)` never calls it).
         todo!()
     }
 
@@ -78,8 +78,8 @@ impl<I: MyIterator> MyIterator for Skip<I> {
 
     #[inline]
     fn next(&mut self) -> Option<I::Item> {
-        // TODO: on the first call skip n items (`nth` does it in one call),
-        // afterwards just pull.
+        // TODO: the inner items after the first n. The skipping happens on the first call,
+        // not when the adapter is built, and only once.
         todo!()
     }
 

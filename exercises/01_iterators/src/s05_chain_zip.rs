@@ -53,8 +53,9 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<A::Item> {
-        // TODO: take from the first half while it lasts; when it returns None
-        // set `self.a` to None (dropping it); then take from the second half.
+        // TODO: every item of the first half, then every item of the second. Once the first
+        // half has returned None it is never polled again, and it is dropped then, not when
+        // the chain is.
         todo!()
     }
 

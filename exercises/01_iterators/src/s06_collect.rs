@@ -79,8 +79,8 @@ pub trait FromMyIterator<A>: Sized {
 impl<T> FromMyIterator<T> for Vec<T> {
     #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
-        // TODO: reserve from the lower bound of the size_hint, then push every
-        // item (with `for_each`): the hint may be wrong.
+        // TODO: every item, in order. The size_hint may size the allocation; the number of
+        // items comes from the iterator alone, because the hint may be wrong.
         todo!()
     }
 }
@@ -135,7 +135,7 @@ impl<T: Ord> SortedVec<T> {
 impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
     #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(iter: I) -> Self {
-        // TODO: collect, then sort, to establish the invariant.
+        // TODO: every item, stored so that the invariant holds (sorted).
         todo!()
     }
 }
@@ -143,9 +143,8 @@ impl<T: Ord> FromMyIterator<T> for SortedVec<T> {
 impl<T, E, C: FromMyIterator<T>> FromMyIterator<Result<T, E>> for Result<C, E> {
     #[inline]
     fn from_my_iter<I: MyIterator<Item = Result<T, E>>>(iter: I) -> Self {
-        // TODO: build C from an adapter (a private struct of yours) that yields
-        // the Ok values, stops at the first Err and keeps it aside; then return
-        // Ok(collection) or Err(that error).
+        // TODO: Ok of a `C` built from every Ok value when no item is an Err; otherwise the
+        // first Err, with not one item pulled after it. No intermediate collection.
         todo!()
     }
 }
@@ -159,7 +158,7 @@ pub fn even_squares(values: &[u64]) -> impl MyIterator<Item = u64> + '_ {
 
 /// Parses every word as a `u32`: all the numbers, or the error of the first word that is not one.
 pub fn parse_all<'a>(words: impl MyIterator<Item = &'a str>) -> Result<Vec<u32>, ParseIntError> {
-    // TODO: parse each word (`str::parse::<u32>`) and collect into a Result.
+    // TODO: every word as a u32, or the error of the first word that is not one.
     todo!()
 }
 

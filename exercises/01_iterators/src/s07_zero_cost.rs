@@ -57,8 +57,8 @@ where
     F: FnMut(I::Item) -> B,
     G: FnMut(Acc, B) -> Acc,
 {
-    // TODO: iterate internally: fold the inner iterator with a closure that applies `f` and
-    // then `g`. This loop on `next` is correct but slow.
+    // TODO: the same result, with no `next` call here: the inner iterator runs the loop.
+    // This loop on `next` is correct but slow.
     let mut acc = init;
     while let Some(x) = iter.next() {
         acc = g(acc, f(x));
@@ -74,8 +74,8 @@ where
     P: FnMut(&I::Item) -> bool,
     G: FnMut(Acc, I::Item) -> Acc,
 {
-    // TODO: iterate internally: fold the inner iterator with a closure that calls `g` only on
-    // the items that pass `predicate`. This loop on `next` is correct but slow.
+    // TODO: the same result, with no `next` call per item: the inner iterator runs the
+    // loop. This loop on `next` is correct but slow.
     let mut acc = init;
     while let Some(x) = iter.next() {
         if predicate(&x) {
@@ -92,8 +92,9 @@ where
     I: MyIterator,
     G: FnMut(Acc, I::Item) -> Acc,
 {
-    // TODO: skip the n items with one `nth` call (return `init` if that reaches the end), then
-    // fold the rest with the inner iterator's `fold`. This loop on `next` is correct but slow.
+    // TODO: the same result, with no `next` call per item: the inner iterator runs the loop
+    // over what is left after the skip. Mind an `iter` that ends while skipping. This loop on
+    // `next` is correct but slow.
     let mut acc = init;
     let mut to_skip = n;
     while let Some(x) = iter.next() {
@@ -114,9 +115,8 @@ where
     B: MyIterator<Item = A::Item>,
     G: FnMut(Acc, A::Item) -> Acc,
 {
-    // TODO: fold what is left of `a` (if anything), then `b`, each with its own `fold`. Lend
-    // `g` to the first fold as `&mut g`: a `&mut` to an FnMut is an FnMut. This loop on `next`
-    // is correct but slow: it asks "is `a` still there?" for every item.
+    // TODO: the same result, without asking "is `a` still there?" for every item: each half
+    // runs its own loop, and both need `g`. This loop on `next` is correct but slow.
     let mut acc = init;
     loop {
         let x = match a.as_mut().and_then(|a| a.next()) {
@@ -141,9 +141,8 @@ where
     I: MyIterator,
     G: FnMut(Acc, (usize, I::Item)) -> Acc,
 {
-    // TODO: iterate internally: fold the inner iterator with a closure that pairs each item with
-    // its index and counts on (the closure may own a counter). This loop on `next` is correct
-    // but slow.
+    // TODO: the same result, with no `next` call per item: the inner iterator runs the loop,
+    // and the indices go on from `count`. This loop on `next` is correct but slow.
     let mut acc = init;
     let mut index = count;
     while let Some(x) = iter.next() {

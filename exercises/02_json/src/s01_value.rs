@@ -141,16 +141,16 @@ impl From<f64> for Value {
 /// Copies runs of characters that need no escape in one `push_str`, so plain text costs one
 /// scan and one copy.
 pub fn write_escaped_str(out: &mut String, s: &str) {
-    // TODO: push `"`, then the text with `"`, `\\` and control characters escaped (copy unescaped
-    // runs with one `push_str`), then `"`
+    // TODO: the text between quotes, with `"`, `\\` and control characters escaped and
+    // everything else copied as it is
     todo!()
 }
 
 /// Appends `n` to `out`. Non-finite floats become `null`; finite floats always keep a `.`
 /// or an exponent so they read back as floats.
 pub fn write_number(out: &mut String, n: Number) {
-    // TODO: integers as they are; finite floats with a `.` or an exponent (`{:?}` does this); NaN
-    // and infinities as `null`
+    // TODO: integers as they are; finite floats with a `.` or an exponent, so that they read
+    // back as floats; NaN and infinities as `null`
     todo!()
 }
 
@@ -163,8 +163,7 @@ pub fn write_newline_indent(out: &mut String, depth: usize) {
 impl Value {
     /// The value as JSON text with no whitespace.
     pub fn to_compact(&self) -> String {
-        // TODO: write every kind of value with no whitespace; a recursive helper that appends to
-        // one `String` works well
+        // TODO: every kind of value, nested to any depth, with no whitespace
         todo!()
     }
 

@@ -153,8 +153,8 @@ impl<'a> Parser<'a> {
 impl<'a> Parser<'a> {
     /// Parses one value, with any whitespace before it.
     pub fn parse_value(&mut self) -> Result<Value> {
-        // TODO: skip whitespace, then look at one byte to choose: a literal (`expect_literal`), a
-        // string, a number, an array or an object (each level counted with `enter`/`leave`);
+        // TODO: a literal, a string, a number, an array or an object, whichever comes next;
+        // every array and object level counts against the depth limit (`enter`/`leave`);
         // anything else is "expected value"
         todo!()
     }
@@ -171,18 +171,17 @@ impl<'a> Parser<'a> {
     /// The result borrows from the input when the string has no escapes, and from the
     /// parser's scratch buffer otherwise, so a plain string costs no allocation.
     pub fn parse_string(&mut self) -> Result<&str> {
-        // TODO: consume the opening quote; copy runs of plain bytes (checking they are UTF-8),
-        // decode escapes (surrogate pairs combine, lone surrogates fail), reject raw control
-        // characters, stop at the closing quote. Borrow from the input when there were no
-        // escapes, else use `self.scratch`
+        // TODO: the string's text, both quotes consumed: escapes decoded (surrogate pairs
+        // combine, lone surrogates fail), raw control characters and invalid UTF-8 rejected.
+        // No allocation for a string without escapes (see the doc comment)
         todo!()
     }
 
     /// Parses a number at the current position.
     pub fn parse_number(&mut self) -> Result<Number> {
-        // TODO: follow the grammar in the header byte by byte; integers that fit become
-        // `PosInt`/`NegInt`, `-0` and everything else a `Float` (parse the text with
-        // `str::parse::<f64>`), non-finite results are "number out of range"
+        // TODO: exactly the grammar in the header; integers that fit become `PosInt`/`NegInt`,
+        // `-0` and everything else a `Float`; a float too large to be finite is "number out of
+        // range"
         todo!()
     }
 }
@@ -195,7 +194,7 @@ pub fn parse_str(input: &str) -> Result<Value> {
 
 /// Parses JSON bytes into a [`Value`]; bytes that are not UTF-8 are an error.
 pub fn parse_slice(input: &[u8]) -> Result<Value> {
-    // TODO: a `Parser`, one value, then `end()` so that trailing characters fail
+    // TODO: one value, and nothing after it but whitespace
     todo!()
 }
 

@@ -227,8 +227,7 @@ impl<'a> Serializer for &'a mut JsonSerializer {
     }
 
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>> {
-        // TODO: write `[` and return a `Compound` that writes `,` between elements and `]` at the
-        // end
+        // TODO: open the array; the `Compound` you return takes the elements and closes it
         todo!()
     }
 
@@ -272,7 +271,8 @@ impl SerializeSeq for Compound<'_> {
     }
 
     fn end(self) -> Result<()> {
-        // TODO: describe the value with one call on `serializer`
+        // TODO: close the array (in pretty mode on a line of its own, unless it is empty), and
+        // the `{"variant":` object too when this is a variant's payload
         todo!()
     }
 }
@@ -291,7 +291,7 @@ impl SerializeMap for Compound<'_> {
     }
 
     fn end(self) -> Result<()> {
-        // TODO: describe the value with one call on `serializer`
+        // TODO: close the object (in pretty mode on a line of its own, unless it is empty)
         todo!()
     }
 }
@@ -309,20 +309,21 @@ impl SerializeStruct for Compound<'_> {
     }
 
     fn end(self) -> Result<()> {
-        // TODO: describe the value with one call on `serializer`
+        // TODO: close the object (in pretty mode on a line of its own, unless it is empty), and
+        // the `{"variant":` object too when this is a variant's payload
         todo!()
     }
 }
 
 /// Writes `value` as compact JSON.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    // TODO: a compact `JsonSerializer`, `value.serialize(&mut ser)`, then the string
+    // TODO: the compact JSON text of `value`, or the error its serialization produced
     todo!()
 }
 
 /// Writes `value` as pretty JSON (two-space indent, as [`Value::to_pretty`]).
 pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    // TODO: the same with a pretty `JsonSerializer`
+    // TODO: the same, pretty
     todo!()
 }
 

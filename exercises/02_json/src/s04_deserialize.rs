@@ -75,33 +75,33 @@ pub trait Visitor: Sized {
 
     /// `null`.
     fn visit_unit(self) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (`Unexpected::Unit`) and
-        // passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found (null) and what this
+        // visitor expects
         todo!()
     }
     fn visit_bool(self, v: bool) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     fn visit_i64(self, v: i64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     fn visit_u64(self, v: u64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     fn visit_f64(self, v: f64) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     fn visit_str(self, v: &str) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     /// An owned string; the default passes it on to `visit_str`.
@@ -111,24 +111,24 @@ pub trait Visitor: Sized {
     }
     /// `null` seen by `deserialize_option`.
     fn visit_none(self) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     /// Anything but `null` seen by `deserialize_option`: deserialize the inner value from
     /// `deserializer`.
     fn visit_some<D: Deserializer>(self, deserializer: D) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type` (`Unexpected::Option`)
+        // TODO: refuse, the same way (what was found: an option)
         todo!()
     }
     fn visit_seq<A: SeqAccess>(self, seq: A) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
     fn visit_map<A: MapAccess>(self, map: A) -> Result<Self::Value> {
-        // TODO: fail with `Error::invalid_type`, saying what was found (the matching `Unexpected`)
-        // and passing `&self` as what was expected
+        // TODO: refuse: an invalid-type error that says what was found and what this visitor
+        // expects
         todo!()
     }
 }
@@ -249,10 +249,10 @@ impl Error {
 
 impl<'de> Deserializer for &mut Parser<'de> {
     fn deserialize_any<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        // TODO: skip whitespace and look at the next byte, as stage 2's `parse_value` does, but
-        // call the visitor instead of building a `Value`; for arrays and objects, hand the
-        // visitor a `SeqAccess`/`MapAccess` that reads from the parser, then check that the
-        // closing bracket follows ("trailing elements in array" otherwise)
+        // TODO: the value at the cursor, handed to the one `visitor` method that matches its kind;
+        // arrays and objects go to the visitor as a `SeqAccess`/`MapAccess` that reads from the
+        // parser. Afterwards the array or object must be closed ("trailing elements in array" if
+        // the visitor stopped reading early)
         todo!()
     }
 
@@ -270,8 +270,8 @@ pub fn from_json<T: Deserialize>(text: &str) -> Result<T> {
 
 /// Deserializes a `T` from `bytes`; the whole input must be one value.
 pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
-    // TODO: a `Parser`, `T::deserialize(&mut parser)`, `parser.end()`; on error, `fix_position`
-    // with the parser's current line and column
+    // TODO: one `T`, and nothing after it but whitespace; an error carries the line and column
+    // where parsing stopped
     todo!()
 }
 
@@ -287,9 +287,8 @@ pub fn missing_field<T: Deserialize>(field: &'static str) -> Result<T> {
 
 impl Deserialize for bool {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
@@ -300,9 +299,9 @@ macro_rules! deserialize_integers {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from,
-                // handed to `deserializer.deserialize_any` (`deserialize_option` for
-                // `Option`); integer visitors check the range
+                // TODO: accept every JSON value this type can be built from, and refuse the rest
+                // with an error that says what was found; an integer out of this type's range is an
+                // invalid value
                 todo!()
             }
         }
@@ -315,9 +314,9 @@ macro_rules! deserialize_floats {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from,
-                // handed to `deserializer.deserialize_any` (`deserialize_option` for
-                // `Option`); integer visitors check the range
+                // TODO: accept every JSON value this type can be built from, and refuse the rest
+                // with an error that says what was found; an integer out of this type's range is an
+                // invalid value
                 todo!()
             }
         }
@@ -327,54 +326,48 @@ deserialize_floats!(f32 f64);
 
 impl Deserialize for String {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl Deserialize for char {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl Deserialize for () {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Option<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: `None` from null, `Some` of a `T` from anything else; the deserializer has to
+        // be told that an option is wanted, since only it knows whether null comes next
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Box<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl<T: Deserialize> Deserialize for Vec<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
@@ -384,9 +377,9 @@ macro_rules! deserialize_tuples {
     ($($len:literal => ($($t:ident)+))*) => {$(
         impl<$($t: Deserialize),+> Deserialize for ($($t,)+) {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: a visitor (a local struct) that accepts what this type can be built from,
-                // handed to `deserializer.deserialize_any` (`deserialize_option` for
-                // `Option`); integer visitors check the range
+                // TODO: accept every JSON value this type can be built from, and refuse the rest
+                // with an error that says what was found; an integer out of this type's range is an
+                // invalid value
                 todo!()
             }
         }
@@ -402,27 +395,24 @@ deserialize_tuples! {
 
 impl<V: Deserialize, H: BuildHasher + Default> Deserialize for HashMap<String, V, H> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl<V: Deserialize> Deserialize for BTreeMap<String, V> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }
 
 impl Deserialize for Value {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor (a local struct) that accepts what this type can be built from, handed to
-        // `deserializer.deserialize_any` (`deserialize_option` for `Option`); integer
-        // visitors check the range
+        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
+        // error that says what was found; an integer out of this type's range is an invalid value
         todo!()
     }
 }

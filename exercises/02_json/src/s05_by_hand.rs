@@ -81,8 +81,8 @@ impl Serialize for Config {
 
 impl Deserialize for Config {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
-        // the header
+        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
+        // rules in the header; every other input is refused
         todo!()
     }
 }
@@ -96,8 +96,8 @@ impl Serialize for Shape {
 
 impl Deserialize for Shape {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
-        // the header
+        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
+        // rules in the header; every other input is refused
         todo!()
     }
 }
@@ -114,8 +114,8 @@ where
     T: Deserialize,
 {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: a visitor whose `visit_map` (and, for the enum, `visit_str`) applies the rules in
-        // the header
+        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
+        // rules in the header; every other input is refused
         todo!()
     }
 }

@@ -74,13 +74,14 @@ impl Error {
 
 /// Writes `value` as compact JSON to `writer`.
 pub fn to_writer<W: io::Write, T: Serialize + ?Sized>(mut writer: W, value: &T) -> Result<()> {
-    // TODO: write the compact JSON with `write_all`; `?` converts the `io::Error`
+    // TODO: the compact JSON of `value`, written in full; a failed write is an I/O error
     todo!()
 }
 
 /// Reads all of `reader` and deserializes one `T` from it.
 pub fn from_reader<R: io::Read, T: Deserialize>(mut reader: R) -> Result<T> {
-    // TODO: read everything, then deserialize from the bytes
+    // TODO: one `T` from everything `reader` yields; syntax and data errors keep their line
+    // and column, a failed read is an I/O error
     todo!()
 }
 

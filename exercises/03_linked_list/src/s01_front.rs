@@ -60,8 +60,8 @@ impl<T> Node<T> {
 /// Panics if anything else still holds a strong pointer to the node: that would be a bug in
 /// the list, which must drop its own pointers first.
 pub(crate) fn into_elem<T>(node: Rc<RefCell<Node<T>>>) -> T {
-    // TODO: `Rc::try_unwrap` (or `Rc::into_inner`) gives back the `RefCell` when `node` is
-    // the last strong pointer; `RefCell::into_inner` then gives back the `Node`.
+    // TODO: the node's element, by value (no `Clone`); the panic above when `node` is not the
+    // last strong pointer to it.
     todo!("into_elem")
 }
 
@@ -96,15 +96,16 @@ impl<T> List<T> {
 
     /// Adds `elem` at the front.
     pub fn push_front(&mut self, elem: T) {
-        // TODO: make a node; if there was a head, link the two both ways (strong `next`,
-        // `Rc::downgrade` for `prev`); if the list was empty, the node is also the tail.
+        // TODO: the new node becomes the head, linked both ways with the old head (the
+        // forward link owns, the back link does not); in an empty list it is the tail too.
         todo!("List::push_front")
     }
 
     /// Removes the front element and returns it, or `None` if the list is empty.
     pub fn pop_front(&mut self) -> Option<T> {
-        // TODO: take the head, make its `next` the new head (with an empty `prev`), or clear
-        // the tail if it was the last node; then move the element out with `into_elem`.
+        // TODO: the front element, or None. The invariants above hold afterwards (the new
+        // head has no back link; an emptied list has neither head nor tail), and nothing but
+        // your own variable owns the old node when its element comes out.
         todo!("List::pop_front")
     }
 }

@@ -36,8 +36,9 @@ impl<T> List<T> {
 
     /// Removes the back element and returns it, or `None` if the list is empty.
     pub fn pop_back(&mut self) -> Option<T> {
-        // TODO: take the tail; `upgrade()` its `prev`. If there is one, it becomes the tail and
-        // loses its `next`; if not, clear the head too. Then `into_elem`.
+        // TODO: the back element, or None. The list's invariants hold afterwards (the new
+        // tail has no forward link; an emptied list has neither head nor tail), and nothing
+        // but your own variable owns the old node when its element comes out.
         todo!("List::pop_back")
     }
 }

@@ -54,7 +54,8 @@ use crate::s01_front::List;
 impl<T> List<T> {
     /// A shared borrow of the front element, or `None` if the list is empty.
     pub fn peek_front(&self) -> Option<Ref<'_, T>> {
-        // TODO: borrow the head node and narrow the guard to its element with `Ref::map`.
+        // TODO: a guard that gives the front element only, and keeps its node borrowed for as
+        // long as it lives.
         todo!("List::peek_front")
     }
 
@@ -71,7 +72,7 @@ impl<T> List<T> {
     /// If the front node is already borrowed (for example by a live `peek_back` on a
     /// one-element list).
     pub fn peek_front_mut(&self) -> Option<RefMut<'_, T>> {
-        // TODO: `borrow_mut` and `RefMut::map`.
+        // TODO: the same as `peek_front`, with mutable access, still through `&self`.
         todo!("List::peek_front_mut")
     }
 

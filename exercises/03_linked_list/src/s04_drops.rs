@@ -55,22 +55,22 @@ impl<T> StrongNode<T> {
 
 /// Links `b` after `a`: `a.next` and `b.prev` become strong pointers to each other.
 pub fn link_strong<T>(a: &Rc<StrongNode<T>>, b: &Rc<StrongNode<T>>) {
-    // TODO: two `borrow_mut()` assignments of `Rc::clone`s.
+    // TODO: as the doc comment says; the nodes keep their other links.
     todo!("link_strong")
 }
 
 /// Cuts the links between `a` and its successor, if it has one, in both directions.
 pub fn unlink_strong<T>(a: &Rc<StrongNode<T>>) {
-    // TODO: take `a.next`; if it held a node, take that node's `prev` too.
+    // TODO: as the doc comment says; nothing to do when `a` has no successor.
     todo!("unlink_strong")
 }
 
 impl<T> Drop for List<T> {
     fn drop(&mut self) {
-        // TODO: free the nodes in a loop. Let go of the tail, take the head, and for each node
-        // take its `next` out before the node itself is dropped, so that each drop frees one
-        // node only. (Left empty, not `todo!()`: the fields are then dropped recursively,
-        // which works for short lists and overflows the stack for long ones.)
+        // TODO: free every node, each exactly once, with a stack depth that does not grow
+        // with the length of the list. (Left empty, not `todo!()`: the fields are then
+        // dropped recursively, which works for short lists and overflows the stack for long
+        // ones.)
     }
 }
 

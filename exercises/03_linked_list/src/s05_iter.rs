@@ -103,14 +103,14 @@ impl<T> List<T> {
     ///
     /// If `f` mutably borrows the node it is given (say, through `peek_front_mut`).
     pub fn for_each(&self, mut f: impl FnMut(&T)) {
-        // TODO: start from a clone of `head`; for each node, `borrow()` it, call `f` with its
-        // element, and move on to a clone of its `next`.
+        // TODO: `f` on every element, front to back. No reference to an element may outlive
+        // the call of `f` that received it.
         todo!("List::for_each")
     }
 
     /// Calls `f` with a mutable reference to each element, front to back.
     pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
-        // TODO: the same with `borrow_mut()`.
+        // TODO: the same as `for_each`, with mutable access.
         todo!("List::for_each_mut")
     }
 }

@@ -54,14 +54,14 @@ pub struct CursorMut<'a, T> {
 impl<T> List<T> {
     /// A cursor at the front element, or at the ghost if the list is empty.
     pub fn cursor_front_mut(&mut self) -> CursorMut<'_, T> {
-        // TODO: the current node is a clone of `head`, at index 0.
+        // TODO: a cursor at the front element (index 0), or at the ghost.
         todo!("List::cursor_front_mut")
     }
 
     /// Moves every element of `other` to the back of `self`, leaving `other` empty. O(1).
     pub fn append(&mut self, other: &mut List<T>) {
-        // TODO: link `self`'s tail to `other`'s head both ways (or take `other`'s head if
-        // `self` is empty), take `other`'s tail, and move the lengths.
+        // TODO: as the doc comment says, in constant time, also when either list is empty;
+        // both lists keep their invariants, their lengths included.
         todo!("List::append")
     }
 }
@@ -75,50 +75,50 @@ impl<T> CursorMut<'_, T> {
 
     /// A mutable borrow of the current element, or `None` at the ghost.
     pub fn current(&mut self) -> Option<RefMut<'_, T>> {
-        // TODO: like `peek_front_mut`, on the current node.
+        // TODO: a guard on the current element, as `peek_front_mut` gives one.
         todo!("CursorMut::current")
     }
 
     /// Moves to the next element; from the tail to the ghost, from the ghost to the head.
     pub fn move_next(&mut self) {
-        // TODO: follow `next`, or start again at `head` from the ghost; keep `index` in step.
+        // TODO: as the doc comment says; `index` stays the current element's index.
         todo!("CursorMut::move_next")
     }
 
     /// Moves to the previous element; from the head to the ghost, from the ghost to the tail.
     pub fn move_prev(&mut self) {
-        // TODO: upgrade `prev`, or go to `tail` from the ghost (index `len - 1`).
+        // TODO: as the doc comment says; `index` stays the current element's index.
         todo!("CursorMut::move_prev")
     }
 
     /// Inserts `elem` after the current element; at the ghost, at the front of the list.
     pub fn insert_after(&mut self, elem: T) {
-        // TODO: link a new node between the current node and its `next` (four links), or make
-        // it the tail when the current node is the tail. A helper `link_after(list, node,
-        // elem)` serves `insert_before` too.
+        // TODO: as the doc comment says; every link both ways, `tail` when the current node
+        // was the tail, and the length. The cursor stays on its element.
         todo!("CursorMut::insert_after")
     }
 
     /// Inserts `elem` before the current element; at the ghost, at the back of the list.
     pub fn insert_before(&mut self, elem: T) {
-        // TODO: insert after the previous node, or push at the front if there is none; the
-        // current element's index grows by one.
+        // TODO: as the doc comment says; the cursor stays on its element, whose index grows
+        // by one.
         todo!("CursorMut::insert_before")
     }
 
     /// Removes the current element and returns it; the cursor moves to the next element (or
     /// the ghost). At the ghost, returns `None` and changes nothing.
     pub fn remove_current(&mut self) -> Option<T> {
-        // TODO: take the current node, join its `prev` and `next` to each other (or fix `head`
-        // and `tail` at the ends), move to `next`, then `into_elem`.
+        // TODO: as the doc comment says; its neighbours end up linked to each other both ways
+        // (or it was the head or the tail), and nothing but you owns the removed node when
+        // its element comes out.
         todo!("CursorMut::remove_current")
     }
 
     /// Cuts the list after the current element and returns the elements after it. At the
     /// ghost, returns the whole list and leaves it empty.
     pub fn split_after(&mut self) -> List<T> {
-        // TODO: detach the current node's `next`; it heads the new list, whose tail is the old
-        // tail; the current node becomes this list's tail. Split `len` with the index.
+        // TODO: as the doc comment says, in constant time; both lists keep every invariant,
+        // their lengths included, and the cursor stays on its element.
         todo!("CursorMut::split_after")
     }
 }

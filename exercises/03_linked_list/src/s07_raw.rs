@@ -42,6 +42,10 @@
 //! `RawList` is neither `Send` nor `Sync`, because `NonNull` is neither; std's `LinkedList`
 //! adds `unsafe impl`s for both, and so could this list, since it owns its nodes outright.
 //!
+//! Afterwards you will understand what `Rc` and `RefCell` were checking for you at run time,
+//! and how to state and keep, in `// SAFETY:` comments, the invariants that replace those checks
+//! once the pointers are raw: the way phase 1 writes every `unsafe` line.
+//!
 //! Read: Too Many Lists, "A Production-Quality Unsafe Doubly-Linked Deque", sections Layout and
 //! Basics (<https://rust-unofficial.github.io/too-many-lists/sixth-layout.html>), and the
 //! Rustonomicon on `PhantomData` and drop check
@@ -87,8 +91,9 @@ impl<T> RawList<T> {
 
     /// Adds `elem` at the front.
     pub fn push_front(&mut self, elem: T) {
-        // TODO: `NonNull::from(Box::leak(Box::new(node)))`, then fix the old head's `prev`
-        // (an `unsafe` write through the pointer, with its SAFETY comment) or the tail.
+        // TODO: a new node, owned by the list from now on, becomes the head; the links both
+        // ways and `tail` keep the invariants in the header. Every `unsafe` block gets a
+        // SAFETY comment.
         todo!("RawList::push_front")
     }
 
@@ -100,7 +105,8 @@ impl<T> RawList<T> {
 
     /// Removes the front element and returns it, or `None` if the list is empty.
     pub fn pop_front(&mut self) -> Option<T> {
-        // TODO: `Box::from_raw` the head, relink, and return the element out of the box.
+        // TODO: as the doc comment says; the node is freed here, exactly once, and nothing
+        // points to it afterwards.
         todo!("RawList::pop_front")
     }
 
@@ -112,7 +118,7 @@ impl<T> RawList<T> {
 
     /// The front element, or `None` if the list is empty.
     pub fn peek_front(&self) -> Option<&T> {
-        // TODO: a plain reference, tied to `&self` by the signature.
+        // TODO: a plain `&T`, valid for as long as the list stays borrowed.
         todo!("RawList::peek_front")
     }
 
@@ -167,7 +173,8 @@ impl<'a, T> Iterator for Iter<'a, T> {
     type Item = &'a T;
 
     fn next(&mut self) -> Option<&'a T> {
-        // TODO: stop when `len` is zero; otherwise yield `front`'s element and step forward.
+        // TODO: the elements front to back; None once the two ends have met (see `len`), even
+        // if `next_back` was called in between.
         todo!("Iter::next")
     }
 
@@ -179,7 +186,7 @@ impl<'a, T> Iterator for Iter<'a, T> {
 
 impl<'a, T> DoubleEndedIterator for Iter<'a, T> {
     fn next_back(&mut self) -> Option<&'a T> {
-        // TODO: the same from `back`, stepping along `prev`.
+        // TODO: the same as `next`, back to front.
         todo!("Iter::next_back")
     }
 }

@@ -26,13 +26,16 @@
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
 //!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
-//!   breaks that promise, and Miri stops at the first test that uses an earlier reference
-//!   again (`curriculum_example_prints_both_values`): `Undefined Behavior: trying to retag from
+//!   breaks that promise. The tests pass natively; under Miri the first test that reads an
+//!   earlier reference again (`curriculum_example_prints_both_values`, which allocates two
+//!   values and then prints the first) stops with `Undefined Behavior: trying to retag from
 //!   <TAG> for SharedReadOnly permission at alloc..[0x0], but that tag does not exist in the
-//!   borrow stack for this location`. Read the `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
-//!   returned by `alloc`), the second that it "was later invalidated at offsets [0x0..0x400] by
-//!   a Unique retag" and points at the `from_raw_parts_mut` line. A new unique reference to the
-//!   whole buffer revoked every reference handed out before. Holding the buffer as a
+//!   borrow stack for this location`. The place it shows is inside `core::fmt` (the printing);
+//!   the lines that find the bug come below it: `help: <TAG> was created by a Unique retag`
+//!   points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help: <TAG> was
+//!   later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
+//!   `from_raw_parts_mut` line. A new unique reference to the whole buffer revoked every
+//!   reference handed out before. Holding the buffer as a
 //!   `Box<[u8]>` and writing through `buf.as_ptr() as *mut u8` from `&self` fails differently:
 //!   "that tag only grants SharedReadOnly permission for this location": a pointer obtained
 //!   from a shared reference may never write.
@@ -98,9 +101,9 @@ impl Arena {
     /// If `capacity` exceeds `isize::MAX`; aborts through `handle_alloc_error` if the system
     /// is out of memory.
     pub fn new(capacity: usize) -> Arena {
-        // TODO: allocate `capacity` bytes with `alloc::alloc(Self::buffer_layout(capacity))` (null
-        // means out of memory: `alloc::handle_alloc_error`); for capacity 0 allocate nothing and
-        // use `dangling(BUFFER_ALIGN)`. The offset starts at 0.
+        // TODO: an empty arena that owns a fresh buffer of `capacity` bytes laid out as
+        // `buffer_layout` says, as the doc comment describes (out of memory included); for
+        // capacity 0, no allocation at all. The invariants on `Arena` hold from here on.
         todo!()
     }
 
@@ -123,9 +126,10 @@ impl Arena {
     /// always succeed and use no capacity.
     #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: zero-sized layouts: `dangling(layout.align())`. Otherwise round the *address*
-        // `start + offset` up to `layout.align()`, add the size with overflow checks, refuse
-        // (`None`) what passes `capacity`, store the new offset, and return `start.add(..)`.
+        // TODO: as the doc comment says. Mind the three details of the header (the address is
+        // what must be aligned, the pointer keeps `start`'s provenance, no reference covers
+        // the buffer), arithmetic that could overflow, and a refused request, which changes
+        // nothing.
         todo!()
     }
 
@@ -133,7 +137,8 @@ impl Arena {
     /// `value`) if there is no room.
     #[inline]
     pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
-        // TODO: reserve `Layout::new::<T>()`, write `value` there, return `&mut *ptr`.
+        // TODO: as the doc comment says; the room it reserves holds no value yet, so there is
+        // nothing there to drop.
         todo!()
     }
 
@@ -143,7 +148,7 @@ impl Arena {
     /// With a message containing "arena is full" if there is no room.
     #[inline]
     pub fn alloc<T>(&self, value: T) -> &mut T {
-        // TODO: `try_alloc`, or `full(Layout::new::<T>())` when it returns `None`.
+        // TODO: as `try_alloc`, with the panic of `full` when there is no room.
         todo!()
     }
 }
@@ -161,8 +166,9 @@ pub(crate) fn full(layout: Layout) -> ! {
 
 impl Drop for Arena {
     fn drop(&mut self) {
-        // TODO: give the buffer back with `alloc::dealloc` (nothing to free for capacity 0). No
-        // `todo!()` here: a panic in `drop` while a test is already panicking aborts the run.
+        // TODO: give the buffer back, with the layout it was allocated with (nothing to free
+        // for capacity 0). No `todo!()` here: a panic in `drop` while a test is already
+        // panicking aborts the run.
     }
 }
 

@@ -44,22 +44,23 @@ impl Arena {
     /// # Panics
     /// With "arena is full" if there is no room (before `f` is called).
     pub fn alloc_with<T>(&self, f: impl FnOnce() -> T) -> &mut T {
-        // TODO: reserve room first (or `full`), then call `f` and write its result.
+        // TODO: as the doc comment says: the room is reserved before `f` runs, so whatever
+        // `f` allocates lands after it.
         todo!()
     }
 
     /// Reserves uninitialised room for `len` values of `T`, or `None` if the size overflows or
     /// does not fit.
     fn try_alloc_array<T>(&self, len: usize) -> Option<NonNull<T>> {
-        // TODO: `Layout::array::<T>(len)` (an error means overflow: `None`), then
-        // `try_alloc_layout`.
+        // TODO: as the doc comment says; a size that overflows is `None`, never a smaller
+        // allocation.
         todo!()
     }
 
     /// Copies `src` into the arena, or returns `None` if it does not fit.
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Option<&mut [T]> {
-        // TODO: reserve `src.len()` slots, `copy_from_nonoverlapping`, then
-        // `slice::from_raw_parts_mut`.
+        // TODO: a slice in the arena holding a copy of `src`; no reference covers the room
+        // before every element in it is written.
         todo!()
     }
 
@@ -68,7 +69,7 @@ impl Arena {
     /// # Panics
     /// With "arena is full" if it does not fit.
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        // TODO: `try_alloc_slice_copy`, or `full(Layout::for_value(src))`.
+        // TODO: as `try_alloc_slice_copy`, with the panic of `full` when there is no room.
         todo!()
     }
 
@@ -77,7 +78,8 @@ impl Arena {
     /// # Panics
     /// With "arena is full" if it does not fit.
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        // TODO: copy the bytes; they are valid UTF-8 because they came from a `str`.
+        // TODO: a copy of `s` in the arena (its bytes are UTF-8 because they came from a
+        // `str`).
         todo!()
     }
 
@@ -100,8 +102,9 @@ impl Arena {
         I: IntoIterator<Item = T>,
         I::IntoIter: ExactSizeIterator,
     {
-        // TODO: reserve `iter.len()` slots (or panic with "arena is full"), write at most that many
-        // items, and return only the prefix that was written.
+        // TODO: as the doc comment says. The iterator's `len` may be wrong: never write past
+        // the room reserved, never return a slot that was not written, and panic with "arena
+        // is full" on a length too large to fit.
         todo!()
     }
 }

@@ -103,8 +103,9 @@ impl Bump {
     /// again. Zero-sized layouts always succeed and never allocate a chunk.
     #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: zero-sized: `dangling`. Fast path: round `ptr`'s address up to the alignment, check
-        // it fits before `end` without overflow, advance `ptr`. Otherwise call `alloc_slow`.
+        // TODO: as the doc comment says: from the current chunk when the request fits there
+        // (the first stage's three details still hold, and no address arithmetic may wrap),
+        // else from the slow path.
         todo!()
     }
 

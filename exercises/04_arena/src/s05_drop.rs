@@ -100,9 +100,10 @@ impl<T> TypedArena<T> {
 
     /// Moves `value` into the arena and returns a reference to it, valid as long as the arena.
     pub fn alloc(&self, value: T) -> &mut T {
-        // TODO: if the last chunk is missing or full, push a new `Vec::with_capacity` (double the
-        // last, or about `FIRST_CHUNK_BYTES` worth of `T`). Push `value`, and return a reference
-        // made from `chunk.as_mut_ptr().add(index)`, never from indexing the `Vec`.
+        // TODO: `value` stored in the last chunk, which must never reallocate (a full chunk is
+        // followed by a larger new one, the first about `FIRST_CHUNK_BYTES` worth of `T`); the
+        // reference returned must leave every reference handed out before valid, so nothing
+        // may borrow the whole chunk once it holds values.
         todo!()
     }
 

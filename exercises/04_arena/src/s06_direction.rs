@@ -75,8 +75,8 @@ impl DownArena {
     /// fit. Zero-sized layouts always succeed and use no capacity.
     #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: zero-sized: `dangling`. Otherwise subtract the size (checked), round *down* with `&
-        // !(align - 1)`, refuse what falls below `start`, and move the pointer down (`ptr.sub`).
+        // TODO: as the doc comment says, bumping down: the guarantees of the first stage's
+        // `try_alloc_layout` (alignment, provenance, no overflow, a refusal changes nothing).
         todo!()
     }
 

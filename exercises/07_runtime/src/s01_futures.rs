@@ -138,9 +138,10 @@ where
     type Output = F2::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F2::Output> {
-        // TODO: loop over the states: poll `first` (Pin::new), on Ready call `then` and switch to
-        //       `Second` in the same poll; poll `second`, on Ready switch to `Done`; panic in
-        //       `Done` with a message containing "after completion"
+        // TODO: the output of the second future, which `then` makes from the first one's
+        //       output. No poll is wasted: the second future is polled in the same call that
+        //       sees the first complete. Polled again after that, panic with a message
+        //       containing "after completion"
         todo!()
     }
 }

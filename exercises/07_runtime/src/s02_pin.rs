@@ -57,8 +57,8 @@ pub struct SelfRef {
 impl SelfRef {
     /// A pinned `SelfRef` holding `data`, with its pointer already aimed at its own `data`.
     pub fn new(data: &str) -> Pin<Box<SelfRef>> {
-        // TODO: box and pin the value with a null pointer first, then (through `get_unchecked_mut`,
-        //       with a SAFETY comment) aim `ptr` at the pinned `data`
+        // TODO: a pinned `SelfRef` whose `ptr` points at its own `data`, at the address where
+        //       `data` will stay; every `unsafe` block with a SAFETY comment
         todo!()
     }
 
@@ -104,8 +104,8 @@ impl<Fut: Future, T, F: FnOnce(Fut::Output) -> T> Future for Map<Fut, F> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        // TODO: project the pin: `Pin<&mut Self>` -> `&mut Self` (unsafe) -> `Pin<&mut Fut>` for
-        //       `fut`; poll it, and on Ready apply the closure taken out of `f`
+        // TODO: poll `fut` without requiring `Fut: Unpin` and without ever moving it; on Ready,
+        //       `f` of its output. The SAFETY comment says why `fut` stays where it is pinned
         todo!()
     }
 }

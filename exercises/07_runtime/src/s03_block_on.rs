@@ -61,15 +61,17 @@ impl Wake for ThreadWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // TODO: set `woken` (Release) and unpark the thread
+        // TODO: record the wake, so that the next `take_woken` sees it, and get the blocked
+        //       thread running again
         todo!()
     }
 }
 
 /// Runs `fut` to completion on the current thread, parking while it is pending.
 pub fn block_on<F: Future>(fut: F) -> F::Output {
-    // TODO: pin the future, build a waker from a `ThreadWaker::current()`, then loop: poll only
-    //       when `take_woken()` says a wake happened, otherwise `thread::park()`
+    // TODO: `fut`'s output. Poll it first at once, then only after a wake; in between, sleep
+    //       without spinning. No wake may be lost, even one that comes just before the thread
+    //       goes to sleep, and a spurious end of the sleep must not cause a poll
     todo!()
 }
 

@@ -82,8 +82,8 @@ impl Wake for Task {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // TODO: queue the task only if this wake flips `scheduled` from false to true; then, if the
-        //       executor still exists (`Weak::upgrade`), push it on the queue and call `unpark`
+        // TODO: schedule the task: queued at most once however many wakes come before it runs,
+        //       the executor's thread woken up, and nothing at all once the executor is gone
         todo!()
     }
 }
@@ -141,8 +141,8 @@ impl Spawner {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        // TODO: upgrade the `Weak<Shared>` (gone: just drop `fut`); create the task (scheduled =
-        //       true) in the slab at `vacant_key()`; push it on the queue; call `unpark`
+        // TODO: a new task, runnable at once and known to the executor until it completes (so
+        //       that dropping the executor drops it); if the executor is gone, just drop `fut`
         todo!()
     }
 }
@@ -214,25 +214,25 @@ impl Executor {
     /// should block until the unparker is called or an event source wakes a task) and
     /// `drive(false)` after each batch of at most [`BUDGET`] polls (it must not block).
     pub fn block_on_with<F: Future>(&self, fut: F, mut drive: impl FnMut(bool)) -> F::Output {
-        // TODO: pin `fut`; give it a `MainWaker` (woken = true at first); loop: poll it if woken,
-        //       run up to BUDGET queued tasks with `self.run`, then call `drive(idle)` where idle
-        //       means the main future was not woken and the queue is empty
+        // TODO: `fut`'s output, running the spawned tasks meanwhile. The main future is polled
+        //       at once and then only when woken; at most BUDGET tasks run between two looks
+        //       at it; `drive(idle)` is called every round, idle meaning nothing is runnable
         todo!()
     }
 
     /// Polls one task once.
     fn run(&self, task: &Arc<Task>) {
-        // TODO: clear `scheduled`, poll the future (if still there) with a waker made from the
-        //       task; on Ready: drop the future, set `scheduled` for good, remove the task from the
-        //       slab
+        // TODO: poll the task once, with a waker that schedules it again (a wake during this
+        //       poll included). Once it completes: its future is dropped now, later wakes do
+        //       nothing, and the executor forgets it
         todo!()
     }
 }
 
 impl Drop for Executor {
     fn drop(&mut self) {
-        // TODO: drain the slab and drop every pending future (take it out of its `Mutex` first);
-        //       repeat while dropping futures spawned new tasks; then clear the queue
+        // TODO: drop every pending future, those spawned by the destructors of others included,
+        //       with no lock held while a future is dropped; nothing stays queued
     }
 }
 

@@ -193,8 +193,8 @@ struct Harness<F: Future> {
 impl<F: Future> Harness<F> {
     /// Stores the result and wakes the handle's owner. Never called with the lock held.
     fn finish(&self, result: Result<F::Output, JoinError>) {
-        // TODO: store the result, mark finished, clear `task_waker` (it closes a reference cycle),
-        //       then wake the join waker with the lock released
+        // TODO: the result is kept for the handle, which is woken; no waker is called under
+        //       the lock, and the shared state no longer keeps the task alive afterwards
         todo!()
     }
 }
@@ -203,9 +203,10 @@ impl<F: Future> Future for Harness<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // TODO: project the pin (unsafe, with SAFETY); if aborted: drop the future, finish with an
-        //       aborted error; else store the task waker and poll the future inside `catch_unwind`;
-        //       finish with Ok(output) or `JoinError::panicked(payload)`
+        // TODO: if aborted, drop the future and finish with an aborted error. Otherwise poll it
+        //       (`abort` must be able to wake this task); a panic inside finishes with
+        //       `JoinError::panicked(payload)` instead of unwinding into the executor, and the
+        //       output finishes with Ok. Every `unsafe` with a SAFETY comment
         todo!()
     }
 }

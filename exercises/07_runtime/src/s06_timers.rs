@@ -255,7 +255,8 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // TODO: project the pin to `fut` (unsafe, with SAFETY); poll it first, then the sleep
+        // TODO: `fut`'s output if it is ready, even when the deadline has passed too; otherwise
+        //       `Elapsed` once the sleep is over. `fut` never moves (SAFETY comment)
         todo!()
     }
 }
@@ -263,8 +264,9 @@ impl<F: Future> Future for Timeout<F> {
 /// Runs `fut` on `exec` with a timer queue: `sleep` and `timeout` work inside it. When idle,
 /// the thread parks until the next deadline.
 pub fn run_with_timers<F: Future>(exec: &Executor, fut: F) -> F::Output {
-    // TODO: enter a new TimerHandle and call `exec.block_on_with`; in `drive`: when idle, park
-    //       until the next deadline (or forever if none); always fire the expired timers
+    // TODO: `fut`'s output, with a timer queue current while it runs; when nothing is
+    //       runnable the thread sleeps until the next deadline or a wake, and the timers that
+    //       are due fire every round
     todo!()
 }
 

@@ -124,8 +124,9 @@ impl Reactor {
 
     /// Registers `source` (with no interest yet). It must be deregistered before it is closed.
     pub fn register(&self, source: &impl AsSource) -> io::Result<Registration> {
-        // TODO: take a slab key, `Poller::add` the source with `Event::none(key)` (unsafe: say why
-        //       it is sound), store the source state in the slab
+        // TODO: register `source` with the OS poller, with no interest yet, under a key that
+        //       finds its state again; the SAFETY comment says why the registration cannot
+        //       outlive the socket
         todo!()
     }
 
@@ -228,9 +229,9 @@ impl Runtime {
 
     /// A new runtime, or the error from creating the OS poller.
     pub fn try_new() -> io::Result<Runtime> {
-        // TODO: give the runtime an id, a reactor, timers, and an executor whose unparker calls
-        //       `reactor.notify()` unless the wake happens on the thread running this runtime
-        //       (RUNNING)
+        // TODO: a runtime with its own id, reactor, timers and executor; a wake from another
+        //       thread must interrupt a reactor that is waiting for I/O, and a wake on the
+        //       runtime's own thread costs no system call
         todo!()
     }
 
@@ -250,9 +251,9 @@ impl Runtime {
 
     /// Runs `fut` and the spawned tasks until `fut` finishes.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        // TODO: install the context (CONTEXT, RUNNING, timers) with guards that restore the
-        //       previous one, then `exec.block_on_with`: wait for I/O (until the next deadline when
-        //       idle, zero timeout otherwise) and fire the expired timers
+        // TODO: `fut`'s output, with this runtime current while it runs (the previous one
+        //       restored afterwards, on a panic too); when nothing is runnable, wait for I/O at
+        //       most until the next deadline, otherwise only check for it; fire the due timers
         todo!()
     }
 }
@@ -301,8 +302,8 @@ impl TcpListener {
 
     /// Waits for a connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        // TODO: loop: `inner.accept()`; on WouldBlock await `poll_ready(.., Direction::Read, ..)`;
-        //       wrap the accepted socket with `TcpStream::from_std`
+        // TODO: the next connection, as a `TcpStream` of this runtime; while none is waiting,
+        //       the task waits for readiness without blocking the thread
         todo!()
     }
 }
@@ -352,8 +353,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&mut std::net::TcpStream) -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
-        // TODO: loop: run `op`; on WouldBlock poll readiness in `dir` (Ready: retry, Pending:
-        //       return Pending); retry on Interrupted; otherwise return the result
+        // TODO: the result of `op`, except that an operation that would block waits for
+        //       readiness in `dir` (Pending, with the waker stored, until it comes) and an
+        //       interrupted one is simply retried
         todo!()
     }
 

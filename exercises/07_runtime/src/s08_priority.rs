@@ -155,8 +155,9 @@ impl PriorityExecutor {
     /// Runs the tasks until `fut` finishes. `fut` is polled after every task poll, so that it
     /// sees their progress at once.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        // TODO: as in stage 4, but pop one task at a time with `Queues::pop` and poll the main
-        //       future after each; park when nothing is runnable
+        // TODO: as in stage 4, with the tasks run one at a time in the order the queues decide
+        //       and the main future polled (if woken) between two; park only when nothing is
+        //       runnable
         todo!()
     }
 }

@@ -42,6 +42,10 @@
 //! `RawList` is neither `Send` nor `Sync`, because `NonNull` is neither; std's `LinkedList`
 //! adds `unsafe impl`s for both, and so could this list, since it owns its nodes outright.
 //!
+//! Afterwards you will understand what `Rc` and `RefCell` were checking for you at run time,
+//! and how to state and keep, in `// SAFETY:` comments, the invariants that replace those checks
+//! once the pointers are raw: the way phase 1 writes every `unsafe` line.
+//!
 //! Read: Too Many Lists, "A Production-Quality Unsafe Doubly-Linked Deque", sections Layout and
 //! Basics (<https://rust-unofficial.github.io/too-many-lists/sixth-layout.html>), and the
 //! Rustonomicon on `PhantomData` and drop check

@@ -26,13 +26,16 @@
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
 //!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
-//!   breaks that promise, and Miri stops at the first test that uses an earlier reference
-//!   again (`curriculum_example_prints_both_values`): `Undefined Behavior: trying to retag from
+//!   breaks that promise. The tests pass natively; under Miri the first test that reads an
+//!   earlier reference again (`curriculum_example_prints_both_values`, which allocates two
+//!   values and then prints the first) stops with `Undefined Behavior: trying to retag from
 //!   <TAG> for SharedReadOnly permission at alloc..[0x0], but that tag does not exist in the
-//!   borrow stack for this location`. Read the `help:` lines below it: the first says where the tag was created (your earlier `&mut T`
-//!   returned by `alloc`), the second that it "was later invalidated at offsets [0x0..0x400] by
-//!   a Unique retag" and points at the `from_raw_parts_mut` line. A new unique reference to the
-//!   whole buffer revoked every reference handed out before. Holding the buffer as a
+//!   borrow stack for this location`. The place it shows is inside `core::fmt` (the printing);
+//!   the lines that find the bug come below it: `help: <TAG> was created by a Unique retag`
+//!   points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help: <TAG> was
+//!   later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
+//!   `from_raw_parts_mut` line. A new unique reference to the whole buffer revoked every
+//!   reference handed out before. Holding the buffer as a
 //!   `Box<[u8]>` and writing through `buf.as_ptr() as *mut u8` from `&self` fails differently:
 //!   "that tag only grants SharedReadOnly permission for this location": a pointer obtained
 //!   from a shared reference may never write.

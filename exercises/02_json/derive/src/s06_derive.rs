@@ -59,9 +59,9 @@ pub fn derive_deserialize(input: TokenStream) -> TokenStream {
 }
 
 fn expand_serialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    // TODO: generate `impl ::json::Serialize for Type` as the header says: the shape from
-    // `input.data`, a bound on every type parameter of `input.generics`, the `#[json(...)]`
-    // attributes, and a `syn::Error` for what is not supported. Until then this placeholder
+    // TODO: generate `impl ::json::Serialize for Type` as the header says: every shape of
+    // struct and enum, a bound on every type parameter, the `#[json(...)]` attributes, and a
+    // `syn::Error` for what is not supported. Until then this placeholder
     // impl compiles and panics when called, so the json crate builds and this stage's tests
     // fail.
     Ok(placeholder(
@@ -76,8 +76,8 @@ fn expand_serialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
 }
 
 fn expand_deserialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    // TODO: generate `impl ::json::Deserialize for Type` and its visitors inside a
-    // `const _: () = { ... };` block, as stage 5 wrote them by hand. Until then this
+    // TODO: generate `impl ::json::Deserialize for Type` and the visitors it needs, as stage
+    // 5 wrote them by hand, without adding a name to the user's module. Until then this
     // placeholder impl compiles and panics when called.
     Ok(placeholder(
         input,
