@@ -37,10 +37,11 @@
 //! Production allocators go further and keep threads off a shared lock on the common path:
 //! glibc's malloc gives each thread a small cache of freed blocks per size (the tcache) and
 //! spreads threads over several arenas, each with its own mutex that sleeps in the kernel (a
-//! futex) when contended; jemalloc and mimalloc give each thread its own cache or heap, and a
-//! thread takes a lock only to refill or flush it. One lock around one heap, as here, is the
-//! simple end of that range: correct for any number of threads, and fast while they do not
-//! all allocate at once. The last test below runs more threads than your machine has cores.
+//! futex) when contended; jemalloc gives each thread a cache and takes an arena's lock only to
+//! refill or flush it; mimalloc gives each thread a heap of its own, and other threads hand
+//! its blocks back through atomic lists. One lock around one heap, as here, is the simple end
+//! of that range: correct for any number of threads, and fast while they do not all allocate
+//! at once. A test below runs four times as many threads as your machine has cores.
 //!
 //! Data races are the aliasing rule across threads: two threads carving the same free block
 //! without the lock would each get a `&mut` to the same bytes. With a lock that does not
@@ -598,6 +599,9 @@ mod tests {
         static ARENA: Arena<{ 256 * 1024 }> = Arena::new();
         static HEAP: LockedHeap = LockedHeap::new(&ARENA);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Miri interprets every thread on one core, thousands of times slower than native code:
+        // three threads and a few rounds still interleave their lock handovers for its race
+        // detector, and finish in seconds.
         let (threads, rounds) = if cfg!(miri) {
             (3, 15)
         } else {
