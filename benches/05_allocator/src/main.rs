@@ -16,6 +16,13 @@
 //! The system allocator (glibc malloc here) uses per-size bins and thread caches; a single
 //! coalescing first-fit list walks past every small free block in front of the first fit,
 //! so the random workload is the one that shows the cost of its fragmentation.
+//!
+//! Then `real_program` (see `real_program.rs`): a whole program (String keys in a `BTreeMap`
+//! and a `HashMap`, lookups, sorting, `format!`, more threads than cores, dropping it all)
+//! with `LockedHeap<SizeClassHeap>` as its global allocator, against the system allocator,
+//! in child processes of this binary; one line per phase with both medians and the ratio.
+
+mod real_program;
 
 use allocator::s06_global::{Arena, LockedHeap};
 use allocator::s07_size_classes::SizeClassHeap;
@@ -24,6 +31,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 15;
+
+#[global_allocator]
+static GLOBAL: real_program::Switch = real_program::Switch;
 
 static ARENA: Arena<{ 64 << 20 }> = Arena::new();
 static OURS: LockedHeap = LockedHeap::new(&ARENA);
@@ -173,6 +183,13 @@ fn report(name: &str, (ours, system): (Duration, Duration)) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, which] = &args[..]
+        && flag == "--real-program"
+    {
+        real_program::child(which);
+        return;
+    }
     println!("workload                       (median of {RUNS} runs; system = std::alloc::System)");
     report(
         "random_small (first fit)",
@@ -207,4 +224,5 @@ fn main() {
     CLASSES
         .check()
         .expect("the size-class heap's invariants hold");
+    real_program::report();
 }
