@@ -158,6 +158,47 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     assert!(list.contains("1 of 6 stages passed."), "{list}");
 }
 
+/// A stage's unit tests and doctests run in one cargo invocation, judged apart: a failing
+/// doctest fails the doc check only, and a failing unit test stops before the doctests.
+#[test]
+fn unit_tests_and_doctests_share_one_run_and_are_judged_apart() {
+    let c = Course::new();
+    let log = || fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    let l = log();
+    assert!(
+        !l.contains("Doc-tests"),
+        "cargo stops at the failing unit test: {l}"
+    );
+    assert!(!stdout(&out).contains("doc:"), "{}", stdout(&out));
+
+    c.solve("s01_add.rs");
+    let path = c.path("exercises/01_demo/src/s01_add.rs");
+    let body = fs::read_to_string(&path).unwrap().replace(
+        "/// Adds two numbers.\n",
+        "/// Adds two numbers.\n///\n/// ```\n/// assert_eq!(demo::s01_add::add(1, 1), 3);\n/// ```\n",
+    );
+    fs::write(&path, body).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(s.contains("ok test: 1 passed"), "{s}");
+    assert!(
+        s.contains("!! doc: 1 failed: exercises/01_demo/src/s01_add.rs - s01_add::add (line"),
+        "{s}"
+    );
+    let l = log();
+    let commands: Vec<&str> = l.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert!(
+        commands[0].ends_with(
+            "cargo test -p demo --color=never -- s01_add:: src/s01_add.rs --color=never"
+        ),
+        "{commands:?}"
+    );
+}
+
 #[test]
 fn without_a_terminal_mastery_runs_the_current_stage_once() {
     let c = Course::new();
