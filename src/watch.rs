@@ -451,7 +451,6 @@ impl Loop<'_> {
             return;
         }
         self.app.record(stage, &result);
-        let _ = self.app.save();
         say(&format!("\n{}", self.app.verdict_text(stage, &result)));
         if result.passed() {
             say(&format!(
@@ -465,6 +464,8 @@ impl Loop<'_> {
             term::phase_bars(&self.app.course, &self.app.state)
         ));
         self.keys_line();
+        // Saved (and synced to disk) after the verdict is on screen, not before.
+        let _ = self.app.save();
     }
 
     fn all_done(&mut self, results: Vec<StageResult>) {
