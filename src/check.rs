@@ -139,6 +139,30 @@ pub fn job(
     }
 }
 
+/// The job that runs the unit tests of `stage` and then its doctests, in one cargo invocation:
+/// cargo builds the test harness and the library the doctests link to at the same time, and
+/// stops before the doctests when a unit test fails. Each part is judged on its own, by the
+/// prefixes of `test_prefix`.
+pub fn tests_and_doctests(course: &Course, stage: usize, workspace: &Path, opts: &Options) -> Job {
+    let st = &course.stages[stage];
+    let mut job = job(
+        course,
+        st.project,
+        &[stage],
+        CheckKind::Test,
+        workspace,
+        opts,
+    );
+    // The lib's unit tests and its doctests: the course crates have no other targets.
+    job.args.retain(|a| a != "--lib");
+    let filters = job.args.iter().position(|a| a == "--").map_or(0, |i| i + 1);
+    job.args.insert(filters + 1, filter(st, CheckKind::Doc));
+    let doc = Duration::from_secs(st.timeout_secs(CheckKind::Doc));
+    job.run_timeout = job.run_timeout.saturating_add(doc);
+    job.total_timeout = job.total_timeout.saturating_add(doc);
+    job
+}
+
 /// The RUSTFLAGS of a loom build: the caller's own, plus the cfg that switches to loom.
 pub fn loom_rustflags() -> String {
     let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
@@ -242,6 +266,17 @@ hints = ["h"]
             "RUST_BACKTRACE=0 cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
         );
         assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
+    }
+
+    #[test]
+    fn tests_and_doctests_run_in_one_invocation_with_both_filters() {
+        let c = course();
+        let job = tests_and_doctests(&c, 0, Path::new("/c"), &Options::default());
+        assert_eq!(
+            job.display(),
+            "RUST_BACKTRACE=0 cargo test -p demo --color=never -- s01_a:: src/s01_a.rs --color=never"
+        );
+        assert_eq!(job.run_timeout, Duration::from_secs(14), "both limits");
     }
 
     #[test]

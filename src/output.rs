@@ -129,6 +129,9 @@ impl Output {
     pub fn new(root: &Path, screen: bool, raw: bool, color: bool) -> Output {
         let dir = root.join(STATE_DIR);
         let log_path = dir.join(LOG_FILE);
+        // A new file, not the old one emptied: a run that was just replaced (a save restarts
+        // the watch loop's run) may still flush its last lines into the old one.
+        let _ = std::fs::remove_file(&log_path);
         let log = std::fs::create_dir_all(&dir)
             .and_then(|()| File::create(&log_path))
             .ok()

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -121,6 +121,58 @@ impl Drop for Slot {
     }
 }
 
+/// The trees of the runs going now, by the address of their cancel flag, so that `cancel`
+/// kills a run's tree at once instead of at the run's next look at its flag (a save that
+/// replaces a run must not wait for the old cargo to give up the build directory's lock).
+static CANCELLABLE: Mutex<Vec<(usize, isize)>> = Mutex::new(Vec::new());
+
+/// A run's entry in `CANCELLABLE`, removed on drop (before its child is reaped, so the id is
+/// never one of another process).
+struct Cancellable(usize, isize);
+
+impl Cancellable {
+    fn register(flag: &AtomicBool, tree: isize) -> Cancellable {
+        let owner = std::ptr::from_ref(flag) as usize;
+        let mut list = CANCELLABLE.lock().unwrap_or_else(PoisonError::into_inner);
+        list.push((owner, tree));
+        Cancellable(owner, tree)
+    }
+}
+
+impl Drop for Cancellable {
+    fn drop(&mut self) {
+        let mut list = CANCELLABLE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = list.iter().position(|&e| e == (self.0, self.1)) {
+            list.swap_remove(i);
+        }
+    }
+}
+
+/// Cancels the runs under `flag`: sets it, and kills their process trees now. (The flag alone
+/// also works, at the run's next look at it.)
+pub fn cancel(flag: &AtomicBool) {
+    let owner = std::ptr::from_ref(flag) as usize;
+    // Under the lock: a run that registers after this sees the flag set, one registered
+    // before is killed here.
+    let list = CANCELLABLE.lock().unwrap_or_else(PoisonError::into_inner);
+    flag.store(true, Ordering::SeqCst);
+    for &(o, tree) in list.iter() {
+        if o == owner && tree != 0 {
+            kill_tree(tree);
+        }
+    }
+}
+
+/// Kills a registered tree: a process group on Unix, a job object on Windows.
+fn kill_tree(tree: isize) {
+    #[cfg(unix)]
+    kill_group(tree as i32);
+    #[cfg(windows)]
+    windows::terminate(tree);
+    #[cfg(not(any(unix, windows)))]
+    let _ = tree;
+}
+
 /// The process trees registered now (process group ids on Unix), for tests.
 #[cfg(test)]
 fn active_trees() -> Vec<isize> {
@@ -194,6 +246,17 @@ impl Tree {
         }
     }
 
+    /// The tree's id in `TREES` and `CANCELLABLE`: its process group, its job object; 0 if none.
+    fn id(&self) -> isize {
+        #[cfg(unix)]
+        let id = self.child.id() as isize;
+        #[cfg(windows)]
+        let id = self.job.as_ref().map_or(0, windows::Job::raw);
+        #[cfg(not(any(unix, windows)))]
+        let id = 0;
+        id
+    }
+
     /// Kills every process of the tree (the child and what it started).
     fn kill(&mut self) {
         #[cfg(unix)]
@@ -252,6 +315,11 @@ fn spawn_guard(pid: i32) -> Option<Child> {
 /// colours) and, stripped, to the report.
 pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Result<Finished> {
     let mut tree = Tree::spawn(job, Stdio::piped(), Stdio::piped())?;
+    let registered = Cancellable::register(cancel, tree.id());
+    if cancel.load(Ordering::SeqCst) {
+        // Cancelled before it was registered: `cancel` could not see it.
+        tree.kill();
+    }
 
     let (tx, rx) = mpsc::sync_channel::<String>(256);
     let readers: Vec<_> = [
@@ -290,10 +358,14 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
                 }
                 sink(&line);
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // The output ended: the child exited, or `cancel` killed its tree.
+                cancelled = cancel.load(Ordering::SeqCst);
+                break;
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if cancel.load(Ordering::Relaxed) {
+        if cancel.load(Ordering::SeqCst) {
             cancelled = true;
         } else if run_start.is_some_and(|t| t.elapsed() > job.run_timeout) {
             timed_out = Some(job.run_timeout.as_secs());
@@ -307,6 +379,7 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             break;
         }
     }
+    drop(registered);
     let status = tree.finish()?;
     for reader in readers {
         let _ = reader.join();
@@ -552,6 +625,14 @@ mod windows {
         }
     }
 
+    /// Terminates a job object by its handle, registered and open.
+    pub fn terminate(job: isize) {
+        // SAFETY: the handle is registered, so its `Job` has not closed it.
+        unsafe {
+            TerminateJobObject(job as HANDLE, 1);
+        }
+    }
+
     static CONSOLE: OnceLock<CONSOLE_MODE> = OnceLock::new();
 
     /// Remembers the console's input mode before raw mode.
@@ -662,6 +743,34 @@ mod tests {
         let done = run(&sh("sleep 30", 30), &mut |_| {}, &cancel).unwrap();
         assert!(done.cancelled);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn cancel_kills_a_running_tree_and_only_its_own() {
+        let run_under = |flag: std::sync::Arc<AtomicBool>, tx: mpsc::Sender<String>| {
+            thread::spawn(move || {
+                let mut sink = |l: &str| {
+                    let _ = tx.send(l.to_string());
+                };
+                run(&sh("echo started; sleep 30", 30), &mut sink, &flag).unwrap()
+            })
+        };
+        let (tx, rx) = mpsc::channel();
+        let mine = std::sync::Arc::new(AtomicBool::new(false));
+        let other = std::sync::Arc::new(AtomicBool::new(false));
+        let a = run_under(mine.clone(), tx.clone());
+        let b = run_under(other.clone(), tx);
+        for _ in 0..2 {
+            rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        let started = Instant::now();
+        cancel(&mine);
+        let done = a.join().unwrap();
+        assert!(done.cancelled && !done.exit_ok);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!b.is_finished(), "the other run goes on");
+        cancel(&other);
+        assert!(b.join().unwrap().cancelled);
     }
 
     #[test]

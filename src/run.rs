@@ -51,10 +51,40 @@ pub fn run_stage(
     let st = &course.stages[stage];
     let mut result = StageResult::default();
     let mut checks = st.checks.iter().copied();
+    // The doctests' verdict, when the unit tests' run had them too.
+    let mut doc_ready: Option<(Verdict, Vec<String>)> = None;
     while let Some(kind) = checks.next() {
-        let (verdict, notes) = match toolchain::unavailable(kind) {
-            Some(why) => (Verdict::Unavailable { why }, Vec::new()),
-            None => {
+        let together = kind == CheckKind::Test
+            && checks.clone().next() == Some(CheckKind::Doc)
+            && toolchain::unavailable(CheckKind::Test).is_none()
+            && toolchain::unavailable(CheckKind::Doc).is_none();
+        let ready = if kind == CheckKind::Doc {
+            doc_ready.take()
+        } else {
+            None
+        };
+        let (verdict, notes) = match (ready, toolchain::unavailable(kind)) {
+            (Some(ready), _) => ready,
+            (None, Some(why)) => (Verdict::Unavailable { why }, Vec::new()),
+            (None, None) if together => {
+                let job = check::tests_and_doctests(course, stage, workspace, opts);
+                let (tests, docs) = run_tests_and_doctests(&job, out, cancel)?;
+                let doc = verdict_for(course, stage, CheckKind::Doc, &docs, workspace, true);
+                let doc_notes = if doc.passed() {
+                    Vec::new()
+                } else {
+                    diagnose::notes(&docs.report)
+                };
+                doc_ready = Some((doc, doc_notes));
+                let verdict = verdict_for(course, stage, kind, &tests, workspace, true);
+                let notes = if verdict.passed() {
+                    Vec::new()
+                } else {
+                    diagnose::notes(&tests.report)
+                };
+                (verdict, notes)
+            }
+            (None, None) => {
                 let job = check::job(course, st.project, &[stage], kind, workspace, opts);
                 let finished = run_job(&job, out, cancel)?;
                 let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
@@ -153,12 +183,67 @@ pub fn run_stage(
 /// Runs one cargo job, its command line and output going to `out`.
 fn run_job(job: &process::Job, out: &mut Output, cancel: &AtomicBool) -> Result<Finished> {
     out.log(&format!("$ {}", job.display()));
-    process::run(job, &mut |line| out.line(line), cancel).with_context(|| {
-        format!(
-            "cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)",
-            job.program
-        )
-    })
+    process::run(job, &mut |line| out.line(line), cancel).with_context(|| cannot_start(job))
+}
+
+fn cannot_start(job: &process::Job) -> String {
+    format!(
+        "cannot start `{}`: is cargo installed and on your PATH? (`mastery doctor` checks)",
+        job.program
+    )
+}
+
+/// Runs the job of `check::tests_and_doctests` and splits what it said into the unit tests'
+/// part and the doctests' part, each to be judged as if it had run alone. Not by the order of
+/// the lines (cargo's `Doc-tests` line is on stderr, the tests' results on stdout, and the two
+/// interleave as they will), but by what cargo's fail-fast makes certain: it starts the
+/// doctests only after the unit tests' binary succeeded. So once `Doc-tests` was seen, every
+/// compile error, crash, panic and timeout is the doctests'; before that, the unit tests'.
+/// Test results are told apart by name (`test_prefix`).
+fn run_tests_and_doctests(
+    job: &process::Job,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<(Finished, Finished)> {
+    let mut docs_seen = false;
+    out.log(&format!("$ {}", job.display()));
+    let mut finished = process::run(
+        job,
+        &mut |line| {
+            docs_seen = docs_seen
+                || outcome::strip_ansi(line)
+                    .trim_start()
+                    .starts_with("Doc-tests ");
+            out.line(line);
+        },
+        cancel,
+    )
+    .with_context(|| cannot_start(job))?;
+    let report = std::mem::take(&mut finished.report);
+    if !docs_seen {
+        let tests = Finished { report, ..finished };
+        let docs = Finished {
+            report: outcome::Report::default(),
+            exit_ok: tests.exit_ok,
+            timed_out: tests.timed_out,
+            cancelled: tests.cancelled,
+        };
+        return Ok((tests, docs));
+    }
+    let mut unit = outcome::Report::default();
+    unit.results = report.results.clone();
+    unit.binaries = report.binaries.clone();
+    unit.tests_started = true;
+    let tests = Finished {
+        report: unit,
+        exit_ok: true,
+        timed_out: None,
+        cancelled: finished.cancelled,
+    };
+    let mut report = report;
+    report.binaries.clear();
+    let docs = Finished { report, ..finished };
+    Ok((tests, docs))
 }
 
 fn verdict_for(

@@ -1,8 +1,10 @@
 //! The watch loop. Every source of events (the file watcher, the keyboard, the running job's
 //! lines and its end) feeds one channel of `Event`s, read by one loop that owns the screen and
 //! the progress. Each run has an id; lines and results of a run that was replaced are dropped,
-//! so an old run's output can never leak into a new one. A save during a run cancels it (its
-//! process group is killed) and starts again after the burst of events is over.
+//! so an old run's output can never leak into a new one. A save starts a run at once, and a
+//! save during a run cancels it (its process group is killed at once) and starts again: a burst
+//! of saves (an editor's write and rename, ten quick saves) ends in one completed run, the
+//! last, with no quiet period to wait out first.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use crossterm::event::{self as term_event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -22,9 +24,6 @@ use crate::course::{CheckKind, Course};
 use crate::output::Output;
 use crate::run::{self, StageResult};
 use crate::term;
-
-/// Events closer together than this are one save (editors write, rename, touch).
-pub const QUIET: Duration = Duration::from_millis(100);
 
 enum Event {
     FileChanged,
@@ -263,43 +262,52 @@ struct Loop<'a> {
 
 impl Loop<'_> {
     fn run(&mut self, rx: &Receiver<Event>, stage: &mut usize) -> Result<()> {
-        let mut save_at: Option<Instant> = None;
+        let mut pending: Option<Event> = None;
         loop {
-            let wait = save_at.map_or(Duration::from_secs(3600), |t| {
-                t.saturating_duration_since(Instant::now())
-            });
-            let event = match rx.recv_timeout(wait) {
-                Ok(e) => Some(e),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            let event = match pending.take() {
+                Some(e) => e,
+                None => match rx.recv() {
+                    Ok(e) => e,
+                    Err(_) => return Ok(()),
+                },
             };
             match event {
-                None => {
-                    save_at = None;
+                Event::FileChanged => {
+                    // The events already queued behind this one (a save is often two or three)
+                    // give one start, not one each.
+                    loop {
+                        match rx.try_recv() {
+                            Ok(Event::FileChanged) => {}
+                            Ok(other) => {
+                                pending = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     self.start(Target::Stage(*stage), true);
                 }
-                Some(Event::FileChanged) => save_at = Some(Instant::now() + QUIET),
-                Some(Event::Line(id, line)) => {
+                Event::Line(id, line) => {
                     if self.is_current(id) {
                         say(&line);
                         say("\n");
                     }
                 }
-                Some(Event::StageDone(id, result)) => {
+                Event::StageDone(id, result) => {
                     if self.is_current(id) {
                         let (_, running) = self.running.take().expect("a current run");
                         let _ = running.handle.join();
                         self.stage_done(*stage, result?);
                     }
                 }
-                Some(Event::AllDone(id, results)) => {
+                Event::AllDone(id, results) => {
                     if self.is_current(id) {
                         let (_, running) = self.running.take().expect("a current run");
                         let _ = running.handle.join();
                         self.all_done(results?);
                     }
                 }
-                Some(Event::Key(key)) => {
+                Event::Key(key) => {
                     let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
                         && key.code == KeyCode::Char('c');
                     match key.code {
@@ -379,7 +387,7 @@ impl Loop<'_> {
 
     fn cancel(&mut self) {
         if let Some((_, running)) = self.running.take() {
-            running.cancel.store(true, Ordering::SeqCst);
+            crate::process::cancel(&running.cancel);
             self.finished.push(running.handle);
         }
     }
@@ -443,7 +451,6 @@ impl Loop<'_> {
             return;
         }
         self.app.record(stage, &result);
-        let _ = self.app.save();
         say(&format!("\n{}", self.app.verdict_text(stage, &result)));
         if result.passed() {
             say(&format!(
@@ -457,6 +464,8 @@ impl Loop<'_> {
             term::phase_bars(&self.app.course, &self.app.state)
         ));
         self.keys_line();
+        // Saved (and synced to disk) after the verdict is on screen, not before.
+        let _ = self.app.save();
     }
 
     fn all_done(&mut self, results: Vec<StageResult>) {

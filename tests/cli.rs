@@ -164,6 +164,47 @@ fn a_solved_stage_passes_is_saved_and_the_course_moves_on() {
     assert!(list.contains("about 30 min"), "the project's total: {list}");
 }
 
+/// A stage's unit tests and doctests run in one cargo invocation, judged apart: a failing
+/// doctest fails the doc check only, and a failing unit test stops before the doctests.
+#[test]
+fn unit_tests_and_doctests_share_one_run_and_are_judged_apart() {
+    let c = Course::new();
+    let log = || fs::read_to_string(c.path(".mastery/last-run.log")).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    assert_eq!(out.status.code(), Some(1));
+    let l = log();
+    assert!(
+        !l.contains("Doc-tests"),
+        "cargo stops at the failing unit test: {l}"
+    );
+    assert!(!stdout(&out).contains("doc:"), "{}", stdout(&out));
+
+    c.solve("s01_add.rs");
+    let path = c.path("exercises/01_demo/src/s01_add.rs");
+    let body = fs::read_to_string(&path).unwrap().replace(
+        "/// Adds two numbers.\n",
+        "/// Adds two numbers.\n///\n/// ```\n/// assert_eq!(demo::s01_add::add(1, 1), 3);\n/// ```\n",
+    );
+    fs::write(&path, body).unwrap();
+    let out = c.mastery(&["run", "demo-add"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(s.contains("ok test: 1 passed"), "{s}");
+    assert!(
+        s.contains("!! doc: 1 failed: exercises/01_demo/src/s01_add.rs - s01_add::add (line"),
+        "{s}"
+    );
+    let l = log();
+    let commands: Vec<&str> = l.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert!(
+        commands[0].ends_with(
+            "cargo test -p demo --color=never -- s01_add:: src/s01_add.rs --color=never"
+        ),
+        "{commands:?}"
+    );
+}
+
 #[test]
 fn without_a_terminal_mastery_runs_the_current_stage_once() {
     let c = Course::new();
@@ -638,26 +679,25 @@ fn the_watch_loop_follows_edits_and_keys() {
         "the hanging run was replaced, not waited for"
     );
 
-    // Ten saves in a burst cause one run.
-    let runs_before = term
-        .screen()
-        .matches("Demo 2/8: A stage that hangs")
-        .count();
+    // Ten saves in a burst end in one completed run (each save restarts the run).
     let path = c.path("exercises/01_demo/src/s02_hang.rs");
     let body = fs::read_to_string(&path).unwrap();
     for _ in 0..10 {
         fs::write(&path, &body).unwrap();
         std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(400));
     term.expect_count("Stage passed: A stage that hangs", 2, 60);
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
         term.screen()
-            .matches("Demo 2/8: A stage that hangs")
+            .matches("Stage passed: A stage that hangs")
             .count(),
-        runs_before + 1,
-        "one burst, one run"
+        2,
+        "one burst, one completed run"
+    );
+    assert!(
+        !term.screen().contains("cancelled"),
+        "a replaced run shows no verdict"
     );
 
     term.send("l");
