@@ -17,3 +17,5 @@ pub mod s03_api;
 pub mod s04_growth;
 pub mod s05_drop;
 pub mod s06_direction;
+pub mod s07_break;
+pub mod s08_break_tree;
