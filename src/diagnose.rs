@@ -151,6 +151,12 @@ fn classify(message: &str) -> Kind {
             usually: "reading a slot before writing it, or `assume_init` on memory nothing wrote",
             read: "https://doc.rust-lang.org/nomicon/uninitialized.html",
         }
+    } else if has(&["only grants sharedreadonly"]) {
+        Kind {
+            words: "an aliasing violation (Stacked/Tree Borrows): a write (or a `&mut`) through a pointer that came from a shared `&` reference",
+            usually: "a `*mut` made from a `&T` (`&x as *const T as *mut T`, `NonNull::from(&x)`): derive it from a `&mut` or from the original raw pointer",
+            read: "https://doc.rust-lang.org/nomicon/aliasing.html",
+        }
     } else if has(&[
         "borrow stack",
         "retag",
@@ -158,6 +164,7 @@ fn classify(message: &str) -> Kind {
         "tree borrows",
         "forbidden",
         "foreign",
+        "permission",
     ]) {
         Kind {
             words: "an aliasing violation (Stacked/Tree Borrows): memory was used through a pointer that a later `&mut` (or `&`) invalidated",
@@ -316,6 +323,15 @@ error: aborting due to 1 previous error
                 "  read: https://doc.rust-lang.org/nomicon/ownership.html",
                 "  Miri said: Undefined Behavior: memory access failed: alloc40949 has been freed, so this pointer is dangling",
             ]
+        );
+    }
+
+    #[test]
+    fn a_write_through_a_shared_reference_is_named_as_such() {
+        let text = "error: Undefined Behavior: attempting a write access using <7> at alloc1[0x0], but that tag only grants SharedReadOnly permission for this location\n";
+        assert_eq!(
+            notes(&report(text))[0],
+            "Miri found an aliasing violation (Stacked/Tree Borrows): a write (or a `&mut`) through a pointer that came from a shared `&` reference"
         );
     }
 
