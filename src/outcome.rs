@@ -105,6 +105,8 @@ impl Report {
                 .strip_suffix(" ... ")
                 .or_else(|| rest.strip_suffix(" ..."))
             {
+                // Miri's seeds interleave: `test a ... test a ... ` is `a`.
+                let name = name.rsplit(" ... test ").next().unwrap_or(name);
                 self.unfinished = Some(name.to_string());
                 return;
             }
@@ -587,6 +589,8 @@ mod tests {
             "Trying seed: 0\nTrying seed: 2\ntest s01_a::tests::one ... test s01_a::tests::one ... okok\ntest s01_a::tests::two ... ok\ntest s01_a::tests::two ... FAILED\nFAILING SEED: 2\n",
         );
         assert_eq!(r.results.len(), 2, "{:?}", r.results);
+        let r2 = report("test s01_a::tests::uaf ... test s01_a::tests::uaf ... ");
+        assert_eq!(r2.unfinished.as_deref(), Some("s01_a::tests::uaf"));
         assert_eq!(r.failing_seeds, vec![2]);
         assert_eq!(
             judge(&r, "s01_a::", false, true),
