@@ -71,7 +71,11 @@ mod tests {
     fn the_slice_is_the_whole_chunk() {
         let arena = Arena::new(48);
         let bytes = arena.chunk_bytes_mut();
-        assert_eq!(bytes.len(), 48, "chunk_bytes_mut must cover the whole chunk: capacity bytes");
+        assert_eq!(
+            bytes.len(),
+            48,
+            "chunk_bytes_mut must cover the whole chunk: capacity bytes"
+        );
         assert_eq!(
             bytes.as_ptr().addr(),
             arena.start.as_ptr().addr(),
@@ -93,6 +97,9 @@ mod tests {
             *b = 0;
         }
         // Natively this "works": the bytes under `x` were zeroed, and `x` reads them.
-        assert_eq!(*x, 0, "zeroing the whole chunk must zero the u64 allocated before");
+        assert_eq!(
+            *x, 0,
+            "zeroing the whole chunk must zero the u64 allocated before"
+        );
     }
 }

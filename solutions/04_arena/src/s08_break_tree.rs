@@ -55,7 +55,9 @@ impl Arena {
     /// # Panics
     /// If `at + src.len()` is more than the capacity.
     pub fn overwrite(&self, at: usize, src: &[u8]) {
-        let end = at.checked_add(src.len()).expect("overwrite: at + len overflows");
+        let end = at
+            .checked_add(src.len())
+            .expect("overwrite: at + len overflows");
         self.chunk_bytes_mut()[at..end].copy_from_slice(src);
     }
 }
