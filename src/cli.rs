@@ -109,6 +109,10 @@ pub enum DevCommand {
         /// Only this project.
         #[arg(long)]
         project: Option<String>,
+        /// Only the first step: info.toml, the tree, stubs.lock and the corpus's files agree
+        /// (fast; CI runs it once, then the projects two at a time).
+        #[arg(long, conflicts_with = "project")]
+        tree_only: bool,
     },
     /// Prove the mistakes corpus (mistakes/*.toml): each wrong solution, swapped into an
     /// otherwise solved copy of its crate, is rejected by the check it names.

@@ -54,9 +54,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut cmd, "mastery", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dev(DevCommand::Check { project }) => {
-            dev::cmd_check(&course::load(&app::root_from(&cwd)?)?, project.as_deref())
-        }
+        Command::Dev(DevCommand::Check { project, tree_only }) => dev::cmd_check(
+            &course::load(&app::root_from(&cwd)?)?,
+            project.as_deref(),
+            tree_only,
+        ),
         Command::Dev(DevCommand::Mistakes { project, stage }) => dev::cmd_mistakes(
             &course::load(&app::root_from(&cwd)?)?,
             project.as_deref(),

@@ -1399,3 +1399,25 @@ fn a_break_it_stage_passes_on_the_bug_it_asks_for_and_shows_the_report() {
         "  !! miri: this stage asks for code in which miri finds use after free, but it found nothing: every test passed",
     );
 }
+
+#[test]
+fn dev_check_tree_only_checks_the_tree_and_the_corpus_files() {
+    let c = Course::new();
+    let out = c.mastery(&["dev", "check", "--tree-only"]);
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("The tree checks out. (3 mistakes, "), "{s}");
+    assert!(!s.contains("stubs compile"), "nothing is built: {s}");
+    fs::write(
+        c.path("mistakes/demo.toml"),
+        "[[mistakes]]\nstage = \"nope\"\n",
+    )
+    .unwrap();
+    let out = c.mastery(&["dev", "check", "--tree-only"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("problem: mistakes/demo.toml:1: missing field `name`"),
+        "{}",
+        stdout(&out)
+    );
+}
