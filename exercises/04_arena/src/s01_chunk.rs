@@ -319,9 +319,19 @@ mod tests {
     #[test]
     fn the_whole_capacity_is_usable() {
         let arena = Arena::new(16);
+        assert_eq!(
+            arena.capacity(),
+            16,
+            "capacity must return the number of bytes the arena was created with"
+        );
         let x = arena.alloc([7u8; 16]);
         assert_eq!(x, &[7u8; 16]);
         assert_eq!(arena.used(), 16);
+        assert_eq!(
+            arena.capacity(),
+            16,
+            "allocating must not change the capacity"
+        );
         assert!(
             arena.try_alloc(1u8).is_none(),
             "a full arena must refuse one more byte"

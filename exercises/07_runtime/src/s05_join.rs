@@ -404,6 +404,11 @@ mod tests {
             "a panic is reported as a panic: {err:?}"
         );
         assert_eq!(err.panic_message(), Some("boom in a task"));
+        assert_eq!(err.to_string(), "task panicked: boom in a task");
+        assert_eq!(
+            format!("{err:?}"),
+            r#"JoinError::Panicked("boom in a task")"#
+        );
         assert_eq!(
             after, 7,
             "the executor must keep running after a task panicked"
@@ -439,13 +444,16 @@ mod tests {
                     YieldNow::new().await;
                 }
                 assert!(!handle.is_finished());
+                assert_eq!(format!("{handle:?}"), "JoinHandle { finished: false }");
                 handle.abort();
                 handle.await.unwrap_err()
             });
             assert!(
-                err.is_aborted(),
-                "an aborted task reports `is_aborted`: {err:?}"
+                err.is_aborted() && !err.is_panic(),
+                "an aborted task reports `is_aborted`, not `is_panic`: {err:?}"
             );
+            assert_eq!(err.to_string(), "task was aborted");
+            assert_eq!(format!("{err:?}"), "JoinError::Aborted");
             assert_eq!(
                 drops.load(Ordering::SeqCst),
                 1,

@@ -237,6 +237,7 @@ mod tests {
             assert_eq!(*stack.push(i), i);
         }
         assert_eq!(stack.len(), 3);
+        assert!(!stack.is_empty(), "a stack holding 3 values is not empty");
         assert_eq!(stack.peek(), Some(&3));
         assert_eq!(stack.pop(), Some(&3));
         assert_eq!(stack.pop(), Some(&2));

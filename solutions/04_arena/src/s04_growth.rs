@@ -335,6 +335,12 @@ mod tests {
         assert_eq!(*bump.alloc(5u8), 5);
         assert_eq!(bump.chunk_count(), 1);
         assert!(bump.allocated_bytes() >= 1);
+        let empty = Bump::with_capacity(0);
+        assert_eq!(
+            (empty.chunk_count(), empty.allocated_bytes()),
+            (0, 0),
+            "with_capacity(0) must not allocate a chunk"
+        );
     }
 
     #[test]
@@ -496,6 +502,18 @@ mod tests {
     }
 
     #[test]
+    fn a_request_that_fills_the_limit_exactly_is_granted() {
+        let bump = Bump::new();
+        bump.set_allocation_limit(Some(64));
+        assert!(
+            bump.try_alloc([7u8; 64]).is_some(),
+            "64 bytes under a limit of 64 fit exactly: refuse only a request larger than the room left"
+        );
+        assert_eq!(bump.allocated_bytes(), 64);
+        assert!(bump.try_alloc(1u8).is_none(), "the limit is reached");
+    }
+
+    #[test]
     fn absurd_layouts_fail_without_panicking() {
         let bump = Bump::with_capacity(64);
         bump.alloc(1u8);
@@ -541,6 +559,19 @@ mod tests {
             addr(bump.alloc(2u64)),
             first,
             "reset rewinds to the start of the chunk"
+        );
+        for i in 0..last_chunk / 8 - 1 {
+            bump.alloc(i as u64);
+        }
+        let past = bump.try_alloc_layout(Layout::new::<u64>()).unwrap();
+        assert!(
+            inside_a_chunk(&bump, past, 8),
+            "after reset, a value was handed out past the end of the kept chunk: reset must set the end of the fast path to the end of that chunk"
+        );
+        assert_eq!(
+            bump.chunk_count(),
+            2,
+            "the kept chunk is full: the next value needs a new chunk"
         );
     }
 

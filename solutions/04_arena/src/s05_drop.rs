@@ -191,6 +191,10 @@ mod tests {
             }
             assert_eq!(arena.len(), n);
             assert!(
+                !arena.is_empty(),
+                "an arena holding {n} values is not empty"
+            );
+            assert!(
                 log.borrow().is_empty(),
                 "nothing may be dropped while the arena lives"
             );
@@ -237,6 +241,17 @@ mod tests {
             assert_no_chunk_moved(&before, &now, i);
             before = now;
         }
+    }
+
+    #[test]
+    fn the_first_chunk_holds_about_first_chunk_bytes_of_values() {
+        let arena = TypedArena::new();
+        arena.alloc(0u64);
+        let first = capacities(&arena)[0];
+        assert!(
+            (64..=256).contains(&first),
+            "the first chunk of a TypedArena<u64> holds {first} values: make it about FIRST_CHUNK_BYTES (1024) bytes' worth, 128 u64s, so that small values do not start with a chunk each and the first chunk wastes no memory"
+        );
     }
 
     #[test]

@@ -622,6 +622,77 @@ mod tests {
     }
 
     #[test]
+    fn after_a_round_with_tasks_left_the_executor_goes_on_without_parking() {
+        // More ready tasks than one round's budget: after a round tasks are still queued, and
+        // the executor must run them rather than report idle and park (nothing would wake it).
+        let n = 4 * BUDGET;
+        let ran = watchdog(LIMIT, move || {
+            let exec = Executor::new();
+            let ran = Arc::new(AtomicUsize::new(0));
+            let last = Arc::new(Flag::default());
+            for _ in 0..n {
+                let (r, l) = (ran.clone(), last.clone());
+                exec.spawn(async move {
+                    if r.fetch_add(1, Ordering::SeqCst) + 1 == n {
+                        l.set();
+                    }
+                });
+            }
+            exec.block_on_with(last.wait(), |idle| {
+                if idle {
+                    assert!(
+                        lock(&exec.shared.queue).is_empty(),
+                        "block_on_with called drive(true) with tasks still in the queue: idle means no task queued and the main future not woken"
+                    );
+                    thread::park();
+                }
+            });
+            ran.load(Ordering::SeqCst)
+        });
+        assert_eq!(ran, n);
+    }
+
+    #[test]
+    fn waiting_with_nothing_to_run_tells_the_driver_it_is_idle() {
+        let calls = watchdog(LIMIT, || {
+            let exec = Executor::new();
+            let flag = Arc::new(Flag::default());
+            let f = flag.clone();
+            let t = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                f.set();
+            });
+            let mut calls = Vec::new();
+            exec.block_on_with(flag.wait(), |idle| {
+                calls.push(idle);
+                if idle {
+                    thread::park();
+                }
+            });
+            t.join().unwrap();
+            calls
+        });
+        assert!(
+            !calls.is_empty() && calls.iter().all(|&idle| idle),
+            "with no task queued and the main future waiting for another thread, every call must be drive(true), so that the driver blocks instead of spinning; the calls were {} x drive(false), {} x drive(true)",
+            calls.iter().filter(|&&idle| !idle).count(),
+            calls.iter().filter(|&&idle| idle).count()
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_number_of_tasks() {
+        let exec = Executor::new();
+        exec.spawn(std::future::pending());
+        assert_eq!(
+            format!("{exec:?}"),
+            "Executor { tasks: 1, .. }",
+            "a spawned task that has not finished is counted by task_count"
+        );
+        assert_eq!(format!("{:?}", exec.spawner()), "Spawner { .. }");
+    }
+
+    #[test]
     fn spawning_after_the_executor_is_gone_drops_the_future() {
         let drops = Arc::new(AtomicUsize::new(0));
         let spawner = watchdog(LIMIT, || Executor::new().spawner());

@@ -364,6 +364,7 @@ mod tests {
         );
         assert_eq!(q.next_deadline(), Some(t0 + ms(30)));
         assert_eq!(q.len(), 1);
+        assert!(!q.is_empty(), "a queue holding a timer is not empty");
         wake_all(q.expired(t0 + ms(30)));
         assert_eq!(
             *log.lock().unwrap(),
@@ -426,12 +427,14 @@ mod tests {
             1,
             "a pending sleep registers one entry, however often polled"
         );
+        assert!(!timers.is_empty(), "a handle with a timer is not empty");
         drop(sleep);
         assert_eq!(
             timers.len(),
             0,
             "dropping a sleep must remove its timer entry"
         );
+        assert!(timers.is_empty());
     }
 
     #[test]
@@ -557,6 +560,7 @@ mod tests {
             })
         });
         assert_eq!(result, Err(Elapsed));
+        assert_eq!(Elapsed.to_string(), "deadline has elapsed");
         assert_eq!(
             pending_timers, 0,
             "the inner sleep was dropped with the timeout"
@@ -649,6 +653,28 @@ mod tests {
             busy < wall / 2,
             "the executor's thread wanted the CPU for {busy:?} of a {wall:?} wait for one \
              timer: when idle, park until the next deadline (thread::park_timeout), don't spin"
+        );
+    }
+
+    #[test]
+    fn enter_nests_and_each_guard_restores_the_previous_handle() {
+        let (outer, inner) = (TimerHandle::new(), TimerHandle::new());
+        let current_is = |h: &TimerHandle| Arc::ptr_eq(&TimerHandle::current().queue, &h.queue);
+        {
+            let _outer = outer.enter();
+            assert!(current_is(&outer), "enter makes the handle current");
+            {
+                let _inner = inner.enter();
+                assert!(current_is(&inner), "the latest enter wins");
+            }
+            assert!(
+                current_is(&outer),
+                "dropping the inner guard must make the outer handle current again"
+            );
+        }
+        assert!(
+            CURRENT.with(|c| c.borrow().is_none()),
+            "dropping the last guard must leave no handle current"
         );
     }
 
