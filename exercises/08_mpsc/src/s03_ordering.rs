@@ -5,28 +5,65 @@
 //! it" question is answered by an atomic flag, the compiler cannot help any more: whether the
 //! reader sees the writer's data is decided by the *memory ordering* of the flag's operations,
 //! and getting it wrong compiles, passes tests on x86, and breaks on ARM or under the optimiser.
+//! In this stage and the next two, you choose every ordering; loom and Miri judge the choice.
 //!
-//! Build two small things and justify every ordering in a comment:
+//! **Happens-before.** Two accesses to the same memory, at least one a write, from different
+//! threads, must be ordered by *happens-before*, or they are a data race: undefined behaviour,
+//! whatever the hardware does. Within a thread, each statement happens-before the next. Across
+//! threads the only link is an atomic: a `Release` store (or read-modify-write) *synchronises
+//! with* an `Acquire` load (or read-modify-write) of the same atomic **that reads the value it
+//! stored**. Chain the links and the write happens-before the read:
+//!
+//! ```text
+//!   thread 1                               thread 2
+//!   data.write(42)                           .
+//!     |  (program order)                     .
+//!     v                                      .
+//!   flag.store(true, Release) ---------> flag.load(Acquire) == true
+//!                        synchronises with     |  (program order)
+//!                                              v
+//!                                          data.read() == 42
+//! ```
+//!
+//! Every link is needed. A load that reads `false` links nothing (thread 2 must not touch
+//! `data` then). With `Relaxed` on either side there is no "synchronises with": the flag's
+//! value still arrives (every ordering is atomic), but what was written before it need not,
+//! and the read of `data` is a race. `Relaxed` is right for an operation that hands no data
+//! over: a counter nobody reads data by, or a flag already ordered by something else.
+//! `AcqRel` is both halves on one read-modify-write. A `compare_exchange` takes two orderings:
+//! one for success (a read-modify-write) and one for failure (a load).
+//!
+//! Build two small things, choose the weakest ordering that is correct for each atomic
+//! operation, and say why in a comment above it. For each operation ask: after it, does this
+//! thread touch data that another thread wrote before *its* operation on this atomic (then
+//! this one must acquire)? Will another thread, after reading the value this one writes,
+//! touch data this thread wrote before it (then this one must release)? Neither: `Relaxed`.
 //!
 //! 1. [`Handoff<T>`], a one-shot slot: one thread `publish`es a value, another `take`s it.
-//!    The publisher writes the value into the cell, *then* marks the slot ready with a
-//!    `Release` store (or read-modify-write); the taker claims it with an `Acquire` operation
-//!    and only then reads the cell. `Release` makes every write before it visible to whoever
-//!    `Acquire`s that same value: that *happens-before* edge is the only thing that makes the
-//!    read of the cell safe. With `Relaxed` on either side there is no edge, and the taker may
-//!    read the cell before the value is in it; the loom test `relaxed_handoff_is_caught_by_loom`
-//!    shows loom catching exactly that. A slot published but never taken must drop its value.
+//!    The state moves `EMPTY -> WRITING -> READY -> TAKEN`; the publisher claims the slot,
+//!    writes the value into the cell and marks it ready; a taker claims the ready value and
+//!    reads it out; at most one of each wins. A slot published but never taken drops its value.
+//!    The loom test `relaxed_handoff_is_caught_by_loom` shows what loom reports when the pair
+//!    above is broken: a *causality violation*, naming both accesses to the cell.
 //!
-//! 2. [`Dekker`], the store-buffer litmus test, where `Release`/`Acquire` are *not* enough.
-//!    Two threads each raise their own flag, then look at the other's flag, and "enter" only if
-//!    it is still down. With `Release` stores and `Acquire` loads both may enter: each store
-//!    may still sit in its core's store buffer when the other core loads, and acquire/release
-//!    only orders a thread's accesses relative to a value it *read*. What is needed is a
-//!    single total order over both threads' store-then-load: `SeqCst`. Put a
-//!    `fence(Ordering::SeqCst)` between the store and the load (loom models `SeqCst` fences
-//!    exactly; it treats `SeqCst` loads and stores as acquire/release, so use the fence). The
-//!    blocking `recv` of the MPSC stage needs this same pattern between "I am going to sleep"
-//!    and "a message is queued".
+//! 2. [`Dekker`], the store-buffer litmus test. Two threads each raise their own flag, then
+//!    look at the other's flag, and "enter" only if it is still down; at most one may enter.
+//!
+//!    ```text
+//!      thread A                    thread B
+//!      a.store(true)               b.store(true)
+//!      b.load() == false?          a.load() == false?   <- both may read false
+//!    ```
+//!
+//!    Each store may still sit in its core's store buffer when the other core loads. Nothing
+//!    here is published by a value that is *read*: each thread hopes to read the other's old
+//!    value, so no Release/Acquire pair helps. What is needed is one order over both threads'
+//!    store-then-load that every thread agrees on. `SeqCst` gives exactly that: all `SeqCst`
+//!    operations and `SeqCst` fences lie in one total order. (In the C++ model that Rust
+//!    follows, `SeqCst` loads and stores would do; loom models `SeqCst` *fences* exactly but
+//!    treats `SeqCst` loads and stores as acquire/release, so build on what loom can check.)
+//!    The blocking `recv` of the MPSC stage meets this pattern again, between "I am going to
+//!    sleep" and "a message is queued".
 //!
 //! From this stage on, atomics, `UnsafeCell`, `Arc` and threads come from the crate's private
 //! `sync` module (`src/sync.rs`): std's types normally, loom's under `--cfg mastery_loom`, so
@@ -34,8 +71,9 @@
 //! loom's API: `cell.with(|ptr| ...)` to read and `cell.with_mut(|ptr| ...)` to write, each
 //! handing you a raw pointer for the duration of the closure.
 //!
-//! Afterwards you can say which ordering each atomic operation needs and why (Acquire,
-//! Release, SeqCst, Relaxed), and you have seen a model checker reject a weakened ordering.
+//! Afterwards you can draw the happens-before edge that makes a read of shared data safe, say
+//! which ordering each atomic operation needs and why (Acquire, Release, SeqCst, Relaxed), and
+//! you have seen a model checker reject a weakened ordering.
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 3 (memory ordering):
 //! <https://marabos.nl/atomics/memory-ordering.html>; C++ Concurrency in Action, chapter 5.3.
@@ -74,8 +112,8 @@ pub struct Handoff<T> {
 }
 
 // SAFETY: the value is written by one thread (the one that moved `state` from EMPTY to
-// WRITING) and read by one thread (the one that moved it from READY to TAKEN); the
-// Release/Acquire pair on READY orders the write before the read. The value moves between
+// WRITING) and read by one thread (the one that moved it from READY to TAKEN); the write
+// happens-before the read through the store and the claim of READY (see their orderings). The value moves between
 // threads, hence `T: Send`; no `&T` is ever shared, so `T: Sync` is not needed.
 unsafe impl<T: Send> Sync for Handoff<T> {}
 
@@ -137,23 +175,18 @@ impl Dekker {
 
     /// Raises A's flag, then enters (returns `true`) only if B's flag is still down.
     pub fn enter_a(&self) -> bool {
-        // TODO: raise A's flag, then report whether B's flag is still down.
-        todo!()
+        Self::enter(&self.a, &self.b)
     }
 
     /// Raises B's flag, then enters (returns `true`) only if A's flag is still down.
     pub fn enter_b(&self) -> bool {
-        // TODO: raise B's flag, then report whether A's flag is still down.
-        todo!()
+        Self::enter(&self.b, &self.a)
     }
 
     fn enter(mine: &AtomicBool, theirs: &AtomicBool) -> bool {
-        mine.store(true, Ordering::Relaxed);
-        // SeqCst fence: all SeqCst fences are in one total order. Whichever thread's fence
-        // comes second in it sees the other thread's store, so at most one load reads
-        // `false`. Acquire/Release would not do: they only order against values read.
-        fence(Ordering::SeqCst);
-        !theirs.load(Ordering::Relaxed)
+        // TODO: raise `mine`, then report whether `theirs` is still down, so that two threads
+        // calling this at once never both enter. Choose and justify each ordering.
+        todo!()
     }
 }
 

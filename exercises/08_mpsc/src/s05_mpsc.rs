@@ -21,7 +21,7 @@
 //!   returns the current index: back off for a few spin-loop hints, doubling each time (the
 //!   winner is about to CAS again, and two producers that retry at once collide again), and
 //!   retry with it. Won: the slot is this producer's alone; write the value, then set the
-//!   slot's `ready` flag with a `Release` store.
+//!   slot's `ready` flag.
 //! - **Linking.** The producer that claims a block's last slot links the next block: it
 //!   allocates it *before* its CAS (so no one waits on its `malloc`), and after winning stores
 //!   `tail.block`, moves `tail.index` past the marker, and sets the old block's `next`, all
@@ -34,8 +34,8 @@
 //!   dereferences the block it loaded (it may have been freed).
 //! - **Pop** (the one consumer): `head` is the consumer's alone, plain integers and pointers.
 //!   Look at the slot at `head.index` first: its block exists even if no producer has claimed
-//!   the slot yet (its flag is then false). If its `ready` flag (`Acquire`, pairing with the
-//!   producer's `Release`) is set, move the value out. Only if it is not, load `tail.index`:
+//!   the slot yet (its flag is then false). If its `ready` flag is set, move the value out.
+//!   Only if it is not, load `tail.index`:
 //!   equal to `head.index` means empty, greater means claimed but not written yet. So while
 //!   values flow, the consumer never touches the line the producers fight over. After a
 //!   block's last slot, follow `next` (set before that slot was written, so it is there) and
@@ -59,9 +59,34 @@
 //!   and a receiver that parks whenever the queue runs dry pays them for every message.
 //!   Before parking it announces `sleeping = true` and checks the queue once more; a sender
 //!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 3:
-//!   each side stores, then loads what the other stored, so a `SeqCst` fence must separate
-//!   store and load on both sides, or both may miss each other and the receiver sleeps
-//!   forever (a lost wake-up). Disconnection works as in stage 1.
+//!   each side stores, then loads what the other stored, and if both loads miss the other's
+//!   store the receiver sleeps forever (a lost wake-up). One wake-up per sleep is enough: the
+//!   first sender that finds `sleeping` set takes it back before it unparks, so the others
+//!   do not all queue on the `waiter` lock while the receiver waits for a core (in the
+//!   benchmark, thousands of sends per sleep would). Disconnection works as in stage 1, and a
+//!   receiver that finds the sender count at zero must also find every message sent before.
+//!
+//! **Orderings.** You choose every one, and justify it in a comment, as in stage 3. The
+//! happens-before edges this queue needs, with the orderings left as `?`:
+//!
+//! ```text
+//!   producer (push)                           consumer (try_pop)
+//!   CAS tail.index i -> i + 1 (?, ?)
+//!   slot.value.write(v)
+//!   slot.ready.store(true, ?) ----------> slot.ready.load(?) == true
+//!                                         v = slot.value.read()
+//!
+//!   producer that claims a block's last slot  any producer, later
+//!   tail.block.store(new, ?)
+//!   tail.index.store(i + 2, ?) ---------> tail.index.load(?)  (or a failed CAS: its ?)
+//!                                         b = tail.block.load(?); b.slots[..].write(..)
+//! ```
+//!
+//! Two facts you need. A read-modify-write (a CAS, a `fetch_add`) on an atomic continues the
+//! *release sequence* of the store before it, whatever its own ordering: an `Acquire` load
+//! that reads a value written by the CAS still synchronises with that earlier `Release` store.
+//! And a value needs one edge, not one per field: what the linking producer wrote before an
+//! edge it starts (the block's `next`, say) travels along with it.
 //!
 //! Why not `fetch_add` on `tail.index`, which never retries? A producer could then get an
 //! index in a block nobody has linked yet and would have to find or link it itself, and the
@@ -127,7 +152,7 @@ struct Slot<T> {
     /// Written by the one producer that claimed the slot, then read by the consumer after it
     /// sees `ready`; an `UnsafeCell` so that loom checks those two accesses are ordered.
     value: UnsafeCell<MaybeUninit<T>>,
-    /// Set (Release) once `value` is written.
+    /// Set once `value` is written.
     ready: AtomicBool,
 }
 
@@ -192,7 +217,7 @@ impl<T> MpscQueue<T> {
         // TODO: a CAS loop on `tail.index`: spin on a marker; allocate the next block before
         // claiming a block's last slot; after losing, back off (up to `MAX_BACKOFF` hints);
         // after winning, link the next block if ours was the last slot, then write the value
-        // and set `ready`. Justify each ordering.
+        // and set `ready`. Choose and justify each ordering.
         todo!()
     }
 
@@ -246,9 +271,10 @@ struct Shared<T> {
 
 impl<T> Shared<T> {
     /// Wakes the receiver if it announced that it sleeps. The caller has made its change
-    /// (a push, a disconnection) and issued a SeqCst fence since.
+    /// (a push, a disconnection) before it calls this.
     fn wake_receiver(&self) {
-        // TODO: if the receiver announced that it sleeps, unpark its thread.
+        // TODO: if the receiver announced that it sleeps, take the announcement back and unpark
+        // its thread; of several senders that find it asleep, only one does.
         todo!()
     }
 }
@@ -273,7 +299,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Queues `value`, or hands it back if the receiver is gone.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // TODO: refuse if the receiver is gone; push; fence; wake the receiver if it sleeps.
+        // TODO: refuse if the receiver is gone; push; wake the receiver if it sleeps, so that
+        // a receiver going to sleep either finds this message or is woken.
         todo!()
     }
 }
@@ -307,7 +334,7 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         // TODO: retry `try_recv` up to `SPINS` times with `spin_hint`, then up to `YIELDS`
         // times with `thread::yield_now`; then register this thread, announce `sleeping`,
-        // fence, look once more, and park if still empty. Loop.
+        // look once more, and park if still empty. Loop.
         todo!()
     }
 }

@@ -12,9 +12,24 @@
 //!   from empty.
 //! - Slots are `UnsafeCell<MaybeUninit<T>>`: a slot is initialised exactly when its counter
 //!   lies in `head..tail`. The producer writes the slot, *then* publishes it by storing the new
-//!   `tail` with `Release`; the consumer loads `tail` with `Acquire` before reading the slot.
-//!   The same pair runs the other way: the consumer's `Release` store of `head` tells the
-//!   producer that a slot has been read and may be overwritten.
+//!   `tail`; the consumer loads `tail` before reading the slot. The counters carry news the
+//!   other way too: the consumer's store of `head` tells the producer that a slot has been
+//!   read and may be written again. Every access to a slot must be ordered by happens-before
+//!   (stage 3) with the other side's last access to it, and the counters are the only links:
+//!
+//!   ```text
+//!     producer                                  consumer
+//!     slot[t].write(v)                             .
+//!     tail.store(t + 1, ?) --------------> tail.load(?) == t + 1
+//!                                             v = slot[t].read()
+//!     head.load(?) == t + 1 <------------- head.store(t + 1, ?)
+//!     slot[t].write(w)   (a lap later)
+//!   ```
+//!
+//!   Each `?` is yours to choose, with a comment that says why, and so are the orderings of
+//!   the loads that refresh a cached counter and of those in `Drop`. The last arrow is the one
+//!   that is easy to forget: a write that overtakes the other thread's read of the same slot
+//!   is as much a data race as a read that overtakes the write.
 //! - `head` and `tail` live on separate cache lines ([`CachePadded`]): otherwise every push
 //!   invalidates the consumer's cache line and every pop the producer's (false sharing).
 //! - Each side keeps a private *cached* copy of the other's counter and reloads the shared
@@ -69,8 +84,8 @@ struct Ring<T> {
 }
 
 // SAFETY: a slot is written only by the producer while it is outside `head..tail` and read
-// only by the consumer while it is inside; the Release/Acquire pairs on `head` and `tail`
-// order those accesses. Values move between threads, so `T: Send` is required.
+// only by the consumer while it is inside; the stores and loads of `head` and `tail` order
+// those accesses (see their orderings in push and pop). Values move between threads, so `T: Send` is required.
 unsafe impl<T: Send> Sync for Ring<T> {}
 // SAFETY: the ring owns its `T`s; sending it sends them.
 unsafe impl<T: Send> Send for Ring<T> {}
