@@ -258,11 +258,23 @@ fn find<'a>(runs: &'a [Runs], name: &str) -> &'a Runs {
         .expect("every queue compared was measured")
 }
 
+/// The cores and, where the system tells it (Linux), the load average: on a machine busier
+/// than it has cores, the threads seldom run at once and contention hardly shows.
+fn conditions() -> String {
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .map_or(String::new(), |l| format!(", load average {l}"));
+    format!("{cores} cores{load}")
+}
+
 fn main() {
     println!(
         "{MESSAGES} messages per run, {RUNS} interleaved runs per queue; Mmsg/s (higher is \
          better): median [slowest, fastest]"
     );
+    println!("machine: {}", conditions());
     for producers in [1u64, 2, 4] {
         let workload = match producers {
             1 => "1 producer".to_string(),
@@ -312,6 +324,8 @@ fn main() {
             println!("  ratio {ours} / {peer}: {ratio:.2}x");
         }
     }
+    println!();
+    println!("machine after the queues: {}", conditions());
     println!();
     println!("the baseline's lock under contention (s02 profile_baseline, {MESSAGES} messages):");
     for producers in [1u64, 2, 4] {

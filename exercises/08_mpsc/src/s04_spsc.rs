@@ -26,10 +26,10 @@
 //!     slot[t].write(w)   (a lap later)
 //!   ```
 //!
-//!   Each `?` is yours to choose, with a comment that says why, and so are the orderings of
-//!   the loads that refresh a cached counter and of those in `Drop`. The last arrow is the one
-//!   that is easy to forget: a write that overtakes the other thread's read of the same slot
-//!   is as much a data race as a read that overtakes the write.
+//!   Each `?` is yours to choose, with a comment that says why (the loads are the ones that
+//!   refresh a cached counter), and so are the orderings of the loads in `Drop`. The second
+//!   arrow is the one that is easy to forget: a write that overtakes the other thread's read
+//!   of the same slot is as much a data race as a read that overtakes the write.
 //! - `head` and `tail` live on separate cache lines ([`CachePadded`]): otherwise every push
 //!   invalidates the consumer's cache line and every pop the producer's (false sharing).
 //! - Each side keeps a private *cached* copy of the other's counter and reloads the shared

@@ -35,12 +35,11 @@
 //! - **Pop** (the one consumer): `head` is the consumer's alone, plain integers and pointers.
 //!   Look at the slot at `head.index` first: its block exists even if no producer has claimed
 //!   the slot yet (its flag is then false). If its `ready` flag is set, move the value out.
-//!   Only if it is not, load `tail.index`:
-//!   equal to `head.index` means empty, greater means claimed but not written yet. So while
-//!   values flow, the consumer never touches the line the producers fight over. After a
-//!   block's last slot, follow `next` (set before that slot was written, so it is there) and
-//!   free the old block: every slot in it has been read, and no producer touches a block after
-//!   setting a slot's `ready` flag.
+//!   Only if it is not, load `tail.index`: equal to `head.index` means empty, greater means
+//!   claimed but not written yet. So while values flow, the consumer never touches the line
+//!   the producers fight over. After a block's last slot, follow `next` (set before that
+//!   slot was written, so it is there) and free the old block: every slot in it has been
+//!   read, and no producer touches a block after setting a slot's `ready` flag.
 //! - **The inconsistent moment.** A producer has claimed a slot (`tail.index` is past it) but
 //!   not written it yet: the queue is not empty, yet the consumer cannot take the item.
 //!   [`MpscQueue::try_pop`] reports it as [`Pop::Inconsistent`]; [`MpscQueue::pop`] spins
