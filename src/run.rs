@@ -84,25 +84,7 @@ pub fn run_stage(
                 };
                 (verdict, notes)
             }
-            (None, None) => {
-                let job = check::job(course, st.project, &[stage], kind, workspace, opts);
-                let finished = run_job(&job, out, cancel)?;
-                let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
-                let mut notes = Vec::new();
-                if matches!(verdict, Verdict::Broken { .. }) {
-                    // A break-it stage passes on a report the learner is here to read.
-                    notes = diagnose::notes(&finished.report);
-                } else if !verdict.passed() {
-                    notes = diagnose::notes(&finished.report);
-                    if kind == CheckKind::Loom && matches!(verdict, Verdict::Failed { .. }) {
-                        notes.push(format!(
-                            "To replay the failing interleaving, run this twice (the first run records it, the second starts from it), with LOOM_LOG=trace to watch it: LOOM_CHECKPOINT_FILE=loom-checkpoint.json LOOM_CHECKPOINT_INTERVAL=1 {}",
-                            job.display()
-                        ));
-                    }
-                }
-                (verdict, notes)
-            }
+            (None, None) => run_check(course, stage, kind, workspace, opts, out, cancel)?,
         };
         let passed = verdict.passed();
         let crashed = matches!(verdict, Verdict::Crashed { .. });
@@ -131,27 +113,10 @@ pub fn run_stage(
                     .notes
                     .push("Miri runs next: it shows what the crash hides.".to_string());
                 if checks.by_ref().any(|k| k == CheckKind::Miri) {
-                    let job = check::job(
-                        course,
-                        st.project,
-                        &[stage],
-                        CheckKind::Miri,
-                        workspace,
-                        opts,
-                    );
                     let (verdict, notes) = match toolchain::unavailable(CheckKind::Miri) {
                         Some(why) => (Verdict::Unavailable { why }, Vec::new()),
                         None => {
-                            let finished = run_job(&job, out, cancel)?;
-                            let v = verdict_for(
-                                course,
-                                stage,
-                                CheckKind::Miri,
-                                &finished,
-                                workspace,
-                                true,
-                            );
-                            (v, diagnose::notes(&finished.report))
+                            run_check(course, stage, CheckKind::Miri, workspace, opts, out, cancel)?
                         }
                     };
                     result.checks.push((CheckKind::Miri, verdict));
@@ -178,6 +143,40 @@ pub fn run_stage(
     }
     out.finish();
     Ok(result)
+}
+
+/// Runs one check of one stage: its verdict and the notes under it (for a failure, or for a
+/// break-it stage's pass, whose report the learner is there to read).
+fn run_check(
+    course: &Course,
+    stage: usize,
+    kind: CheckKind,
+    workspace: &Path,
+    opts: &Options,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<(Verdict, Vec<String>)> {
+    let job = check::job(
+        course,
+        course.stages[stage].project,
+        &[stage],
+        kind,
+        workspace,
+        opts,
+    );
+    let finished = run_job(&job, out, cancel)?;
+    let verdict = verdict_for(course, stage, kind, &finished, workspace, true);
+    let mut notes = Vec::new();
+    if matches!(verdict, Verdict::Broken { .. }) || !verdict.passed() {
+        notes = diagnose::notes(&finished.report);
+    }
+    if kind == CheckKind::Loom && matches!(verdict, Verdict::Failed { .. }) {
+        notes.push(format!(
+            "To replay the failing interleaving, run this twice (the first run records it, the second starts from it), with LOOM_LOG=trace to watch it: LOOM_CHECKPOINT_FILE=loom-checkpoint.json LOOM_CHECKPOINT_INTERVAL=1 {}",
+            job.display()
+        ));
+    }
+    Ok((verdict, notes))
 }
 
 /// Runs one cargo job, its command line and output going to `out`.
