@@ -111,11 +111,6 @@ pub fn run_stage(
         if passed {
             continue;
         }
-        if crashed && kind == CheckKind::Loom {
-            result.notes.push(
-                "A loom model aborts when a second panic comes while the first unwinds (an assertion, then a Drop that panics): the first panic above is the finding.".to_string(),
-            );
-        }
         if crashed && kind == CheckKind::Test {
             // A crash is undefined behaviour more often than not: Miri says where, when the
             // stage has it; otherwise the learner gets the command that would.
