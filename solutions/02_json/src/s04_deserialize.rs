@@ -26,12 +26,19 @@
 //! fail ("invalid length 3, expected a tuple of size 2" comes from the tuple visitor; the
 //! deserializer's own check says "trailing elements").
 //!
-//! Implement `Deserialize` for `bool`, every integer type with range checks (`256` into a
-//! `u8` is "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`,
-//! `f64` (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
+//! `Deserialize` covers `bool`, every integer type with range checks (`256` into a `u8` is
+//! "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`, `f64`
+//! (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
 //! `deserialize_option`: `null` is `None`), `Vec<T>`, tuples, `Box<T>`, `HashMap<String, V>`,
-//! `BTreeMap<String, V>` and [`Value`]; then [`from_json`] and [`from_slice`], which fill in
-//! the line and column of a data error from where the parser stopped.
+//! `BTreeMap<String, V>` and [`Value`]; [`from_json`] and [`from_slice`] fill in the line and
+//! column of a data error from where the parser stopped.
+//!
+//! What repeats a pattern is written for you: the `visit_*` defaults (once `invalid_type`
+//! and `Expected` work), the other error constructors, `JsonMap`, and the visitors of `bool`,
+//! floats, strings, `()`, `Vec` and the maps. You write one of each kind: the messages'
+//! parts, the deserializer's `deserialize_any` and `deserialize_option`, `JsonSeq`, the
+//! integers (a range check), `Option` (a visitor that asks for an option), tuples (a length
+//! check), `from_slice`, and the deserializer behind `missing_field`.
 //!
 //! Why this matters later: a visitor is a state machine driven from outside. The same
 //! shape (the consumer says what it wants, the producer pushes pieces to it) is how futures
@@ -39,7 +46,9 @@
 //!
 //! Read: serde, "Implementing Deserialize" (<https://serde.rs/impl-deserialize.html>) after
 //! a first attempt; Programming Rust, chapter 11 (associated types: `Visitor::Value`);
-//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`).
+//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`); Rust Design Patterns,
+//! "Visitor" (<https://rust-unofficial.github.io/patterns/patterns/behavioural/visitor.html>),
+//! the same double dispatch walking a tree instead of an input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
