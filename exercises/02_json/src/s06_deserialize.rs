@@ -21,17 +21,24 @@
 //! Arrays and objects are handed over as *access* objects ([`SeqAccess`], [`MapAccess`]):
 //! the visitor pulls one element (or key, then value) at a time, deserializing each with its
 //! own type. Nothing is buffered; the JSON deserializer (`impl Deserializer for &mut Parser`)
-//! reads the input as the visitor asks for it, using stage 2's `Parser`. A visitor that stops
-//! early (a 2-tuple given `[1,2,3]`) leaves elements behind: the deserializer must notice and
-//! fail ("invalid length 3, expected a tuple of size 2" comes from the tuple visitor; the
-//! deserializer's own check says "trailing elements").
+//! reads the input as the visitor asks for it, using the `Parser` of stages 2 to 4. A
+//! visitor that stops early (a 2-tuple given `[1,2,3]`) leaves elements behind: the
+//! deserializer must notice and fail ("invalid length 3, expected a tuple of size 2" comes
+//! from the tuple visitor; the deserializer's own check says "trailing elements").
 //!
-//! Implement `Deserialize` for `bool`, every integer type with range checks (`256` into a
-//! `u8` is "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`,
-//! `f64` (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
+//! `Deserialize` covers `bool`, every integer type with range checks (`256` into a `u8` is
+//! "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`, `f64`
+//! (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
 //! `deserialize_option`: `null` is `None`), `Vec<T>`, tuples, `Box<T>`, `HashMap<String, V>`,
-//! `BTreeMap<String, V>` and [`Value`]; then [`from_json`] and [`from_slice`], which fill in
-//! the line and column of a data error from where the parser stopped.
+//! `BTreeMap<String, V>` and [`Value`]; [`from_json`] and [`from_slice`] fill in the line and
+//! column of a data error from where the parser stopped.
+//!
+//! What repeats a pattern is written for you: the `visit_*` defaults (once `invalid_type`
+//! and `Expected` work), the other error constructors, `JsonMap`, and the visitors of `bool`,
+//! floats, strings, `()`, `Vec` and the maps. You write one of each kind: the messages'
+//! parts, the deserializer's `deserialize_any` and `deserialize_option`, `JsonSeq`, the
+//! integers (a range check), `Option` (a visitor that asks for an option), tuples (a length
+//! check), `from_slice`, and the deserializer behind `missing_field`.
 //!
 //! Why this matters later: a visitor is a state machine driven from outside. The same
 //! shape (the consumer says what it wants, the producer pushes pieces to it) is how futures
@@ -39,7 +46,9 @@
 //!
 //! Read: serde, "Implementing Deserialize" (<https://serde.rs/impl-deserialize.html>) after
 //! a first attempt; Programming Rust, chapter 11 (associated types: `Visitor::Value`);
-//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`).
+//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`); Rust Design Patterns,
+//! "Visitor" (<https://rust-unofficial.github.io/patterns/patterns/behavioural/visitor.html>),
+//! the same double dispatch walking a tree instead of an input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -152,17 +161,9 @@ pub enum Unexpected<'a> {
 
 impl fmt::Display for Unexpected<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
-            Unexpected::Unsigned(u) => write!(f, "integer `{u}`"),
-            Unexpected::Signed(i) => write!(f, "integer `{i}`"),
-            Unexpected::Float(x) => write!(f, "floating point `{x:?}`"),
-            Unexpected::Str(s) => write!(f, "string {s:?}"),
-            Unexpected::Unit => f.write_str("null"),
-            Unexpected::Option => f.write_str("optional value"),
-            Unexpected::Seq => f.write_str("sequence"),
-            Unexpected::Map => f.write_str("map"),
-        }
+        // TODO: see the tests for the wording (`boolean `true``, `integer `256``, `floating point
+        // `1.5``, `string "x"`, `null`, ...); a float must not read like an integer
+        todo!()
     }
 }
 
@@ -174,7 +175,8 @@ pub trait Expected {
 /// Every visitor knows what it expects.
 impl<V: Visitor> Expected for V {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.expecting(f)
+        // TODO: a visitor finishes the sentence "expected ..." with what it expects
+        todo!()
     }
 }
 
@@ -209,7 +211,8 @@ impl fmt::Display for OneOf<'_> {
 impl Error {
     /// The input had the wrong kind of value: "invalid type: boolean `true`, expected u32".
     pub fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
-        Error::data(format!("invalid type: {unexpected}, expected {expected}"))
+        // TODO: a data error: "invalid type: {unexpected}, expected {expected}"
+        todo!()
     }
 
     /// The right kind, but a bad value: "invalid value: integer `256`, expected u8".
@@ -255,70 +258,16 @@ impl Error {
 
 impl<'de> Deserializer for &mut Parser<'de> {
     fn deserialize_any<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        self.skip_whitespace();
-        match self.peek() {
-            Some(b'n') => {
-                self.expect_literal(b"null")?;
-                visitor.visit_unit()
-            }
-            Some(b't') => {
-                self.expect_literal(b"true")?;
-                visitor.visit_bool(true)
-            }
-            Some(b'f') => {
-                self.expect_literal(b"false")?;
-                visitor.visit_bool(false)
-            }
-            Some(b'"') => visitor.visit_str(self.parse_string()?),
-            Some(b'-' | b'0'..=b'9') => match self.parse_number()? {
-                Number::PosInt(u) => visitor.visit_u64(u),
-                Number::NegInt(i) => visitor.visit_i64(i),
-                Number::Float(f) => visitor.visit_f64(f),
-            },
-            Some(b'[') => {
-                self.enter()?;
-                self.bump();
-                let value = visitor.visit_seq(JsonSeq {
-                    parser: &mut *self,
-                    first: true,
-                })?;
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b']') => self.bump(),
-                    None => return Err(self.error("EOF while parsing an array")),
-                    Some(_) => return Err(self.error("trailing elements in array")),
-                }
-                self.leave();
-                Ok(value)
-            }
-            Some(b'{') => {
-                self.enter()?;
-                self.bump();
-                let value = visitor.visit_map(JsonMap {
-                    parser: &mut *self,
-                    first: true,
-                })?;
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b'}') => self.bump(),
-                    None => return Err(self.error("EOF while parsing an object")),
-                    Some(_) => return Err(self.error("trailing members in object")),
-                }
-                self.leave();
-                Ok(value)
-            }
-            _ => Err(self.error("expected value")),
-        }
+        // TODO: the value at the cursor, handed to the one `visitor` method that matches its kind;
+        // arrays and objects go to the visitor as a `JsonSeq`/`JsonMap` that reads from the
+        // parser. Afterwards the array or object must be closed ("trailing elements in array" if
+        // the visitor stopped reading early)
+        todo!()
     }
 
     fn deserialize_option<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        self.skip_whitespace();
-        if self.peek() == Some(b'n') {
-            self.expect_literal(b"null")?;
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
+        // TODO: `null` calls `visit_none`; anything else `visit_some(self)`
+        todo!()
     }
 }
 
@@ -330,15 +279,9 @@ struct JsonSeq<'p, 'de> {
 
 impl SeqAccess for JsonSeq<'_, '_> {
     fn next_element<T: Deserialize>(&mut self) -> Result<Option<T>> {
-        self.parser.skip_whitespace();
-        match self.parser.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => self.parser.bump(),
-            _ if self.first => {}
-            _ => return Err(self.parser.error("expected `,` or `]`")),
-        }
-        self.first = false;
-        T::deserialize(&mut *self.parser).map(Some)
+        // TODO: the next element, or `None` at the `]`; elements are separated by commas, and
+        // nothing comes before the first
+        todo!()
     }
 }
 
@@ -377,13 +320,9 @@ pub fn from_json<T: Deserialize>(text: &str) -> Result<T> {
 
 /// Deserializes a `T` from `bytes`; the whole input must be one value.
 pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
-    let mut parser = Parser::new(bytes);
-    let value = T::deserialize(&mut parser).and_then(|v| parser.end().map(|()| v));
-    value.map_err(|e| {
-        // A data error has no position of its own: it happened where the parser stopped.
-        let (line, column) = parser.line_column(parser.offset());
-        e.fix_position(line, column)
-    })
+    // TODO: one `T`, and nothing after it but whitespace; an error carries the line and column
+    // where parsing stopped
+    todo!()
 }
 
 /// The value of a struct field that is absent from the input.
@@ -392,19 +331,8 @@ pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
 /// done by deserializing `T` from a deserializer that has nothing: it answers
 /// `deserialize_option` with `visit_none`, and everything else with the error.
 pub fn missing_field<T: Deserialize>(field: &'static str) -> Result<T> {
-    T::deserialize(MissingField(field))
-}
-
-struct MissingField(&'static str);
-
-impl Deserializer for MissingField {
-    fn deserialize_any<V: Visitor>(self, _visitor: V) -> Result<V::Value> {
-        Err(Error::missing_field(self.0))
-    }
-
-    fn deserialize_option<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_none()
-    }
+    // TODO: see the doc comment (the deserializer "that has nothing" is yours to write)
+    todo!()
 }
 
 impl Deserialize for bool {
@@ -429,22 +357,9 @@ macro_rules! deserialize_integers {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                struct IntVisitor;
-                impl Visitor for IntVisitor {
-                    type Value = $t;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str(stringify!($t))
-                    }
-                    fn visit_u64(self, v: u64) -> Result<$t> {
-                        $t::try_from(v)
-                            .map_err(|_| Error::invalid_value(Unexpected::Unsigned(v), &self))
-                    }
-                    fn visit_i64(self, v: i64) -> Result<$t> {
-                        $t::try_from(v)
-                            .map_err(|_| Error::invalid_value(Unexpected::Signed(v), &self))
-                    }
-                }
-                deserializer.deserialize_any(IntVisitor)
+                // TODO: a number of this type from any JSON integer in its range; an integer out
+                // of range is an invalid value, anything else an invalid type
+                todo!()
             }
         }
     )*};
@@ -536,20 +451,9 @@ impl Deserialize for () {
 
 impl<T: Deserialize> Deserialize for Option<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        struct OptionVisitor<T>(std::marker::PhantomData<T>);
-        impl<T: Deserialize> Visitor for OptionVisitor<T> {
-            type Value = Option<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an optional value")
-            }
-            fn visit_none(self) -> Result<Option<T>> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer>(self, deserializer: D) -> Result<Option<T>> {
-                T::deserialize(deserializer).map(Some)
-            }
-        }
-        deserializer.deserialize_option(OptionVisitor(std::marker::PhantomData))
+        // TODO: `None` from null, `Some` of a `T` from anything else; the deserializer has to
+        // be told that an option is wanted, since only it knows whether null comes next
+        todo!()
     }
 }
 
@@ -590,32 +494,9 @@ macro_rules! deserialize_tuples {
     ($($len:literal => ($($t:ident)+))*) => {$(
         impl<$($t: Deserialize),+> Deserialize for ($($t,)+) {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                struct TupleVisitor<$($t),+>(std::marker::PhantomData<fn() -> ($($t,)+)>);
-                impl<$($t: Deserialize),+> Visitor for TupleVisitor<$($t),+> {
-                    type Value = ($($t,)+);
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        write!(f, "a tuple of size {}", $len)
-                    }
-                    fn visit_seq<A: SeqAccess>(self, mut seq: A) -> Result<Self::Value> {
-                        let mut count = 0;
-                        let value = ($(
-                            match seq.next_element::<$t>()? {
-                                Some(v) => { count += 1; v }
-                                None => return Err(Error::invalid_length(count, &self)),
-                            },
-                        )+);
-                        // Count what is left, so the error says how long the array was.
-                        let mut extra = 0;
-                        while seq.next_element::<Value>()?.is_some() {
-                            extra += 1;
-                        }
-                        if extra > 0 {
-                            return Err(Error::invalid_length(count + extra, &self));
-                        }
-                        Ok(value)
-                    }
-                }
-                deserializer.deserialize_any(TupleVisitor(std::marker::PhantomData))
+                // TODO: an array of exactly this many elements, each of its own type; an array of
+                // another length is an invalid length that says how long the array was
+                todo!()
             }
         }
     )*};

@@ -1,8 +1,8 @@
 //! # `#[derive(Serialize, Deserialize)]`
 //!
-//! Write the derive macros that generate the impls you wrote by hand in stage 5. This file
+//! Write the derive macros that generate the impls you wrote by hand in stage 7. This file
 //! is the proc-macro crate `json_derive`; its tests are in the `json` crate, in
-//! `src/s06_derive.rs`, because a derive can only be tested by a crate that uses it.
+//! `src/s08_derive.rs`, because a derive can only be tested by a crate that uses it.
 //!
 //! A derive macro is a function from tokens to tokens: `syn` parses the item into a
 //! `DeriveInput` (name, generics, and the fields or variants), and `quote!` builds the impl.
@@ -11,7 +11,7 @@
 //! - structs with named fields (an object), newtype structs `struct Meters(f64)` (the inner
 //!   value, transparently), tuple structs with 2 to 6 fields (an array, through the tuple
 //!   impls of stages 3 and 4), and unit structs (`null`);
-//! - enums with unit, newtype, tuple and struct variants, externally tagged as in stage 5;
+//! - enums with unit, newtype, tuple and struct variants, externally tagged as in stage 7;
 //! - generic types: add the bound `T: ::json::Serialize` (or `Deserialize`) to every *type
 //!   parameter*, not to the field types (as serde does). Generated visitors are generic too;
 //! - the field attributes `#[json(rename = "...")]`, `#[json(skip)]` (not written, not read,
@@ -104,6 +104,6 @@ fn placeholder(input: &DeriveInput, trait_path: TokenStream2, items: TokenStream
 
 #[cfg(test)]
 mod tests {
-    // The tests of this stage are in the json crate, in `src/s06_derive.rs`: a derive macro
+    // The tests of this stage are in the json crate, in `src/s08_derive.rs`: a derive macro
     // is tested by deriving with it.
 }

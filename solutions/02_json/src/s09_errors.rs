@@ -33,27 +33,34 @@ use std::fmt;
 use std::io;
 
 use crate::error::{Category, Error, Result};
-use crate::s03_serialize::{Serialize, to_json};
-use crate::s04_deserialize::{Deserialize, from_slice};
+use crate::s05_serialize::{Serialize, to_json};
+use crate::s06_deserialize::{Deserialize, from_slice};
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: the message, then " at line L column C" when the line is known (not 0)
-        todo!()
+        if self.line() == 0 {
+            f.write_str(self.message())
+        } else {
+            write!(
+                f,
+                "{} at line {} column {}",
+                self.message(),
+                self.line(),
+                self.column()
+            )
+        }
     }
 }
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        // TODO: the `io::Error` behind an I/O error, as a `&(dyn Error + 'static)`
-        todo!()
+        self.io_error().map(|e| e as &(dyn StdError + 'static))
     }
 }
 
 impl From<io::Error> for Error {
     fn from(error: io::Error) -> Self {
-        // TODO: an I/O error that keeps `error` as its source (see `error.rs`)
-        todo!()
+        Error::io(error)
     }
 }
 
@@ -61,35 +68,34 @@ impl Error {
     /// A data error with a message of the caller's choosing, for `Deserialize` and
     /// `Serialize` impls written by users of the crate.
     pub fn custom(message: impl fmt::Display) -> Self {
-        // TODO: a data error with `message` as its text
-        todo!()
+        Error::data(message.to_string())
     }
 
     /// Whether the input ended too soon: more input might make it valid.
     pub fn is_eof(&self) -> bool {
-        // TODO: compare the category
-        todo!()
+        self.category() == Category::Eof
     }
 }
 
 /// Writes `value` as compact JSON to `writer`.
 pub fn to_writer<W: io::Write, T: Serialize + ?Sized>(mut writer: W, value: &T) -> Result<()> {
-    // TODO: the compact JSON of `value`, written in full; a failed write is an I/O error
-    todo!()
+    let text = to_json(value)?;
+    writer.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 /// Reads all of `reader` and deserializes one `T` from it.
 pub fn from_reader<R: io::Read, T: Deserialize>(mut reader: R) -> Result<T> {
-    // TODO: one `T` from everything `reader` yields; syntax and data errors keep their line
-    // and column, a failed read is an I/O error
-    todo!()
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    from_slice(&bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::s01_value::Value;
-    use crate::s04_deserialize::{Deserializer, Visitor, from_json};
+    use crate::s06_deserialize::{Deserializer, Visitor, from_json};
 
     #[test]
     fn display_shows_the_message_and_the_position() {

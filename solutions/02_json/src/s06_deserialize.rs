@@ -21,17 +21,24 @@
 //! Arrays and objects are handed over as *access* objects ([`SeqAccess`], [`MapAccess`]):
 //! the visitor pulls one element (or key, then value) at a time, deserializing each with its
 //! own type. Nothing is buffered; the JSON deserializer (`impl Deserializer for &mut Parser`)
-//! reads the input as the visitor asks for it, using stage 2's `Parser`. A visitor that stops
-//! early (a 2-tuple given `[1,2,3]`) leaves elements behind: the deserializer must notice and
-//! fail ("invalid length 3, expected a tuple of size 2" comes from the tuple visitor; the
-//! deserializer's own check says "trailing elements").
+//! reads the input as the visitor asks for it, using the `Parser` of stages 2 to 4. A
+//! visitor that stops early (a 2-tuple given `[1,2,3]`) leaves elements behind: the
+//! deserializer must notice and fail ("invalid length 3, expected a tuple of size 2" comes
+//! from the tuple visitor; the deserializer's own check says "trailing elements").
 //!
-//! Implement `Deserialize` for `bool`, every integer type with range checks (`256` into a
-//! `u8` is "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`,
-//! `f64` (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
+//! `Deserialize` covers `bool`, every integer type with range checks (`256` into a `u8` is
+//! "invalid value: integer `256`, expected u8"; `-1` into a `u32` likewise), `f32`, `f64`
+//! (which also accept integers), `String`, `char`, `()`, `Option<T>` (via
 //! `deserialize_option`: `null` is `None`), `Vec<T>`, tuples, `Box<T>`, `HashMap<String, V>`,
-//! `BTreeMap<String, V>` and [`Value`]; then [`from_json`] and [`from_slice`], which fill in
-//! the line and column of a data error from where the parser stopped.
+//! `BTreeMap<String, V>` and [`Value`]; [`from_json`] and [`from_slice`] fill in the line and
+//! column of a data error from where the parser stopped.
+//!
+//! What repeats a pattern is written for you: the `visit_*` defaults (once `invalid_type`
+//! and `Expected` work), the other error constructors, `JsonMap`, and the visitors of `bool`,
+//! floats, strings, `()`, `Vec` and the maps. You write one of each kind: the messages'
+//! parts, the deserializer's `deserialize_any` and `deserialize_option`, `JsonSeq`, the
+//! integers (a range check), `Option` (a visitor that asks for an option), tuples (a length
+//! check), `from_slice`, and the deserializer behind `missing_field`.
 //!
 //! Why this matters later: a visitor is a state machine driven from outside. The same
 //! shape (the consumer says what it wants, the producer pushes pieces to it) is how futures
@@ -39,7 +46,9 @@
 //!
 //! Read: serde, "Implementing Deserialize" (<https://serde.rs/impl-deserialize.html>) after
 //! a first attempt; Programming Rust, chapter 11 (associated types: `Visitor::Value`);
-//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`).
+//! Rust for Rustaceans, chapter 2 (trait objects: `&dyn Expected`); Rust Design Patterns,
+//! "Visitor" (<https://rust-unofficial.github.io/patterns/patterns/behavioural/visitor.html>),
+//! the same double dispatch walking a tree instead of an input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -75,61 +84,44 @@ pub trait Visitor: Sized {
 
     /// `null`.
     fn visit_unit(self) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found (null) and what this
-        // visitor expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Unit, &self))
     }
     fn visit_bool(self, v: bool) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Bool(v), &self))
     }
     fn visit_i64(self, v: i64) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Signed(v), &self))
     }
     fn visit_u64(self, v: u64) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Unsigned(v), &self))
     }
     fn visit_f64(self, v: f64) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Float(v), &self))
     }
     fn visit_str(self, v: &str) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Str(v), &self))
     }
     /// An owned string; the default passes it on to `visit_str`.
     fn visit_string(self, v: String) -> Result<Self::Value> {
-        // TODO: pass the string on to `visit_str`
-        todo!()
+        self.visit_str(&v)
     }
     /// `null` seen by `deserialize_option`.
     fn visit_none(self) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        Err(Error::invalid_type(Unexpected::Unit, &self))
     }
     /// Anything but `null` seen by `deserialize_option`: deserialize the inner value from
     /// `deserializer`.
     fn visit_some<D: Deserializer>(self, deserializer: D) -> Result<Self::Value> {
-        // TODO: refuse, the same way (what was found: an option)
-        todo!()
+        let _ = deserializer;
+        Err(Error::invalid_type(Unexpected::Option, &self))
     }
     fn visit_seq<A: SeqAccess>(self, seq: A) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        let _ = seq;
+        Err(Error::invalid_type(Unexpected::Seq, &self))
     }
     fn visit_map<A: MapAccess>(self, map: A) -> Result<Self::Value> {
-        // TODO: refuse: an invalid-type error that says what was found and what this visitor
-        // expects
-        todo!()
+        let _ = map;
+        Err(Error::invalid_type(Unexpected::Map, &self))
     }
 }
 
@@ -169,8 +161,17 @@ pub enum Unexpected<'a> {
 
 impl fmt::Display for Unexpected<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: see the doc comment and the tests for the wording
-        todo!()
+        match self {
+            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            Unexpected::Unsigned(u) => write!(f, "integer `{u}`"),
+            Unexpected::Signed(i) => write!(f, "integer `{i}`"),
+            Unexpected::Float(x) => write!(f, "floating point `{x:?}`"),
+            Unexpected::Str(s) => write!(f, "string {s:?}"),
+            Unexpected::Unit => f.write_str("null"),
+            Unexpected::Option => f.write_str("optional value"),
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+        }
     }
 }
 
@@ -182,22 +183,34 @@ pub trait Expected {
 /// Every visitor knows what it expects.
 impl<V: Visitor> Expected for V {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: see the doc comment and the tests for the wording
-        todo!()
+        self.expecting(f)
     }
 }
 
 impl Expected for &str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: see the doc comment and the tests for the wording
-        todo!()
+        f.write_str(self)
     }
 }
 
 impl fmt::Display for dyn Expected + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO: see the doc comment and the tests for the wording
-        todo!()
+        Expected::fmt(self, f)
+    }
+}
+
+/// Writes `names` as "`a`, `b`, `c`".
+struct OneOf<'a>(&'a [&'a str]);
+
+impl fmt::Display for OneOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "`{name}`")?;
+        }
+        Ok(())
     }
 }
 
@@ -205,74 +218,181 @@ impl fmt::Display for dyn Expected + '_ {
 impl Error {
     /// The input had the wrong kind of value: "invalid type: boolean `true`, expected u32".
     pub fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
-        // TODO: a data error: "invalid type: {unexpected}, expected {expected}"
-        todo!()
+        Error::data(format!("invalid type: {unexpected}, expected {expected}"))
     }
 
     /// The right kind, but a bad value: "invalid value: integer `256`, expected u8".
     pub fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
-        // TODO: a data error: "invalid value: {unexpected}, expected {expected}"
-        todo!()
+        Error::data(format!("invalid value: {unexpected}, expected {expected}"))
     }
 
     /// A sequence of the wrong length: "invalid length 1, expected a tuple of size 2".
     pub fn invalid_length(len: usize, expected: &dyn Expected) -> Self {
-        // TODO: a data error: "invalid length {len}, expected {expected}"
-        todo!()
+        Error::data(format!("invalid length {len}, expected {expected}"))
     }
 
     /// "missing field `age`".
     pub fn missing_field(field: &str) -> Self {
-        // TODO: see the doc comment
-        todo!()
+        Error::data(format!("missing field `{field}`"))
     }
 
     /// "duplicate field `age`".
     pub fn duplicate_field(field: &str) -> Self {
-        // TODO: a data error: "duplicate field `{field}`"
-        todo!()
+        Error::data(format!("duplicate field `{field}`"))
     }
 
     /// "unknown field `agee`, expected one of `name`, `age`" (or "there are no fields").
     pub fn unknown_field(field: &str, expected: &[&str]) -> Self {
-        // TODO: a data error: "unknown field `{field}`, expected one of `a`, `b`" (or "there are no
-        // fields")
-        todo!()
+        if expected.is_empty() {
+            Error::data(format!("unknown field `{field}`, there are no fields"))
+        } else {
+            Error::data(format!(
+                "unknown field `{field}`, expected one of {}",
+                OneOf(expected)
+            ))
+        }
     }
 
     /// "unknown variant `Purple`, expected one of `Red`, `Green`".
     pub fn unknown_variant(variant: &str, expected: &[&str]) -> Self {
-        // TODO: a data error: "unknown variant `{variant}`, expected one of `A`, `B`"
-        todo!()
+        Error::data(format!(
+            "unknown variant `{variant}`, expected one of {}",
+            OneOf(expected)
+        ))
     }
 }
 
 impl<'de> Deserializer for &mut Parser<'de> {
     fn deserialize_any<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        // TODO: the value at the cursor, handed to the one `visitor` method that matches its kind;
-        // arrays and objects go to the visitor as a `SeqAccess`/`MapAccess` that reads from the
-        // parser. Afterwards the array or object must be closed ("trailing elements in array" if
-        // the visitor stopped reading early)
-        todo!()
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b'n') => {
+                self.expect_literal(b"null")?;
+                visitor.visit_unit()
+            }
+            Some(b't') => {
+                self.expect_literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            Some(b'f') => {
+                self.expect_literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            Some(b'"') => visitor.visit_str(self.parse_string()?),
+            Some(b'-' | b'0'..=b'9') => match self.parse_number()? {
+                Number::PosInt(u) => visitor.visit_u64(u),
+                Number::NegInt(i) => visitor.visit_i64(i),
+                Number::Float(f) => visitor.visit_f64(f),
+            },
+            Some(b'[') => {
+                self.enter()?;
+                self.bump();
+                let value = visitor.visit_seq(JsonSeq {
+                    parser: &mut *self,
+                    first: true,
+                })?;
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b']') => self.bump(),
+                    None => return Err(self.error("EOF while parsing an array")),
+                    Some(_) => return Err(self.error("trailing elements in array")),
+                }
+                self.leave();
+                Ok(value)
+            }
+            Some(b'{') => {
+                self.enter()?;
+                self.bump();
+                let value = visitor.visit_map(JsonMap {
+                    parser: &mut *self,
+                    first: true,
+                })?;
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b'}') => self.bump(),
+                    None => return Err(self.error("EOF while parsing an object")),
+                    Some(_) => return Err(self.error("trailing members in object")),
+                }
+                self.leave();
+                Ok(value)
+            }
+            _ => Err(self.error("expected value")),
+        }
     }
 
     fn deserialize_option<V: Visitor>(self, visitor: V) -> Result<V::Value> {
-        // TODO: `null` calls `visit_none`; anything else `visit_some(self)`
-        todo!()
+        self.skip_whitespace();
+        if self.peek() == Some(b'n') {
+            self.expect_literal(b"null")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+}
+
+/// [`SeqAccess`] over a JSON array whose `[` has been consumed.
+struct JsonSeq<'p, 'de> {
+    parser: &'p mut Parser<'de>,
+    first: bool,
+}
+
+impl SeqAccess for JsonSeq<'_, '_> {
+    fn next_element<T: Deserialize>(&mut self) -> Result<Option<T>> {
+        self.parser.skip_whitespace();
+        match self.parser.peek() {
+            Some(b']') => return Ok(None),
+            Some(b',') if !self.first => self.parser.bump(),
+            _ if self.first => {}
+            _ => return Err(self.parser.error("expected `,` or `]`")),
+        }
+        self.first = false;
+        T::deserialize(&mut *self.parser).map(Some)
+    }
+}
+
+/// [`MapAccess`] over a JSON object whose `{` has been consumed.
+struct JsonMap<'p, 'de> {
+    parser: &'p mut Parser<'de>,
+    first: bool,
+}
+
+impl MapAccess for JsonMap<'_, '_> {
+    fn next_key(&mut self) -> Result<Option<&str>> {
+        self.parser.skip_whitespace();
+        match self.parser.peek() {
+            Some(b'}') => return Ok(None),
+            Some(b',') if !self.first => self.parser.bump(),
+            _ if self.first => {}
+            _ => return Err(self.parser.error("expected `,` or `}`")),
+        }
+        self.first = false;
+        self.parser.parse_key().map(Some)
+    }
+
+    fn next_value<T: Deserialize>(&mut self) -> Result<T> {
+        T::deserialize(&mut *self.parser)
+    }
+
+    fn next_value_with<V: Visitor>(&mut self, visitor: V) -> Result<V::Value> {
+        self.parser.deserialize_any(visitor)
     }
 }
 
 /// Deserializes a `T` from `text`; the whole text must be one value.
 pub fn from_json<T: Deserialize>(text: &str) -> Result<T> {
-    // TODO: deserialize from the bytes
-    todo!()
+    from_slice(text.as_bytes())
 }
 
 /// Deserializes a `T` from `bytes`; the whole input must be one value.
 pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
-    // TODO: one `T`, and nothing after it but whitespace; an error carries the line and column
-    // where parsing stopped
-    todo!()
+    let mut parser = Parser::new(bytes);
+    let value = T::deserialize(&mut parser).and_then(|v| parser.end().map(|()| v));
+    value.map_err(|e| {
+        // A data error has no position of its own: it happened where the parser stopped.
+        let (line, column) = parser.line_column(parser.offset());
+        e.fix_position(line, column)
+    })
 }
 
 /// The value of a struct field that is absent from the input.
@@ -281,15 +401,34 @@ pub fn from_slice<T: Deserialize>(bytes: &[u8]) -> Result<T> {
 /// done by deserializing `T` from a deserializer that has nothing: it answers
 /// `deserialize_option` with `visit_none`, and everything else with the error.
 pub fn missing_field<T: Deserialize>(field: &'static str) -> Result<T> {
-    // TODO: see the doc comment
-    todo!()
+    T::deserialize(MissingField(field))
+}
+
+struct MissingField(&'static str);
+
+impl Deserializer for MissingField {
+    fn deserialize_any<V: Visitor>(self, _visitor: V) -> Result<V::Value> {
+        Err(Error::missing_field(self.0))
+    }
+
+    fn deserialize_option<V: Visitor>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_none()
+    }
 }
 
 impl Deserialize for bool {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        struct BoolVisitor;
+        impl Visitor for BoolVisitor {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool(self, v: bool) -> Result<bool> {
+                Ok(v)
+            }
+        }
+        deserializer.deserialize_any(BoolVisitor)
     }
 }
 
@@ -299,10 +438,22 @@ macro_rules! deserialize_integers {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: accept every JSON value this type can be built from, and refuse the rest
-                // with an error that says what was found; an integer out of this type's range is an
-                // invalid value
-                todo!()
+                struct IntVisitor;
+                impl Visitor for IntVisitor {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(stringify!($t))
+                    }
+                    fn visit_u64(self, v: u64) -> Result<$t> {
+                        $t::try_from(v)
+                            .map_err(|_| Error::invalid_value(Unexpected::Unsigned(v), &self))
+                    }
+                    fn visit_i64(self, v: i64) -> Result<$t> {
+                        $t::try_from(v)
+                            .map_err(|_| Error::invalid_value(Unexpected::Signed(v), &self))
+                    }
+                }
+                deserializer.deserialize_any(IntVisitor)
             }
         }
     )*};
@@ -314,10 +465,23 @@ macro_rules! deserialize_floats {
     ($($t:ident)*) => {$(
         impl Deserialize for $t {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: accept every JSON value this type can be built from, and refuse the rest
-                // with an error that says what was found; an integer out of this type's range is an
-                // invalid value
-                todo!()
+                struct FloatVisitor;
+                impl Visitor for FloatVisitor {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(stringify!($t))
+                    }
+                    fn visit_f64(self, v: f64) -> Result<$t> {
+                        Ok(v as $t)
+                    }
+                    fn visit_u64(self, v: u64) -> Result<$t> {
+                        Ok(v as $t)
+                    }
+                    fn visit_i64(self, v: i64) -> Result<$t> {
+                        Ok(v as $t)
+                    }
+                }
+                deserializer.deserialize_any(FloatVisitor)
             }
         }
     )*};
@@ -326,49 +490,107 @@ deserialize_floats!(f32 f64);
 
 impl Deserialize for String {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        struct StringVisitor;
+        impl Visitor for StringVisitor {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str(self, v: &str) -> Result<String> {
+                Ok(v.to_owned())
+            }
+            fn visit_string(self, v: String) -> Result<String> {
+                Ok(v)
+            }
+        }
+        deserializer.deserialize_any(StringVisitor)
     }
 }
 
 impl Deserialize for char {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        struct CharVisitor;
+        impl Visitor for CharVisitor {
+            type Value = char;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a character")
+            }
+            fn visit_str(self, v: &str) -> Result<char> {
+                let mut chars = v.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Ok(c),
+                    _ => Err(Error::invalid_value(Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(CharVisitor)
     }
 }
 
 impl Deserialize for () {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        struct UnitVisitor;
+        impl Visitor for UnitVisitor {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("null")
+            }
+            fn visit_unit(self) -> Result<()> {
+                Ok(())
+            }
+        }
+        deserializer.deserialize_any(UnitVisitor)
     }
 }
 
 impl<T: Deserialize> Deserialize for Option<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: `None` from null, `Some` of a `T` from anything else; the deserializer has to
-        // be told that an option is wanted, since only it knows whether null comes next
-        todo!()
+        struct OptionVisitor<T>(std::marker::PhantomData<T>);
+        impl<T: Deserialize> Visitor for OptionVisitor<T> {
+            type Value = Option<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an optional value")
+            }
+            fn visit_none(self) -> Result<Option<T>> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer>(self, deserializer: D) -> Result<Option<T>> {
+                T::deserialize(deserializer).map(Some)
+            }
+        }
+        deserializer.deserialize_option(OptionVisitor(std::marker::PhantomData))
     }
 }
 
 impl<T: Deserialize> Deserialize for Box<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        T::deserialize(deserializer).map(Box::new)
     }
 }
 
 impl<T: Deserialize> Deserialize for Vec<T> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        deserializer.deserialize_any(VecVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Builds a `Vec<T>` from a sequence.
+// `fn() -> T` makes the visitor `Send` and `Sync` whatever `T` is: it never holds one.
+struct VecVisitor<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: Deserialize> Visitor for VecVisitor<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess>(self, mut seq: A) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items)
     }
 }
 
@@ -377,10 +599,32 @@ macro_rules! deserialize_tuples {
     ($($len:literal => ($($t:ident)+))*) => {$(
         impl<$($t: Deserialize),+> Deserialize for ($($t,)+) {
             fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-                // TODO: accept every JSON value this type can be built from, and refuse the rest
-                // with an error that says what was found; an integer out of this type's range is an
-                // invalid value
-                todo!()
+                struct TupleVisitor<$($t),+>(std::marker::PhantomData<fn() -> ($($t,)+)>);
+                impl<$($t: Deserialize),+> Visitor for TupleVisitor<$($t),+> {
+                    type Value = ($($t,)+);
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        write!(f, "a tuple of size {}", $len)
+                    }
+                    fn visit_seq<A: SeqAccess>(self, mut seq: A) -> Result<Self::Value> {
+                        let mut count = 0;
+                        let value = ($(
+                            match seq.next_element::<$t>()? {
+                                Some(v) => { count += 1; v }
+                                None => return Err(Error::invalid_length(count, &self)),
+                            },
+                        )+);
+                        // Count what is left, so the error says how long the array was.
+                        let mut extra = 0;
+                        while seq.next_element::<Value>()?.is_some() {
+                            extra += 1;
+                        }
+                        if extra > 0 {
+                            return Err(Error::invalid_length(count + extra, &self));
+                        }
+                        Ok(value)
+                    }
+                }
+                deserializer.deserialize_any(TupleVisitor(std::marker::PhantomData))
             }
         }
     )*};
@@ -395,25 +639,79 @@ deserialize_tuples! {
 
 impl<V: Deserialize, H: BuildHasher + Default> Deserialize for HashMap<String, V, H> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        deserializer.deserialize_any(MapVisitor(std::marker::PhantomData))
     }
 }
 
 impl<V: Deserialize> Deserialize for BTreeMap<String, V> {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        deserializer.deserialize_any(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Builds any map type with `String` keys: one visitor for `HashMap` and `BTreeMap`.
+struct MapVisitor<M, V>(std::marker::PhantomData<fn() -> (M, V)>);
+
+impl<M, V> Visitor for MapVisitor<M, V>
+where
+    M: Default + Extend<(String, V)>,
+    V: Deserialize,
+{
+    type Value = M;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess>(self, mut access: A) -> Result<M> {
+        let mut map = M::default();
+        while let Some(key) = access.next_key()? {
+            let key = key.to_owned();
+            let value = access.next_value()?;
+            map.extend([(key, value)]);
+        }
+        Ok(map)
     }
 }
 
 impl Deserialize for Value {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: accept every JSON value this type can be built from, and refuse the rest with an
-        // error that says what was found; an integer out of this type's range is an invalid value
-        todo!()
+        struct ValueVisitor;
+        impl Visitor for ValueVisitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit(self) -> Result<Value> {
+                Ok(Value::Null)
+            }
+            fn visit_bool(self, v: bool) -> Result<Value> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64(self, v: i64) -> Result<Value> {
+                Ok(Value::from(v))
+            }
+            fn visit_u64(self, v: u64) -> Result<Value> {
+                Ok(Value::from(v))
+            }
+            fn visit_f64(self, v: f64) -> Result<Value> {
+                Ok(Value::from(v))
+            }
+            fn visit_str(self, v: &str) -> Result<Value> {
+                Ok(Value::from(v))
+            }
+            fn visit_seq<A: SeqAccess>(self, seq: A) -> Result<Value> {
+                VecVisitor(std::marker::PhantomData)
+                    .visit_seq(seq)
+                    .map(Value::Array)
+            }
+            fn visit_map<A: MapAccess>(self, map: A) -> Result<Value> {
+                MapVisitor::<Map, Value>(std::marker::PhantomData)
+                    .visit_map(map)
+                    .map(Value::Object)
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
     }
 }
 

@@ -1,8 +1,8 @@
 //! # `#[derive(Serialize, Deserialize)]`
 //!
-//! Write the derive macros that generate the impls you wrote by hand in stage 5. This file
+//! Write the derive macros that generate the impls you wrote by hand in stage 7. This file
 //! is the proc-macro crate `json_derive`; its tests are in the `json` crate, in
-//! `src/s06_derive.rs`, because a derive can only be tested by a crate that uses it.
+//! `src/s08_derive.rs`, because a derive can only be tested by a crate that uses it.
 //!
 //! A derive macro is a function from tokens to tokens: `syn` parses the item into a
 //! `DeriveInput` (name, generics, and the fields or variants), and `quote!` builds the impl.
@@ -11,7 +11,7 @@
 //! - structs with named fields (an object), newtype structs `struct Meters(f64)` (the inner
 //!   value, transparently), tuple structs with 2 to 6 fields (an array, through the tuple
 //!   impls of stages 3 and 4), and unit structs (`null`);
-//! - enums with unit, newtype, tuple and struct variants, externally tagged as in stage 5;
+//! - enums with unit, newtype, tuple and struct variants, externally tagged as in stage 7;
 //! - generic types: add the bound `T: ::json::Serialize` (or `Deserialize`) to every *type
 //!   parameter*, not to the field types (as serde does). Generated visitors are generic too;
 //! - the field attributes `#[json(rename = "...")]`, `#[json(skip)]` (not written, not read,
@@ -176,9 +176,9 @@ fn expand_serialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 let idents = written.iter().map(|f| f.ident);
                 quote! {
                     let mut __st = ::json::Serializer::serialize_struct(__s, #name_str, #len)?;
-                    #(::json::s03_serialize::SerializeStruct::serialize_field(
+                    #(::json::s05_serialize::SerializeStruct::serialize_field(
                         &mut __st, #keys, &self.#idents)?;)*
-                    ::json::s03_serialize::SerializeStruct::end(__st)
+                    ::json::s05_serialize::SerializeStruct::end(__st)
                 }
             }
             Fields::Unnamed(fields) => {
@@ -189,8 +189,8 @@ fn expand_serialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     let index = (0..n).map(syn::Index::from);
                     quote! {
                         let mut __seq = ::json::Serializer::serialize_seq(__s, ::core::option::Option::Some(#n))?;
-                        #(::json::s03_serialize::SerializeSeq::serialize_element(&mut __seq, &self.#index)?;)*
-                        ::json::s03_serialize::SerializeSeq::end(__seq)
+                        #(::json::s05_serialize::SerializeSeq::serialize_element(&mut __seq, &self.#index)?;)*
+                        ::json::s05_serialize::SerializeSeq::end(__seq)
                     }
                 }
             }
@@ -238,8 +238,8 @@ fn serialize_enum(name: &Ident, data: &DataEnum) -> syn::Result<TokenStream2> {
                         #name::#v(#(#binds),*) => {
                             let mut __tv = ::json::Serializer::serialize_tuple_variant(
                                 __s, #name_str, #key, #n)?;
-                            #(::json::s03_serialize::SerializeSeq::serialize_element(&mut __tv, #binds)?;)*
-                            ::json::s03_serialize::SerializeSeq::end(__tv)
+                            #(::json::s05_serialize::SerializeSeq::serialize_element(&mut __tv, #binds)?;)*
+                            ::json::s05_serialize::SerializeSeq::end(__tv)
                         }
                     }
                 }
@@ -254,9 +254,9 @@ fn serialize_enum(name: &Ident, data: &DataEnum) -> syn::Result<TokenStream2> {
                     #name::#v { #(#idents,)* .. } => {
                         let mut __sv = ::json::Serializer::serialize_struct_variant(
                             __s, #name_str, #key, #len)?;
-                        #(::json::s03_serialize::SerializeStruct::serialize_field(
+                        #(::json::s05_serialize::SerializeStruct::serialize_field(
                             &mut __sv, #keys, #idents)?;)*
-                        ::json::s03_serialize::SerializeStruct::end(__sv)
+                        ::json::s05_serialize::SerializeStruct::end(__sv)
                     }
                 }
             }
@@ -291,7 +291,7 @@ fn visit_named_fields(fields: &[NamedField<'_>], construct: TokenStream2) -> Tok
             quote! {
                 #ident: match #slot {
                     ::core::option::Option::Some(__v) => __v,
-                    ::core::option::Option::None => ::json::s04_deserialize::missing_field(#key)?,
+                    ::core::option::Option::None => ::json::s06_deserialize::missing_field(#key)?,
                 }
             }
         }
@@ -300,7 +300,7 @@ fn visit_named_fields(fields: &[NamedField<'_>], construct: TokenStream2) -> Tok
         const __FIELDS: &[&str] = &[#(#keys),*];
         #(let mut #slots: ::core::option::Option<#types> = ::core::option::Option::None;)*
         while let ::core::option::Option::Some(__key) =
-            ::json::s04_deserialize::MapAccess::next_key(&mut __map)?
+            ::json::s06_deserialize::MapAccess::next_key(&mut __map)?
         {
             match __key {
                 #(#keys => {
@@ -308,7 +308,7 @@ fn visit_named_fields(fields: &[NamedField<'_>], construct: TokenStream2) -> Tok
                         return ::core::result::Result::Err(::json::Error::duplicate_field(#keys));
                     }
                     #slots = ::core::option::Option::Some(
-                        ::json::s04_deserialize::MapAccess::next_value(&mut __map)?);
+                        ::json::s06_deserialize::MapAccess::next_value(&mut __map)?);
                 })*
                 __other => {
                     return ::core::result::Result::Err(::json::Error::unknown_field(__other, __FIELDS));
@@ -364,7 +364,7 @@ fn expand_deserialize(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     &value,
                     &format!("struct {name}"),
                     quote! {
-                        fn visit_map<__A: ::json::s04_deserialize::MapAccess>(
+                        fn visit_map<__A: ::json::s06_deserialize::MapAccess>(
                             self, mut __map: __A) -> ::json::Result<Self::Value> {
                             #visit
                         }
@@ -442,7 +442,7 @@ fn deserialize_enum(
                 unit_arms.push(quote!(#key => ::core::result::Result::Ok(#name::#v),));
                 map_arms.push(quote! {
                     #key => {
-                        ::json::s04_deserialize::MapAccess::next_value::<()>(&mut __map)?;
+                        ::json::s06_deserialize::MapAccess::next_value::<()>(&mut __map)?;
                         #name::#v
                     }
                 });
@@ -452,7 +452,7 @@ fn deserialize_enum(
                 data_keys.push(key.clone());
                 if types.len() == 1 {
                     map_arms.push(quote! {
-                        #key => #name::#v(::json::s04_deserialize::MapAccess::next_value(&mut __map)?),
+                        #key => #name::#v(::json::s06_deserialize::MapAccess::next_value(&mut __map)?),
                     });
                 } else {
                     let binds: Vec<_> = (0..types.len())
@@ -461,7 +461,7 @@ fn deserialize_enum(
                     map_arms.push(quote! {
                         #key => {
                             let (#(#binds,)*): (#(#types,)*) =
-                                ::json::s04_deserialize::MapAccess::next_value(&mut __map)?;
+                                ::json::s06_deserialize::MapAccess::next_value(&mut __map)?;
                             #name::#v(#(#binds),*)
                         }
                     });
@@ -478,14 +478,14 @@ fn deserialize_enum(
                     value,
                     &format!("struct variant {name}::{v}"),
                     quote! {
-                        fn visit_map<__A: ::json::s04_deserialize::MapAccess>(
+                        fn visit_map<__A: ::json::s06_deserialize::MapAccess>(
                             self, mut __map: __A) -> ::json::Result<Self::Value> {
                             #visit
                         }
                     },
                 ));
                 map_arms.push(quote! {
-                    #key => ::json::s04_deserialize::MapAccess::next_value_with(
+                    #key => ::json::s06_deserialize::MapAccess::next_value_with(
                         &mut __map, #variant_visitor(::core::marker::PhantomData))?,
                 });
             }
@@ -516,12 +516,12 @@ fn deserialize_enum(
                 }
             }
 
-            fn visit_map<__A: ::json::s04_deserialize::MapAccess>(
+            fn visit_map<__A: ::json::s06_deserialize::MapAccess>(
                 self, mut __map: __A) -> ::json::Result<Self::Value> {
                 const __VARIANTS: &[&str] = &[#(#all_keys),*];
                 let __one_key = || ::json::Error::data(
                     "expected an object with exactly one key, the variant");
-                let __value = match ::json::s04_deserialize::MapAccess::next_key(&mut __map)? {
+                let __value = match ::json::s06_deserialize::MapAccess::next_key(&mut __map)? {
                     ::core::option::Option::None => return ::core::result::Result::Err(__one_key()),
                     ::core::option::Option::Some(__key) => match __key {
                         #(#map_arms)*
@@ -529,7 +529,7 @@ fn deserialize_enum(
                             ::json::Error::unknown_variant(__other, __VARIANTS)),
                     },
                 };
-                if ::json::s04_deserialize::MapAccess::next_key(&mut __map)?.is_some() {
+                if ::json::s06_deserialize::MapAccess::next_key(&mut __map)?.is_some() {
                     return ::core::result::Result::Err(__one_key());
                 }
                 ::core::result::Result::Ok(__value)
@@ -541,6 +541,6 @@ fn deserialize_enum(
 
 #[cfg(test)]
 mod tests {
-    // The tests of this stage are in the json crate, in `src/s06_derive.rs`: a derive macro
+    // The tests of this stage are in the json crate, in `src/s08_derive.rs`: a derive macro
     // is tested by deriving with it.
 }

@@ -21,14 +21,20 @@
 //! `{"Rgb":[1,2,3]}`, `{"Named":{"r":1}}`, `{"Wrap":5}`.
 //!
 //! Implement the JSON serializer (compact and pretty, with the same layout as stage 1's
-//! writer, whose helpers you can reuse) and `Serialize` for the primitives, `str`, `String`,
-//! `Option`, `Vec`, slices, tuples, `HashMap`, `BTreeMap` and [`Value`]. JSON object keys are
-//! strings, so a map's keys go through a serializer of their own that accepts strings,
-//! writes integers as strings (`{"1":true}`), and rejects everything else with the data error
-//! "key must be a string".
+//! writer) and `Serialize` for the primitives, `str`, `String`, `Option`, `Vec`, slices,
+//! tuples, `HashMap`, `BTreeMap` and [`Value`]. JSON object keys are strings, so a map's keys
+//! go through a serializer of their own, `MapKeySerializer` (a newtype around the JSON
+//! serializer), that accepts strings, writes integers as strings (`{"1":true}`), and rejects
+//! everything else with the data error "key must be a string".
 //!
-//! Then the two *blanket implementations*: `impl<T: Serialize + ?Sized> Serialize for &T`
-//! and the same for `Box<T>`. One impl covers every `T` at once; `?Sized` lets `T` be `str`
+//! What repeats a pattern is written for you: the layout helpers on `JsonSerializer`, the
+//! scalar `Serializer` methods, the key serializer's refusals, and the `Serialize` impls
+//! that mirror another (`Vec` is its slice, `BTreeMap` is `HashMap`). You write one of each
+//! kind: closing a container (and a variant's wrapper), a variant with a payload, an element,
+//! a map entry, an integer key, and `Serialize` for `Option`, slices, `HashMap` and `Value`.
+//!
+//! Then the *blanket implementation* `impl<T: Serialize + ?Sized> Serialize for &T` (its
+//! twin for `Box<T>` is given). One impl covers every `T` at once; `?Sized` lets `T` be `str`
 //! or a slice. Notice where the bounds sit: on the impl (`where K: Serialize`), not on the
 //! trait, so a type that is not `Serialize` can still be put in a `Vec`.
 //!
@@ -38,7 +44,8 @@
 //! Read: Programming Rust, chapter 11 (traits and generics: bounds, `where`, associated
 //! types) and chapter 13 (utility traits); Rust for Rustaceans, chapter 2 (types: generic
 //! and blanket impls, coherence); serde's data model, <https://serde.rs/data-model.html>,
-//! after a first attempt.
+//! after a first attempt; Rust Design Patterns, "Newtype"
+//! (<https://rust-unofficial.github.io/patterns/patterns/behavioural/newtype.html>).
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
@@ -749,7 +756,11 @@ mod tests {
     #[test]
     fn sequences_are_arrays() {
         assert_eq!(to_json(&Vec::<i32>::new()).unwrap(), "[]");
-        assert_eq!(to_json(&vec![1, 2, 3]).unwrap(), "[1,2,3]");
+        assert_eq!(
+            to_json(&vec![1, 2, 3]).unwrap(),
+            "[1,2,3]",
+            "elements are separated by commas"
+        );
         assert_eq!(to_json(&vec![vec![1], vec![]]).unwrap(), "[[1],[]]");
         assert_eq!(to_json(&[true, false][..]).unwrap(), "[true,false]");
         assert_eq!(to_json(&["a"; 2]).unwrap(), r#"["a","a"]"#);
@@ -885,7 +896,8 @@ mod tests {
         );
         assert_eq!(
             to_json_pretty(&vec![vec![1], vec![]]).unwrap(),
-            "[\n  [\n    1\n  ],\n  []\n]"
+            "[\n  [\n    1\n  ],\n  []\n]",
+            "an empty array stays `[]` in pretty mode, nested too"
         );
         assert_eq!(
             to_json_pretty(&Shape::Line(1, 2)).unwrap(),
@@ -895,7 +907,11 @@ mod tests {
             to_json_pretty(&Shape::Circle(0.5)).unwrap(),
             "{\n  \"Circle\": 0.5\n}"
         );
-        assert_eq!(to_json_pretty(&Vec::<u8>::new()).unwrap(), "[]");
+        assert_eq!(
+            to_json_pretty(&Vec::<u8>::new()).unwrap(),
+            "[]",
+            "an empty array stays `[]` in pretty mode"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! where the policies live:
 //!
 //! - a **missing field** is "missing field `port`", except that an `Option` field may be
-//!   absent (it is `None`). Do not special-case `Option` by name: call stage 4's
+//!   absent (it is `None`). Do not special-case `Option` by name: call stage 6's
 //!   `missing_field::<T>("port")`, which asks `T` itself;
 //! - a **duplicate field** is "duplicate field `port`" (RFC 8259 leaves duplicates to the
 //!   implementation; for a typed struct, silently keeping one is a bug magnet);
@@ -19,10 +19,10 @@
 //!   `deny_unknown_fields`); a typo in a config file then fails loudly;
 //! - anything but an object is "invalid type: ..., expected struct Config".
 //!
-//! Enums use the externally tagged form of stage 3: `"Empty"`, `{"Circle":1.5}`,
+//! Enums use the externally tagged form of stage 5: `"Empty"`, `{"Circle":1.5}`,
 //! `{"Line":[1,2]}`, `{"Rect":{"w":3,"h":4}}`. So the enum's visitor takes a string
 //! (`visit_str`: a unit variant) or a one-key object (`visit_map`: the key is the variant,
-//! its value the payload). A tuple variant's payload is a tuple (stage 4 made tuples
+//! its value the payload). A tuple variant's payload is a tuple (stage 6 made tuples
 //! `Deserialize`); a struct variant's payload needs a visitor of its own, passed to
 //! `MapAccess::next_value_with`. Errors: "unknown variant `Square`, expected one of
 //! `Empty`, `Circle`, `Line`, `Rect`"; a variant with data given as a bare string is
@@ -44,8 +44,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
-use crate::s03_serialize::{Serialize, SerializeSeq, SerializeStruct, Serializer};
-use crate::s04_deserialize::{Deserialize, Deserializer, MapAccess, Visitor, missing_field};
+use crate::s05_serialize::{Serialize, SerializeSeq, SerializeStruct, Serializer};
+use crate::s06_deserialize::{Deserialize, Deserializer, MapAccess, Visitor, missing_field};
 
 /// A struct with a required field of each common kind and an optional one.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,8 +292,8 @@ where
 mod tests {
     use super::*;
     use crate::error::Category;
-    use crate::s03_serialize::to_json;
-    use crate::s04_deserialize::from_json;
+    use crate::s05_serialize::to_json;
+    use crate::s06_deserialize::from_json;
 
     fn config() -> Config {
         Config {

@@ -1,9 +1,9 @@
 //! # `#[derive(Serialize, Deserialize)]`: the tests
 //!
-//! The code of this stage is the proc-macro crate in `derive/src/s06_derive.rs`: read its
+//! The code of this stage is the proc-macro crate in `derive/src/s08_derive.rs`: read its
 //! header for what to build. This module holds the stage's tests, because a derive can only
 //! be tested by a crate that uses it. They derive `Serialize` and `Deserialize` for structs
-//! and enums of every shape, check the JSON against the hand-written impls of stage 5, and
+//! and enums of every shape, check the JSON against the hand-written impls of stage 7, and
 //! end with the example this project was built for:
 //!
 //! ```
@@ -183,7 +183,7 @@ mod tests {
         assert!(from_json::<Marker>("0").is_err());
     }
 
-    /// The same enum as stage 5's `Shape`, derived.
+    /// The same enum as stage 7's `Shape`, derived.
     #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
     enum Shape {
         Empty,
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn derived_enums_write_what_the_hand_written_impls_write() {
-        use crate::s05_by_hand::Shape as Hand;
+        use crate::s07_by_hand::Shape as Hand;
         let pairs = [
             (Shape::Empty, Hand::Empty),
             (Shape::Circle(0.5), Hand::Circle(0.5)),
