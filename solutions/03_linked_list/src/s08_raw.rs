@@ -14,12 +14,14 @@
 //! Keep `unsafe` small: one block per dereference or `from_raw`, each with a `// SAFETY:`
 //! comment that names the invariant it relies on. `PhantomData<Box<RawNode<T>>>` tells the
 //! compiler (and drop check) that the list owns `T`s, which a pair of `NonNull`s does not say.
+//! `new`, `len` and `is_empty` are written; write the pushes, the pops, the four peeks and
+//! `Drop`.
 //!
 //! What the raw design buys, against stages 1 to 5:
 //!
-//! - `peek_front(&self) -> Option<&T>` and a borrowing `Iter<'_, T>` yielding `&T`, checked by
-//!   the borrow checker at compile time, where the `Rc<RefCell<_>>` list needed `Ref` guards
-//!   and had no borrowing iterator at all;
+//! - `peek_front(&self) -> Option<&T>`, a plain reference checked by the borrow checker at
+//!   compile time, where the `Rc<RefCell<_>>` list needed `Ref` guards (and, two stages on, a
+//!   borrowing iterator, which that list could not have at all);
 //! - one allocation per node holding `T` and two pointers, instead of an `Rc` allocation that
 //!   also holds two counters and a borrow flag, and no counting on every step;
 //! - the bugs the compiler no longer catches: a use after free or a double free is now
@@ -54,19 +56,19 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-type RawLink<T> = Option<NonNull<RawNode<T>>>;
+pub(crate) type RawLink<T> = Option<NonNull<RawNode<T>>>;
 
-struct RawNode<T> {
-    elem: T,
-    next: RawLink<T>,
-    prev: RawLink<T>,
+pub(crate) struct RawNode<T> {
+    pub(crate) elem: T,
+    pub(crate) next: RawLink<T>,
+    pub(crate) prev: RawLink<T>,
 }
 
 /// A doubly linked deque with raw links. See the module docs for its invariants.
 pub struct RawList<T> {
-    head: RawLink<T>,
-    tail: RawLink<T>,
-    len: usize,
+    pub(crate) head: RawLink<T>,
+    pub(crate) tail: RawLink<T>,
+    pub(crate) len: usize,
     _owns: PhantomData<Box<RawNode<T>>>,
 }
 
@@ -178,16 +180,6 @@ impl<T> RawList<T> {
         // SAFETY: as in `peek_front_mut`.
         self.tail.map(|node| unsafe { &mut (*node.as_ptr()).elem })
     }
-
-    /// A borrowing iterator, front to back (and back to front with `.rev()`).
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter {
-            front: self.head,
-            back: self.tail,
-            len: self.len,
-            _list: PhantomData,
-        }
-    }
 }
 
 impl<T> Default for RawList<T> {
@@ -200,63 +192,6 @@ impl<T> Drop for RawList<T> {
     fn drop(&mut self) {
         // A loop, not recursion: each pop frees one node.
         while self.pop_front().is_some() {}
-    }
-}
-
-/// A borrowing iterator over a [`RawList`]. `len` counts the elements between `front` and
-/// `back` inclusive, so the two ends stop when they meet.
-pub struct Iter<'a, T> {
-    front: RawLink<T>,
-    back: RawLink<T>,
-    len: usize,
-    _list: PhantomData<&'a T>,
-}
-
-impl<'a, T> Iterator for Iter<'a, T> {
-    type Item = &'a T;
-
-    fn next(&mut self) -> Option<&'a T> {
-        if self.len == 0 {
-            return None;
-        }
-        self.front.map(|node| {
-            self.len -= 1;
-            // SAFETY: `len > 0`, so `node` is one of the list's live nodes; the list is
-            // borrowed shared for `'a`, so it is neither freed nor mutated meanwhile.
-            let node = unsafe { &*node.as_ptr() };
-            self.front = node.next;
-            &node.elem
-        })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len, Some(self.len))
-    }
-}
-
-impl<'a, T> DoubleEndedIterator for Iter<'a, T> {
-    fn next_back(&mut self) -> Option<&'a T> {
-        if self.len == 0 {
-            return None;
-        }
-        self.back.map(|node| {
-            self.len -= 1;
-            // SAFETY: as in `next`.
-            let node = unsafe { &*node.as_ptr() };
-            self.back = node.prev;
-            &node.elem
-        })
-    }
-}
-
-impl<T> ExactSizeIterator for Iter<'_, T> {}
-
-impl<'a, T> IntoIterator for &'a RawList<T> {
-    type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
-
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
     }
 }
 
@@ -275,7 +210,7 @@ mod tests {
         assert_eq!(list.pop_front(), None);
         assert_eq!(list.pop_back(), None);
         assert_eq!(list.peek_front(), None);
-        assert_eq!(list.iter().next(), None);
+        assert_eq!(list.peek_back_mut(), None);
     }
 
     #[test]
@@ -309,48 +244,6 @@ mod tests {
     }
 
     #[test]
-    fn iter_borrows_every_element_both_ways() {
-        let mut list = RawList::new();
-        for i in 0..5 {
-            list.push_back(i);
-        }
-        let forward: Vec<&i32> = list.iter().collect();
-        assert_eq!(forward, vec![&0, &1, &2, &3, &4]);
-        let backward: Vec<i32> = list.iter().rev().copied().collect();
-        assert_eq!(backward, vec![4, 3, 2, 1, 0]);
-        // The references all live at once: what the Rc<RefCell<_>> list could not offer.
-        let first = list.peek_front().unwrap();
-        let sum: i32 = (&list).into_iter().sum();
-        assert_eq!((*first, sum), (0, 10));
-        assert_eq!(list.iter().len(), 5);
-    }
-
-    #[test]
-    fn iter_ends_meet_in_the_middle() {
-        for n in 0..7 {
-            let mut list = RawList::new();
-            for i in 0..n {
-                list.push_back(i);
-            }
-            let mut iter = list.iter();
-            let mut seen = Vec::new();
-            while let Some(x) = iter.next() {
-                seen.push(*x);
-                if let Some(y) = iter.next_back() {
-                    seen.push(*y);
-                }
-            }
-            assert_eq!(iter.next_back(), None, "n = {n}: both ends are exhausted");
-            seen.sort_unstable();
-            assert_eq!(
-                seen,
-                (0..n).collect::<Vec<_>>(),
-                "n = {n}: each element once"
-            );
-        }
-    }
-
-    #[test]
     fn random_operations_match_vecdeque() {
         let steps = if cfg!(miri) { 400 } else { 5_000 };
         let mut rng = Rng::new(7);
@@ -375,17 +268,15 @@ mod tests {
                 }
             }
             assert_eq!(list.len(), model.len(), "step {step}: len");
-            if step % 50 == 0 {
-                assert!(
-                    list.iter().eq(model.iter()),
-                    "step {step}: forward contents"
-                );
-                assert!(
-                    list.iter().rev().eq(model.iter().rev()),
-                    "step {step}: backward contents (the prev links)"
-                );
-            }
         }
+        while let Some(back) = model.pop_back() {
+            assert_eq!(
+                list.pop_back(),
+                Some(back),
+                "the contents, popped from the back (the prev links)"
+            );
+        }
+        assert!(list.is_empty());
     }
 
     #[test]
@@ -412,7 +303,8 @@ mod tests {
         for _ in 0..10 {
             list.push_back(());
         }
-        assert_eq!(list.iter().count(), 10);
+        assert_eq!(list.len(), 10);
+        assert_eq!(list.peek_front(), Some(&()));
         assert_eq!(list.pop_back(), Some(()));
         assert_eq!(list.len(), 9);
     }
@@ -461,7 +353,7 @@ mod tests {
         }
         let mut from_safe = Vec::new();
         safe.for_each(|x| from_safe.push(*x));
-        let from_raw: Vec<u64> = raw.iter().copied().collect();
+        let from_raw: Vec<u64> = std::iter::from_fn(|| raw.pop_front()).collect();
         assert_eq!(from_raw, from_safe, "same contents, front to back");
     }
 }
