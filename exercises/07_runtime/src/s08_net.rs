@@ -22,7 +22,7 @@
 //!   `write_all`, `shutdown_write`). Their `Drop` removes the registration *before* the socket
 //!   is closed (the OS could otherwise reuse the descriptor for a new socket while the poller
 //!   still watches it: that is why `Poller::add` is `unsafe`).
-//! - [`Runtime`]: the executor, the timers of stage 6 and the reactor together, with a
+//! - [`Runtime`]: the executor, the timers of stage 7 and the reactor together, with a
 //!   thread-local context so that [`spawn`], `sleep` and `TcpListener::bind` work inside
 //!   [`Runtime::block_on`]. A wake from another thread must interrupt `poller.wait`: the
 //!   executor's unparker calls `poller.notify()`, but only for wakes from other threads (a wake
@@ -42,9 +42,9 @@
 //! `Async<T>`; tokio's "Async in depth"; Programming Rust, chapter 20, "Primitive Futures and
 //! Executors".
 
-use crate::s04_executor::{Executor, Spawner};
-use crate::s05_join::JoinHandle;
-use crate::s06_timers::TimerHandle;
+use crate::s05_executor::{Executor, Spawner};
+use crate::s06_join::JoinHandle;
+use crate::s07_timers::TimerHandle;
 use crate::util::Slab;
 use polling::{AsSource, Event, Events, Poller};
 use std::cell::{Cell, RefCell};
@@ -407,7 +407,7 @@ impl Drop for TcpStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s06_timers::{Elapsed, sleep, timeout};
+    use crate::s07_timers::{Elapsed, sleep, timeout};
     use crate::util::watchdog;
 
     const LIMIT: Duration = Duration::from_secs(20);

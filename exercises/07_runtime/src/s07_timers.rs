@@ -30,7 +30,7 @@
 //! Read: async-io's `Timer` (<https://docs.rs/async-io/latest/async_io/struct.Timer.html>);
 //! tokio's `time` module documentation; the Async Book, "Applied: Build a Timer".
 
-use crate::s04_executor::Executor;
+use crate::s05_executor::Executor;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;

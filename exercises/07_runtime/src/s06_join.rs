@@ -33,7 +33,7 @@
 //! async-executor, "a panicking task must not take the executor down"; the
 //! `std::panic::catch_unwind` documentation on unwind safety.
 
-use crate::s04_executor::{Executor, Spawner};
+use crate::s05_executor::{Executor, Spawner};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -163,23 +163,14 @@ impl<T> JoinHandle<T> {
     /// Asks the task to stop: its future is dropped the next time the executor runs it, and the
     /// handle then yields an aborted [`JoinError`]. No effect on a finished task.
     pub fn abort(&self) {
-        let waker = {
-            let mut state = self.state.lock().unwrap();
-            if state.finished {
-                return;
-            }
-            state.aborted = true;
-            state.task_waker.take()
-        };
-        // Woken with no lock held: the wake may run arbitrary code.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        // TODO: unless finished: set `aborted`, take the task's waker and wake it (after unlocking)
+        todo!()
     }
 
     /// Whether the task has finished (with an output, a panic or an abort).
     pub fn is_finished(&self) -> bool {
-        self.state.lock().unwrap().finished
+        // TODO: read `finished`
+        todo!()
     }
 }
 
@@ -187,19 +178,8 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.state.lock().unwrap();
-        if let Some(output) = state.output.take() {
-            return Poll::Ready(output);
-        }
-        assert!(
-            !state.finished,
-            "`JoinHandle` polled after it returned its output"
-        );
-        match &mut state.join_waker {
-            Some(w) => w.clone_from(cx.waker()),
-            slot @ None => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        // TODO: take the output if it is there; otherwise store the waker and return Pending
+        todo!()
     }
 }
 
@@ -213,16 +193,9 @@ struct Harness<F: Future> {
 impl<F: Future> Harness<F> {
     /// Stores the result and wakes the handle's owner. Never called with the lock held.
     fn finish(&self, result: Result<F::Output, JoinError>) {
-        let waker = {
-            let mut state = self.state.lock().unwrap();
-            state.output = Some(result);
-            state.finished = true;
-            state.task_waker = None;
-            state.join_waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        // TODO: the result is kept for the handle, which is woken; no waker is called under
+        //       the lock, and the shared state no longer keeps the task alive afterwards
+        todo!()
     }
 }
 
@@ -230,61 +203,18 @@ impl<F: Future> Future for Harness<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `fut` is structurally pinned: it is never moved out, only polled in place
-        // through `Pin::new_unchecked` below and dropped in place by assigning `None`.
-        // `Harness` is never `Unpin` for a `!Unpin` future (it is not `Unpin` at all here,
-        // since nothing asks for it), and its `Drop` only drops `fut` in place.
-        let this = unsafe { self.get_unchecked_mut() };
-        if this.fut.is_none() {
-            return Poll::Ready(());
-        }
-        let aborted = {
-            let mut state = this.state.lock().unwrap();
-            if !state.aborted {
-                match &mut state.task_waker {
-                    Some(w) => w.clone_from(cx.waker()),
-                    slot @ None => *slot = Some(cx.waker().clone()),
-                }
-            }
-            state.aborted
-        };
-        if aborted {
-            this.fut = None; // runs the future's destructors now, with no lock held
-            this.finish(Err(JoinError::aborted()));
-            return Poll::Ready(());
-        }
-        let fut = this.fut.as_mut().expect("checked above");
-        // SAFETY: see above: `fut` lives inside the pinned harness and is never moved.
-        let fut = unsafe { Pin::new_unchecked(fut) };
-        // The future is not used again after a panic (it is dropped right away), so observing
-        // it in a broken state is impossible: asserting unwind safety is sound.
-        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => {
-                this.fut = None;
-                this.finish(Ok(output));
-                Poll::Ready(())
-            }
-            Err(payload) => {
-                // A destructor that panics while unwinding would abort; one that panics now is
-                // caught and ignored: the task's error is the first panic.
-                let fut = this.fut.take();
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(fut)));
-                this.finish(Err(JoinError::panicked(payload)));
-                Poll::Ready(())
-            }
-        }
+        // TODO: if aborted, drop the future and finish with an aborted error. Otherwise poll it
+        //       (`abort` must be able to wake this task); a panic inside finishes with
+        //       `JoinError::panicked(payload)` instead of unwinding into the executor, and the
+        //       output finishes with Ok. Every `unsafe` with a SAFETY comment
+        todo!()
     }
 }
 
 impl<F: Future> Drop for Harness<F> {
     fn drop(&mut self) {
-        // Dropped while still pending: the executor is shutting down. Drop the future in place
-        // first, then tell the handle, so it does not wait forever.
-        if self.fut.is_some() {
-            self.fut = None;
-            self.finish(Err(JoinError::aborted()));
-        }
+        // TODO: if the future is still there (the executor is dropping us): drop it and finish with
+        //       an aborted error so the handle does not wait forever
     }
 }
 
@@ -295,18 +225,8 @@ impl Spawner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let state = Arc::new(Mutex::new(State {
-            output: None,
-            finished: false,
-            aborted: false,
-            join_waker: None,
-            task_waker: None,
-        }));
-        self.spawn(Harness {
-            fut: Some(fut),
-            state: state.clone(),
-        });
-        JoinHandle { state }
+        // TODO: create the shared state, spawn a `Harness` around `fut`, return the handle
+        todo!()
     }
 }
 
