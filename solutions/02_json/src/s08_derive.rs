@@ -1,9 +1,9 @@
-//! # `#[derive(Serialize, Deserialize)]`: the tests
+//! # `#[derive(Serialize, Deserialize)]` for structs: the tests
 //!
-//! The code of this stage is the proc-macro crate in `derive/src/s08_derive.rs`: read its
+//! The code of this stage is in the proc-macro crate, `derive/src/s08_derive.rs`: read its
 //! header for what to build. This module holds the stage's tests, because a derive can only
 //! be tested by a crate that uses it. They derive `Serialize` and `Deserialize` for structs
-//! and enums of every shape, check the JSON against the hand-written impls of stage 7, and
+//! of every shape, check the JSON against the hand-written impls of stage 7, and
 //! end with the example this project was built for:
 //!
 //! ```
@@ -25,7 +25,8 @@
 //! ```
 //!
 //! The derive must refuse what it cannot do, at compile time. A union has no way to say
-//! which field is live:
+//! which field is live (the tests check the message the compiler shows, and where it
+//! points):
 //!
 //! ```compile_fail
 //! #[derive(json::Serialize)]
@@ -35,17 +36,7 @@
 //! }
 //! ```
 //!
-//! An attribute the derive does not know is an error, not silently ignored:
-//!
-//! ```compile_fail
-//! #[derive(json::Serialize)]
-//! struct Outer {
-//!     #[json(flatten)]
-//!     inner: u32,
-//! }
-//! ```
-//!
-//! And a generic type is `Serialize` only when its type parameters are, because the derive
+//! A generic type is `Serialize` only when its type parameters are, because the derive
 //! bounds every type parameter:
 //!
 //! ```compile_fail,E0277
@@ -63,6 +54,7 @@
 mod tests {
     use std::collections::HashMap;
 
+    use crate::derive_expand::both_derives_error;
     use crate::error::{Category, Result};
     use crate::{Deserialize, Serialize, from_json, to_json, to_json_pretty};
 
@@ -183,82 +175,14 @@ mod tests {
         assert!(from_json::<Marker>("0").is_err());
     }
 
-    /// The same enum as stage 7's `Shape`, derived.
-    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-    enum Shape {
-        Empty,
-        Circle(f64),
-        Line(i32, i32),
-        Rect { w: u32, h: u32 },
-    }
-
-    #[test]
-    fn derived_enums_write_what_the_hand_written_impls_write() {
-        use crate::s07_by_hand::Shape as Hand;
-        let pairs = [
-            (Shape::Empty, Hand::Empty),
-            (Shape::Circle(0.5), Hand::Circle(0.5)),
-            (Shape::Line(-1, 1), Hand::Line(-1, 1)),
-            (Shape::Rect { w: 3, h: 4 }, Hand::Rect { w: 3, h: 4 }),
-        ];
-        for (derived, hand) in pairs {
-            let text = to_json(&derived).unwrap();
-            assert_eq!(text, to_json(&hand).unwrap());
-            assert_eq!(from_json::<Shape>(&text).unwrap(), derived);
-        }
-        assert_eq!(
-            to_json(&Shape::Rect { w: 3, h: 4 }).unwrap(),
-            r#"{"Rect":{"w":3,"h":4}}"#
-        );
-        assert_eq!(
-            from_json::<Shape>(r#"{"Empty":null}"#).unwrap(),
-            Shape::Empty
-        );
-    }
-
-    #[test]
-    fn derived_enum_errors_match_the_hand_written_ones() {
-        let msg = |text: &str| from_json::<Shape>(text).unwrap_err().message().to_owned();
-        assert_eq!(
-            msg(r#""Square""#),
-            "unknown variant `Square`, expected one of `Empty`, `Circle`, `Line`, `Rect`"
-        );
-        assert_eq!(
-            msg(r#""Circle""#),
-            "variant `Circle` of enum Shape needs a value"
-        );
-        assert_eq!(
-            msg("{}"),
-            "expected an object with exactly one key, the variant"
-        );
-        assert_eq!(
-            msg(r#"{"Empty": null, "Circle": 1}"#),
-            "expected an object with exactly one key, the variant"
-        );
-        assert_eq!(msg(r#"{"Rect": {"w": 1}}"#), "missing field `h`");
-        assert_eq!(
-            msg("true"),
-            "invalid type: boolean `true`, expected enum Shape"
-        );
-    }
-
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct Pair<A, B> {
         first: A,
         second: B,
     }
 
-    #[derive(Serialize, Deserialize, Debug, PartialEq)]
-    enum Tree<T> {
-        Leaf(T),
-        Node {
-            left: Box<Tree<T>>,
-            right: Box<Tree<T>>,
-        },
-    }
-
     #[test]
-    fn generic_types_get_bounds_on_their_parameters() {
+    fn generic_structs_get_bounds_on_their_parameters() {
         let p = Pair {
             first: 1u8,
             second: vec!["x".to_string()],
@@ -266,108 +190,6 @@ mod tests {
         let text = to_json(&p).unwrap();
         assert_eq!(text, r#"{"first":1,"second":["x"]}"#);
         assert_eq!(from_json::<Pair<u8, Vec<String>>>(&text).unwrap(), p);
-
-        let tree = Tree::Node {
-            left: Box::new(Tree::Leaf(1)),
-            right: Box::new(Tree::Node {
-                left: Box::new(Tree::Leaf(2)),
-                right: Box::new(Tree::Leaf(3)),
-            }),
-        };
-        let text = to_json(&tree).unwrap();
-        assert_eq!(
-            text,
-            r#"{"Node":{"left":{"Leaf":1},"right":{"Node":{"left":{"Leaf":2},"right":{"Leaf":3}}}}}"#
-        );
-        assert_eq!(from_json::<Tree<i64>>(&text).unwrap(), tree);
-    }
-
-    #[derive(Serialize, Deserialize, Debug, PartialEq, Default)]
-    struct Settings {
-        #[json(rename = "userName")]
-        user_name: String,
-        #[json(skip)]
-        cache: Vec<u8>,
-        #[json(default)]
-        retries: u32,
-        level: Level,
-    }
-
-    #[derive(Serialize, Deserialize, Debug, PartialEq, Default)]
-    enum Level {
-        #[json(rename = "low")]
-        #[default]
-        Low,
-        #[json(rename = "high")]
-        High,
-    }
-
-    #[test]
-    fn rename_changes_the_key_and_the_variant_name() {
-        let s = Settings {
-            user_name: "ada".into(),
-            cache: vec![],
-            retries: 2,
-            level: Level::High,
-        };
-        assert_eq!(
-            to_json(&s).unwrap(),
-            r#"{"userName":"ada","retries":2,"level":"high"}"#
-        );
-        let back: Settings = from_json(r#"{"userName":"b","retries":0,"level":"low"}"#).unwrap();
-        assert_eq!(back.user_name, "b");
-        assert_eq!(back.level, Level::Low);
-        assert_eq!(
-            from_json::<Settings>(r#"{"user_name":"b","level":"low"}"#)
-                .unwrap_err()
-                .message(),
-            "unknown field `user_name`, expected one of `userName`, `retries`, `level`",
-            "the Rust name is not accepted once a field is renamed"
-        );
-        assert_eq!(
-            from_json::<Level>(r#""High""#).unwrap_err().message(),
-            "unknown variant `High`, expected one of `low`, `high`"
-        );
-    }
-
-    #[test]
-    fn skip_leaves_a_field_out_both_ways() {
-        let s = Settings {
-            user_name: "a".into(),
-            cache: vec![1, 2, 3],
-            retries: 0,
-            level: Level::Low,
-        };
-        let text = to_json(&s).unwrap();
-        assert!(
-            !text.contains("cache"),
-            "a skipped field is not written: {text}"
-        );
-        let back: Settings = from_json(&text).unwrap();
-        assert_eq!(
-            back.cache,
-            Vec::<u8>::new(),
-            "a skipped field is Default on read"
-        );
-        assert!(
-            from_json::<Settings>(r#"{"userName":"a","level":"low","cache":[1]}"#).is_err(),
-            "a skipped field is not an expected key"
-        );
-    }
-
-    #[test]
-    fn default_fills_an_absent_field() {
-        let s: Settings = from_json(r#"{"userName":"a","level":"high"}"#).unwrap();
-        assert_eq!(s.retries, 0);
-        let s: Settings = from_json(r#"{"userName":"a","level":"high","retries":7}"#).unwrap();
-        assert_eq!(s.retries, 7);
-        assert_eq!(
-            from_json::<Settings>(r#"{"level":"high"}"#)
-                .unwrap_err()
-                .message(),
-            "missing field `userName`",
-            "a field without `default` is still required, under its JSON name"
-        );
     }
 
     #[test]
@@ -387,6 +209,26 @@ mod tests {
         assert_eq!(
             from_json::<HashMap<String, Vec<Option<Person>>>>(&text).unwrap(),
             people
+        );
+    }
+
+    #[test]
+    fn unsupported_structs_are_compile_errors_that_point_at_the_problem() {
+        assert_eq!(
+            both_derives_error("union Bits {\n    int: u32,\n    float: f32,\n}"),
+            (1, 0, "json cannot derive for a union".to_owned()),
+            "a union is refused with this message, at the `union` keyword (line 1, column 0)"
+        );
+        let tuple_error = "json supports tuple structs and variants with 1 to 6 fields";
+        assert_eq!(
+            both_derives_error("struct Seven(u8, u8, u8, u8, u8, u8, u8);"),
+            (1, 12, tuple_error.to_owned()),
+            "a tuple struct with more than 6 fields is refused at its fields (column 12)"
+        );
+        assert_eq!(
+            both_derives_error("struct Nothing();"),
+            (1, 14, tuple_error.to_owned()),
+            "a tuple struct with no field is refused at its fields (column 14)"
         );
     }
 }
