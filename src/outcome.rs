@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::course::CheckKind;
 
+/// How a stack overflow's crash is named (the start of `Verdict::Crashed`'s `what`).
+const STACK_OVERFLOW: &str = "a stack overflow";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestStatus {
     Ok,
@@ -143,7 +146,9 @@ impl Report {
         {
             self.compile_error = true;
         } else if line.contains("has overflowed its stack") {
-            self.crash = Some("a stack overflow (infinite or too deep recursion?)".to_string());
+            self.crash = Some(format!(
+                "{STACK_OVERFLOW} (infinite or too deep recursion?)"
+            ));
         } else if let Some(signal) = signal_of(line) {
             if self.crash.is_none() {
                 self.crash = Some(signal);
@@ -318,6 +323,12 @@ impl Verdict {
         matches!(self, Verdict::Passed { .. } | Verdict::Broken { .. })
     }
 
+    /// A crash of the kind Miri cannot help with: a stack overflow is the program's recursion,
+    /// not undefined behaviour (and Miri would take ages to reach it).
+    pub fn is_stack_overflow(&self) -> bool {
+        matches!(self, Verdict::Crashed { what, .. } if what.starts_with(STACK_OVERFLOW))
+    }
+
     /// One sentence for the learner, with what to do next.
     pub fn describe(&self, kind: CheckKind) -> String {
         match self {
@@ -349,7 +360,7 @@ impl Verdict {
                 "{kind}: timed out after {secs} s while {} was still running; it may loop forever or deadlock",
                 running.join(", ")
             ),
-            Verdict::Crashed { what, .. } if what.starts_with("a stack overflow") => format!(
+            Verdict::Crashed { what, .. } if what.starts_with(STACK_OVERFLOW) => format!(
                 "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
             ),
             // loom turns a panic while another unwinds (a failed assertion, then a Drop that

@@ -49,6 +49,47 @@ impl Tail {
     }
 }
 
+/// A test binary that ran none of its tests (the doctests of a stage that has none, filtered
+/// out) says so in four lines that read like a problem: held back from its `Running`/`Doc-tests`
+/// line, and left off the screen when it ends with `0 passed; 0 failed`.
+#[derive(Default)]
+struct Quiet {
+    held: Vec<String>,
+}
+
+impl Quiet {
+    /// Takes one line; returns the lines to show now.
+    fn line(&mut self, line: &str) -> Vec<String> {
+        let plain = crate::outcome::strip_ansi(line);
+        let plain = plain.trim();
+        let header = plain.starts_with("Running ") || plain.starts_with("Doc-tests ");
+        if header {
+            let mut out = std::mem::take(&mut self.held);
+            self.held.push(line.to_string());
+            return out;
+        }
+        if self.held.is_empty() {
+            return vec![line.to_string()];
+        }
+        let empty_run = plain.starts_with("test result: ok. 0 passed; 0 failed;");
+        if empty_run {
+            self.held.clear();
+            return Vec::new();
+        }
+        if plain.is_empty() || plain == "running 0 tests" {
+            self.held.push(line.to_string());
+            return Vec::new();
+        }
+        let mut out = std::mem::take(&mut self.held);
+        out.push(line.to_string());
+        out
+    }
+
+    fn flush(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.held)
+    }
+}
+
 /// libtest's failure blocks (`---- NAME stdout ----` up to the next block or the `failures:`
 /// list) are held back until complete, so that the ones that only say `not yet implemented`
 /// can be left off the screen.
@@ -114,6 +155,7 @@ pub struct Output {
     color: bool,
     /// Where screen lines go instead of stdout (the watch loop forwards them to its own loop).
     forward: Option<Forward>,
+    quiet: Quiet,
     fold: Fold,
     /// The last lines not shown on screen, shown at the end.
     screen_tail: Tail,
@@ -147,6 +189,7 @@ impl Output {
             raw,
             color,
             forward: None,
+            quiet: Quiet::default(),
             fold: Fold::default(),
             screen_tail: Tail::default(),
             log_tail: Tail::default(),
@@ -211,8 +254,10 @@ impl Output {
         if !self.screen {
             return;
         }
-        for line in self.fold.line(line) {
-            self.show(&line);
+        for line in self.quiet.line(line) {
+            for line in self.fold.line(&line) {
+                self.show(&line);
+            }
         }
     }
 
@@ -238,6 +283,11 @@ impl Output {
 
     /// Ends the run: says how much was not shown, flushes the log.
     pub fn finish(&mut self) {
+        for line in self.quiet.flush() {
+            for line in self.fold.line(&line) {
+                self.show(&line);
+            }
+        }
         for line in self.fold.flush() {
             self.show(&line);
         }
@@ -285,5 +335,60 @@ impl Drop for Output {
         if let Some(log) = &mut self.log {
             let _ = log.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(lines: &[&str]) -> Vec<String> {
+        let mut quiet = Quiet::default();
+        let mut out: Vec<String> = lines.iter().flat_map(|l| quiet.line(l)).collect();
+        out.extend(quiet.flush());
+        out
+    }
+
+    #[test]
+    fn a_test_binary_that_ran_nothing_is_left_off_the_screen() {
+        let out = shown(&[
+            "     Running unittests src/lib.rs (target/debug/deps/json-1)",
+            "",
+            "running 2 tests",
+            "test a ... ok",
+            "",
+            "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out",
+            "   Doc-tests json",
+            "",
+            "running 0 tests",
+            "",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out; finished in 0.00s",
+            "",
+        ]);
+        assert_eq!(
+            out,
+            [
+                "     Running unittests src/lib.rs (target/debug/deps/json-1)",
+                "",
+                "running 2 tests",
+                "test a ... ok",
+                "",
+                "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_that_ends_otherwise_is_shown_whole() {
+        let lines = [
+            "   Doc-tests json",
+            "",
+            "running 0 tests",
+            "error: doctest failed",
+        ];
+        assert_eq!(shown(&lines), lines);
+        let cut = ["   Doc-tests json", ""];
+        assert_eq!(shown(&cut), cut);
     }
 }

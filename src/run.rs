@@ -98,7 +98,8 @@ pub fn run_stage(
             (None, None) => run_check(course, stage, kind, workspace, opts, out, cancel)?,
         };
         let passed = verdict.passed();
-        let crashed = matches!(verdict, Verdict::Crashed { .. });
+        // A crash Miri can explain: a stack overflow is recursion, not undefined behaviour.
+        let crashed = matches!(verdict, Verdict::Crashed { .. }) && !verdict.is_stack_overflow();
         if let Verdict::Crashed { running, .. } | Verdict::TimedOut { running, .. } = &verdict
             && !running.is_empty()
         {

@@ -1216,6 +1216,26 @@ fn a_crash_among_failures_is_the_verdict_and_names_the_test_that_was_running() {
         "     Each test run alone: `s03_crash::tests::depth_counts_down` crashes on its own; `s03_crash::tests::a_plain_failure` fails.",
     );
     assert!(s.contains("an ordinary failure"), "{s}");
+    // Recursion is no undefined behaviour: Miri is not offered for a stack overflow.
+    assert!(!s.contains("Miri finds the cause"), "{s}");
+}
+
+#[test]
+fn a_segfault_in_a_stage_without_miri_offers_the_miri_command() {
+    let c = Course::new();
+    let path = c.path("exercises/01_demo/src/s03_crash.rs");
+    let stub = fs::read_to_string(&path).unwrap().replace(
+        "    // TODO: stop at zero\n",
+        "    // SAFETY: none; the learner's bug.\n    unsafe { std::ptr::null_mut::<u64>().write_volatile(n) };\n",
+    );
+    fs::write(&path, stub).unwrap();
+    let out = c.mastery(&["run", "demo-crash"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(
+        s.contains("  !! test: the test process crashed with a segmentation fault"),
+        "{s}"
+    );
     assert_line(
         &s,
         "     Miri finds the cause of most crashes: RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never -- s03_crash --color=never",
