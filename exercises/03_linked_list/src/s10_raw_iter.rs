@@ -46,13 +46,13 @@ use crate::s08_raw::{RawLink, RawList};
 impl<T> RawList<T> {
     /// A borrowing iterator, front to back (and back to front with `.rev()`).
     pub fn iter(&self) -> Iter<'_, T> {
-        // TODO: both ends of the list and its length.
+        // TODO: an iterator over every element of the list.
         todo!("RawList::iter")
     }
 
     /// A mutably borrowing iterator, front to back (and back to front with `.rev()`).
     pub fn iter_mut(&mut self) -> IterMut<'_, T> {
-        // TODO: as `iter`.
+        // TODO: as `iter`, with mutable access.
         todo!("RawList::iter_mut")
     }
 }
