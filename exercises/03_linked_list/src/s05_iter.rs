@@ -68,7 +68,7 @@ impl<T> IntoIterator for List<T> {
     type IntoIter = IntoIter<T>;
 
     fn into_iter(self) -> IntoIter<T> {
-        // TODO: wrap the list.
+        // TODO: an iterator that owns every element of the list.
         todo!("List::into_iter")
     }
 }
@@ -77,7 +77,7 @@ impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        // TODO: pop from the front.
+        // TODO: the elements front to back, each moved out once.
         todo!("IntoIter::next")
     }
 
@@ -89,7 +89,8 @@ impl<T> Iterator for IntoIter<T> {
 
 impl<T> DoubleEndedIterator for IntoIter<T> {
     fn next_back(&mut self) -> Option<T> {
-        // TODO: pop from the back.
+        // TODO: the elements back to front, each moved out once; the two ends never yield
+        // the same element.
         todo!("IntoIter::next_back")
     }
 }
@@ -117,14 +118,14 @@ impl<T> List<T> {
 
 impl<T> FromIterator<T> for List<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        // TODO: a new list, extended.
+        // TODO: a list of the iterator's elements, in order.
         todo!("List::from_iter")
     }
 }
 
 impl<T> Extend<T> for List<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        // TODO: push each element at the back.
+        // TODO: the iterator's elements added after the last one, in order.
         todo!("List::extend")
     }
 }

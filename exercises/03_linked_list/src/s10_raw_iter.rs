@@ -46,13 +46,13 @@ use crate::s08_raw::{RawLink, RawList};
 impl<T> RawList<T> {
     /// A borrowing iterator, front to back (and back to front with `.rev()`).
     pub fn iter(&self) -> Iter<'_, T> {
-        // TODO: both ends of the list and its length.
+        // TODO: an iterator over every element of the list.
         todo!("RawList::iter")
     }
 
     /// A mutably borrowing iterator, front to back (and back to front with `.rev()`).
     pub fn iter_mut(&mut self) -> IterMut<'_, T> {
-        // TODO: as `iter`.
+        // TODO: as `iter`, with mutable access.
         todo!("RawList::iter_mut")
     }
 }
@@ -220,6 +220,15 @@ mod tests {
             list.iter().copied().collect::<Vec<_>>(),
             vec![1, 11, 21, 31, 41],
             "iter_mut must reach every element, both ways"
+        );
+        let mut iter = list.iter_mut();
+        assert_eq!(iter.len(), 5, "iter_mut().len() is the number of elements");
+        iter.next();
+        iter.next_back();
+        assert_eq!(
+            iter.len(),
+            3,
+            "len() counts the elements neither end has yielded"
         );
         // All the `&mut`s alive at once, then written in turn.
         let all: Vec<&mut i32> = list.iter_mut().collect();

@@ -165,7 +165,12 @@ mod tests {
             "17 bytes do not fit in 16"
         );
         // 7 bytes of padding, then 8 bytes: 15 in all.
-        assert_eq!(bump_up(0x1001, 0, 15, Layout::new::<u64>()), Some((7, 15)));
+        assert_eq!(
+            bump_up(0x1001, 0, 15, Layout::new::<u64>()),
+            Some((7, 15)),
+            "in a buffer at 0x1001, a u64 starts at offset 7 (address 0x1008) and ends at 15, \
+             exactly the capacity"
+        );
         assert_eq!(
             bump_up(0x1001, 0, 14, Layout::new::<u64>()),
             None,

@@ -77,7 +77,7 @@ impl Arena {
     /// Forgets every allocation and makes the whole capacity available again, without freeing
     /// the buffer. Destructors of the values in it do not run.
     pub fn reset(&mut self) {
-        // TODO: rewind the bump offset; why is that safe with `&mut self`?
+        // TODO: as the doc comment says. (Why is that safe, given only `&mut self`?)
         todo!()
     }
 }
@@ -109,20 +109,21 @@ impl<'a, T> Stack<'a, T> {
     /// # Panics
     /// If the arena is full.
     pub fn push(&mut self, value: T) -> &'a T {
-        // TODO: allocate a node in the arena pointing at the old head; it becomes the head.
+        // TODO: as the doc comment says: `value` on top of this stack, stored in the arena;
+        // other clones of the stack do not see it.
         todo!()
     }
 
     /// Removes the top value from this stack (the node stays in the arena, where other clones
     /// may still see it) and returns a reference to it.
     pub fn pop(&mut self) -> Option<&'a T> {
-        // TODO: move the head to the next node; the popped node stays in the arena.
+        // TODO: as the doc comment says; nothing is freed.
         todo!()
     }
 
     /// The top value, borrowed from the arena.
     pub fn peek(&self) -> Option<&'a T> {
-        // TODO: the head's value.
+        // TODO: the top value, or `None`.
         todo!()
     }
 
@@ -140,7 +141,7 @@ impl<'a, T> Stack<'a, T> {
 
     /// Iterates from the top of the stack to the bottom; the items borrow the arena.
     pub fn iter(&self) -> Iter<'a, T> {
-        // TODO: an iterator starting at the head.
+        // TODO: as the doc comment says.
         todo!()
     }
 }
@@ -148,7 +149,7 @@ impl<'a, T> Stack<'a, T> {
 impl<T> Clone for Stack<'_, T> {
     /// A second stack sharing every node with this one: no value is copied.
     fn clone(&self) -> Self {
-        // TODO: share the head: cloning copies no node.
+        // TODO: as the doc comment says: cloning copies no node.
         todo!()
     }
 }
@@ -162,7 +163,7 @@ impl<'a, T> Iterator for Iter<'a, T> {
     type Item = &'a T;
 
     fn next(&mut self) -> Option<&'a T> {
-        // TODO: yield the current node's value and move to its `next`.
+        // TODO: the values from the top of the stack to the bottom.
         todo!()
     }
 }

@@ -86,7 +86,7 @@ impl Arena {
     /// A slice of `len` copies of `value`, or `None` if `len * size_of::<T>()` overflows or
     /// does not fit.
     pub fn try_alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> Option<&mut [T]> {
-        // TODO: reserve `len` slots without overflow, write `value` into each, return the slice.
+        // TODO: as the doc comment says; no reference covers a slot before it is written.
         todo!()
     }
 

@@ -85,8 +85,8 @@ impl Default for Bump {
 impl Bump {
     /// An arena with no chunk yet: the first allocation allocates one.
     pub fn new() -> Bump {
-        // TODO: no chunk: a dangling `ptr` and `end == 0`, so the first request takes the slow
-        // path.
+        // TODO: an arena without any chunk, which allocates nothing; the invariants on `Bump`
+        // hold from here on.
         todo!()
     }
 
@@ -125,8 +125,8 @@ impl Bump {
     /// Allocates a chunk with `chunk_layout`, makes it the current one with its first `used`
     /// bytes taken, and returns its start (or `None` if the system is out of memory).
     fn new_chunk(&self, chunk_layout: Layout, used: usize) -> Option<NonNull<u8>> {
-        // TODO: `alloc::alloc` the chunk (null: `None`), record it and its size, make it current
-        // with its first `used` bytes taken, return its start.
+        // TODO: a new chunk laid out as `chunk_layout`, recorded and made current with its first
+        // `used` bytes taken; its start, or `None` when the system allocator refuses.
         todo!()
     }
 
@@ -187,8 +187,8 @@ impl Bump {
     /// Frees every chunk but the last (the largest) and rewinds into it. Destructors of the
     /// values in the arena do not run.
     pub fn reset(&mut self) {
-        // TODO: free every chunk but the last, rewind `ptr` to its start, update `end` and the
-        // count.
+        // TODO: as the doc comment says; `allocated_bytes` and `chunk_count` then count the
+        // kept chunk only.
         todo!()
     }
 

@@ -82,7 +82,7 @@ impl DownArena {
 
     /// The number of bytes used so far, alignment padding included.
     pub fn used(&self) -> usize {
-        // TODO: the bytes between the bump pointer and the end of the buffer.
+        // TODO: as the doc comment says.
         todo!()
     }
 
@@ -121,7 +121,7 @@ impl DownArena {
 
     /// Makes the whole capacity available again. Destructors do not run.
     pub fn reset(&mut self) {
-        // TODO: move the bump pointer back to one past the end.
+        // TODO: as the doc comment says: the whole buffer free again.
         todo!()
     }
 }

@@ -267,6 +267,15 @@ mod tests {
             vec![1, 11, 21, 31, 41],
             "iter_mut must reach every element, both ways"
         );
+        let mut iter = list.iter_mut();
+        assert_eq!(iter.len(), 5, "iter_mut().len() is the number of elements");
+        iter.next();
+        iter.next_back();
+        assert_eq!(
+            iter.len(),
+            3,
+            "len() counts the elements neither end has yielded"
+        );
         // All the `&mut`s alive at once, then written in turn.
         let all: Vec<&mut i32> = list.iter_mut().collect();
         assert_eq!(all.len(), 5);
