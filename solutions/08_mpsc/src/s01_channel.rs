@@ -25,7 +25,7 @@
 //! `Condvar::notify_one` makes a system call even when nobody waits, so `send` should signal
 //! only when the receiver is actually asleep (the `receiver_waiting` flag); without that, the
 //! baseline runs several times slower. What it does well is batching: a `VecDeque` needs no
-//! allocation per message, and neither may the lock-free queue of stage 5 (it allocates one
+//! allocation per message, and neither may the lock-free queue of stage 6 (it allocates one
 //! block per 31 messages).
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
