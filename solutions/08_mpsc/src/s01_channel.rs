@@ -28,6 +28,10 @@
 //! allocation per message, and neither may the lock-free queue of stage 6 (it allocates one
 //! block per 31 messages).
 //!
+//! Afterwards you can build a blocking channel from a lock and a condition variable, handle
+//! disconnection from both ends without a lost wake-up, and make "one consumer" a fact the
+//! compiler checks.
+//!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
 //! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.
 //!
