@@ -283,8 +283,7 @@ impl Counter {
     /// A counter that yields `1..=limit`.
     #[inline]
     pub fn new(limit: u32) -> Self {
-        // TODO: a counter that has handed out nothing yet and stops after `limit`.
-        todo!()
+        Counter { count: 0, limit }
     }
 }
 
@@ -433,8 +432,9 @@ impl<'a, T> MyIter for &'a Vec<T> {
 
     #[inline]
     fn my_iter(self) -> SliceIter<'a, T> {
-        // TODO: a SliceIter over the Vec's elements.
-        todo!()
+        SliceIter {
+            rest: self.as_slice(),
+        }
     }
 }
 

@@ -83,7 +83,7 @@ where
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: one item out per item in: the inner hint.
+        // TODO: bounds on the number of items left, as tight as this adapter can know them.
         todo!()
     }
 
@@ -128,7 +128,8 @@ where
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: anywhere from none to all of the inner items.
+        // TODO: bounds on the number of items left, as tight as this adapter can know them
+        // without calling the predicate.
         todo!()
     }
 

@@ -52,7 +52,7 @@ impl<I: MyIterator> MyIterator for Take<I> {
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: the inner hint, capped at n on both sides.
+        // TODO: bounds on the number of items left, as tight as this adapter can know them.
         todo!()
     }
 }
@@ -85,7 +85,7 @@ impl<I: MyIterator> MyIterator for Skip<I> {
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: the inner hint minus the items still to skip, never below 0.
+        // TODO: bounds on the number of items left, as tight as this adapter can know them.
         todo!()
     }
 

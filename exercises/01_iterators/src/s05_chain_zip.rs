@@ -61,8 +61,8 @@ where
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: the sum of the hints of the halves that are left: a saturating
-        // lower bound, a checked upper bound.
+        // TODO: bounds on the number of items left, still true when that number does not
+        // fit in a usize.
         todo!()
     }
 
@@ -101,7 +101,7 @@ impl<A: MyIterator, B: MyIterator> MyIterator for Zip<A, B> {
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // TODO: the minimum of the two hints (an upper None means unbounded).
+        // TODO: bounds on the number of items left, as tight as this adapter can know them.
         todo!()
     }
 }

@@ -57,7 +57,9 @@
 //!
 //! Read: *Programming Rust* (2nd ed.), chapter 15, "Building Collections: collect and
 //! FromIterator", and chapter 13 (utility traits); *Rust for Rustaceans*, chapter 2 (`impl
-//! Trait`, trait objects and their lifetime bounds).
+//! Trait`, trait objects and their lifetime bounds); *Rust Design Patterns*, "Newtype"
+//! (`SortedVec` is one, whose only way in keeps its invariant):
+//! <https://rust-unofficial.github.io/patterns/patterns/behavioural/newtype.html>.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -93,8 +93,7 @@ where
     G: FnMut(Acc, I::Item) -> Acc,
 {
     // TODO: the same result, with no `next` call per item: the inner iterator runs the loop
-    // over what is left after the skip. Mind an `iter` that ends while skipping. This loop on
-    // `next` is correct but slow.
+    // over what is left after the skip. This loop on `next` is correct but slow.
     let mut acc = init;
     let mut to_skip = n;
     while let Some(x) = iter.next() {
@@ -115,8 +114,8 @@ where
     B: MyIterator<Item = A::Item>,
     G: FnMut(Acc, A::Item) -> Acc,
 {
-    // TODO: the same result, without asking "is `a` still there?" for every item: each half
-    // runs its own loop, and both need `g`. This loop on `next` is correct but slow.
+    // TODO: the same result, without asking "is `a` still there?" for every item. This loop
+    // on `next` is correct but slow.
     let mut acc = init;
     loop {
         let x = match a.as_mut().and_then(|a| a.next()) {

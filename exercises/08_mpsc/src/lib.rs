@@ -12,8 +12,10 @@ mod test_support;
 
 pub mod s01_channel;
 pub mod s02_contention;
-pub mod s03_ordering;
-pub mod s04_spsc;
-pub mod s05_mpsc;
-pub mod s06_aba;
-pub mod s07_epoch;
+pub mod s03_relaxed;
+pub mod s04_ordering;
+pub mod s05_spsc;
+pub mod s06_queue;
+pub mod s07_blocking;
+pub mod s08_aba;
+pub mod s09_epoch;

@@ -25,8 +25,12 @@
 //! `Condvar::notify_one` makes a system call even when nobody waits, so `send` should signal
 //! only when the receiver is actually asleep (the `receiver_waiting` flag); without that, the
 //! baseline runs several times slower. What it does well is batching: a `VecDeque` needs no
-//! allocation per message, and neither may the lock-free queue of stage 5 (it allocates one
+//! allocation per message, and neither may the lock-free queue of stage 6 (it allocates one
 //! block per 31 messages).
+//!
+//! Afterwards you can build a blocking channel from a lock and a condition variable, handle
+//! disconnection from both ends without a lost wake-up, and make "one consumer" a fact the
+//! compiler checks.
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
 //! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.

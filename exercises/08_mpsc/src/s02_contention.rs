@@ -13,8 +13,9 @@
 //! - The counters are atomics updated with `Relaxed`: they are statistics, read after the
 //!   threads are joined (the join orders them), and no other data depends on them.
 //!
-//! Where the time goes (run `cargo test s02_contention -- --nocapture` to see a profile, and
-//! `mastery bench mpsc`, which prints it for 1, 2 and 4 producers). On the reference machine
+//! Where the time goes (to see a profile, run `cargo test -p mpsc --lib -- s02_contention::
+//! --nocapture` from the course's root, and `mastery bench mpsc`, which prints it for 1, 2 and
+//! 4 producers). On the reference machine
 //! (2 cores, millions of messages) the lock is held for 30 to 50 ns per acquisition, and
 //! throughput does not grow with the number of producers: the lock serialises every push and
 //! pop, so more producers only add hand-overs of the lock's cache line between cores.
@@ -24,7 +25,9 @@
 //! and waits microseconds with one or two producers and milliseconds with four (more threads
 //! than cores: the holder may be descheduled while it holds the lock). Holding the lock is
 //! cheap; waiting for it is not, and that cost grows with the number of threads. The producers
-//! of stage 5 never wait for each other: each push is one atomic swap.
+//! of the lock-free queue (stage 6) never sleep waiting for each other: a push claims its slot
+//! with a compare-and-swap, and a producer that loses the race retries after a few
+//! spin-loop hints instead of being put to sleep.
 //!
 //! Afterwards you can instrument a lock, read a contention profile, and say whether a lock is
 //! a bottleneck because of its hold time or because of hand-overs.

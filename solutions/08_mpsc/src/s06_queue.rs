@@ -1,72 +1,42 @@
 //! # A lock-free MPSC queue
 //!
-//! Many producers, one consumer, no lock. Build [`MpscQueue`] and, on top of it, a channel
-//! ([`channel`]) with a blocking [`Receiver::recv`].
+//! Many producers, one consumer, no lock: build [`MpscQueue`]. The classic design, Dmitry
+//! Vyukov's node-based queue, allocates one node per message: a `malloc` on the producer's
+//! core and a `free` on the consumer's, which cost more than the queue's own atomics (the
+//! project's benchmark measures it). This queue links *blocks* of [`BLOCK_CAP`] slots, one
+//! allocation per block, and producers claim slots with a counter: the layout of
+//! crossbeam-channel's unbounded channel, made simpler by having one consumer.
 //!
-//! The classic design, Dmitry Vyukov's node-based queue, allocates one node per message: a
-//! `malloc` on the producer's core and a `free` on the consumer's, which cost more than the
-//! queue's own atomics (the project's benchmark measures it). This queue links *blocks* of
-//! [`BLOCK_CAP`] slots instead, one allocation per block, and producers claim slots with a
-//! counter: the layout of crossbeam-channel's unbounded channel, made simpler by having one
-//! consumer.
+//! - **Indices.** `tail.index` counts the slots ever claimed, `head.index` the slots popped.
+//!   Index `i` is slot `i % LAP` of its block, `LAP = BLOCK_CAP + 1`: the last index of each
+//!   lap is no slot but a *marker*, "this block is full, the next one is being linked".
+//!   `tail.block` and `head.block` are the blocks of `tail.index` and `head.index`.
+//! - **Push** (any thread): load `tail.index`; on a marker, spin; otherwise load `tail.block`
+//!   and claim the slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race?
+//!   Retry with the index the failed CAS returned, after a backoff of spin-loop hints that
+//!   doubles each time up to `MAX_BACKOFF` (the winner is about to CAS again). Won: the slot
+//!   is yours alone; write the value, then set the slot's `ready` flag.
+//! - **Linking.** The producer that claims a block's last slot allocates the next block
+//!   *before* its CAS (so no one waits on its `malloc`); after winning it stores `tail.block`,
+//!   moves `tail.index` past the marker and sets the old block's `next`, all before it writes
+//!   its slot. Others spin on the marker meanwhile: there, push is not lock-free. As
+//!   `tail.block` changes only while `tail.index` sits on a marker, a producer whose CAS from
+//!   `index` succeeds loaded the block of its slot; one whose CAS fails must not dereference
+//!   the block it loaded (it may have been freed).
+//! - **Pop** (the one consumer; `head` is its alone). Look at the slot at `head.index` first:
+//!   `ready` set, take the value. Only if it is not, load `tail.index`: equal means empty,
+//!   greater means a producer has claimed the slot but not written it yet, the *inconsistent
+//!   moment*: [`MpscQueue::try_pop`] reports [`Pop::Inconsistent`], [`MpscQueue::pop`] spins
+//!   through it (the consumer waits for a preempted producer: it is not lock-free). After a
+//!   block's last slot, follow `next` and free the old block: every slot in it has been read,
+//!   and no producer touches a block after setting a slot's `ready` flag.
+//! - Popping is `unsafe`: nothing stops two threads from calling `pop` on a shared
+//!   `&MpscQueue`, so "one consumer at a time" is the caller's contract (the next stage's
+//!   `Receiver` makes it a type fact). Dropping the queue drops every value not popped and
+//!   frees every block (Miri's leak check runs on every test).
 //!
-//! - **Indices.** `tail.index` counts the slots ever claimed; `head.index` the slots popped.
-//!   Index `i` is slot `i % LAP` of its block, with `LAP = BLOCK_CAP + 1`: the last index of
-//!   every lap is no slot but a *marker* that means "this block is full, the next one is being
-//!   linked". `tail.block` is the block of slot `tail.index`; `head.block` that of
-//!   `head.index`.
-//! - **Push** (any thread), a compare-and-swap loop: load `tail.index`; on a marker, spin
-//!   (another producer is linking the next block); otherwise load `tail.block` and claim the
-//!   slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race? The failed CAS
-//!   returns the current index: back off for a few spin-loop hints, doubling each time (the
-//!   winner is about to CAS again, and two producers that retry at once collide again), and
-//!   retry with it. Won: the slot is this producer's alone; write the value, then set the
-//!   slot's `ready` flag.
-//! - **Linking.** The producer that claims a block's last slot links the next block: it
-//!   allocates it *before* its CAS (so no one waits on its `malloc`), and after winning stores
-//!   `tail.block`, moves `tail.index` past the marker, and sets the old block's `next`, all
-//!   before it writes its own slot. Other producers spin on the marker meanwhile: for those
-//!   few instructions, once per block, push is not lock-free.
-//! - **Why `tail.block` matches the claimed slot.** `tail.block` changes only while
-//!   `tail.index` sits on a marker, and `tail.index` never goes back. A producer whose CAS
-//!   from `index` succeeds knows `tail.index` stayed `index` since it was loaded, so the block
-//!   loaded in between is the block of its slot. A producer whose CAS fails never
-//!   dereferences the block it loaded (it may have been freed).
-//! - **Pop** (the one consumer): `head` is the consumer's alone, plain integers and pointers.
-//!   Look at the slot at `head.index` first: its block exists even if no producer has claimed
-//!   the slot yet (its flag is then false). If its `ready` flag is set, move the value out.
-//!   Only if it is not, load `tail.index`: equal to `head.index` means empty, greater means
-//!   claimed but not written yet. So while values flow, the consumer never touches the line
-//!   the producers fight over. After a block's last slot, follow `next` (set before that
-//!   slot was written, so it is there) and free the old block: every slot in it has been
-//!   read, and no producer touches a block after setting a slot's `ready` flag.
-//! - **The inconsistent moment.** A producer has claimed a slot (`tail.index` is past it) but
-//!   not written it yet: the queue is not empty, yet the consumer cannot take the item.
-//!   [`MpscQueue::try_pop`] reports it as [`Pop::Inconsistent`]; [`MpscQueue::pop`] spins
-//!   through it. If the producer is preempted right there, the consumer waits for it: this
-//!   queue is lock-free for producers (but for the marker) and not for the consumer. The loom
-//!   test `the_inconsistent_moment_exists` finds the interleaving.
-//! - Popping is `unsafe`: the type cannot stop two threads from calling `pop` on a shared
-//!   `&MpscQueue` (this is where the borrow checker cannot help), so "one consumer at a
-//!   time" is the caller's contract. The [`channel`] wraps it in a [`Receiver`] that is not
-//!   `Sync`, which turns the contract back into a type fact.
-//! - Dropping the queue drops every value not popped and frees every block (Miri's leak check
-//!   runs on every test).
-//! - **Blocking receive.** `recv` retries a bounded number of times, first with a spin-loop
-//!   hint, then yielding its core (on a busy machine the sender it waits for may need it), and
-//!   only then parks the thread: a park and the unpark that ends it cost a system call each,
-//!   and a receiver that parks whenever the queue runs dry pays them for every message.
-//!   Before parking it announces `sleeping = true` and checks the queue once more; a sender
-//!   pushes, then checks `sleeping` and unparks. That is the store-buffer pattern of stage 3:
-//!   each side stores, then loads what the other stored, and if both loads miss the other's
-//!   store the receiver sleeps forever (a lost wake-up). One wake-up per sleep is enough: the
-//!   first sender that finds `sleeping` set takes it back before it unparks, so the others
-//!   do not all queue on the `waiter` lock while the receiver waits for a core (in the
-//!   benchmark, thousands of sends per sleep would). Disconnection works as in stage 1, and a
-//!   receiver that finds the sender count at zero must also find every message sent before.
-//!
-//! **Orderings.** You choose every one, and justify it in a comment, as in stage 3. The
-//! happens-before edges this queue needs, with the orderings left as `?`:
+//! **Orderings.** You choose every one and justify it in a comment, as in `mpsc-ordering`.
+//! The happens-before edges this queue needs, with the orderings left as `?`:
 //!
 //! ```text
 //!   producer (push)                           consumer (try_pop)
@@ -81,49 +51,26 @@
 //!                                         b = tail.block.load(?); b.slots[..].write(..)
 //! ```
 //!
-//! Two facts you need. A read-modify-write (a CAS, a `fetch_add`) on an atomic continues the
-//! *release sequence* of the store before it, whatever its own ordering: an `Acquire` load
-//! that reads a value written by the CAS still synchronises with that earlier `Release` store.
-//! And a value needs one edge, not one per field: what the linking producer wrote before an
-//! edge it starts (the block's `next`, say) travels along with it.
-//!
-//! Why not `fetch_add` on `tail.index`, which never retries? A producer could then get an
-//! index in a block nobody has linked yet and would have to find or link it itself, and the
-//! consumer could no longer tell when a block is free of producers (tokio's channel pays for
-//! that with extra bookkeeping). The CAS keeps every claim inside the block `tail.block`
-//! names.
+//! Two facts you need. A read-modify-write (a CAS, a `fetch_add`) continues the *release
+//! sequence* of the store before it, whatever its own ordering: an `Acquire` load that reads
+//! the CAS's value still synchronises with that earlier `Release` store. And a value needs one
+//! edge, not one per field: what the linking producer wrote before an edge it starts (the
+//! block's `next`) travels with it. (Why not `fetch_add`, which never retries? It could hand
+//! out an index in a block nobody has linked yet.)
 //!
 //! Afterwards you can explain every ordering in a real lock-free queue, test it for
 //! exactly-once delivery and per-producer order, say precisely where it is not lock-free, and
 //! tell why amortising allocation matters more than saving an atomic.
 //!
-//! Read: Dmitry Vyukov, *Intrusive MPSC node-based queue* (1024cores.net), the design this one
-//! improves on; Michael and Scott, *Simple, fast, and practical non-blocking and blocking
-//! concurrent queue algorithms* (1996); *The Art of Multiprocessor Programming*, chapter 10;
-//! *Rust Atomics and Locks*, chapter 5; crossbeam-channel's `flavors/list.rs`, after a first
-//! version of your own.
-//!
-//! The receiver is one thread's at a time:
-//!
-//! ```compile_fail,E0277
-//! let (tx, rx) = mpsc::s05_mpsc::channel::<u32>();
-//! tx.send(1).unwrap();
-//! std::thread::scope(|s| {
-//!     s.spawn(|| rx.try_recv());
-//!     s.spawn(|| rx.try_recv()); // error: `Receiver<u32>` cannot be shared between threads
-//! });
-//! ```
+//! Read: Dmitry Vyukov, *Intrusive MPSC node-based queue* (1024cores.net); *The Art of
+//! Multiprocessor Programming*, chapter 10; crossbeam-channel's `flavors/list.rs`, after a
+//! first version of your own.
 
-use std::cell::Cell;
-use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use crate::s01_channel::{RecvError, SendError, TryRecvError};
-use crate::s04_spsc::CachePadded;
-use crate::sync::{
-    Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence, spin_hint, thread,
-};
+use crate::s05_spsc::CachePadded;
+use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, UnsafeCell, spin_hint};
 
 /// Slots per block. 31 makes a lap (slots plus the marker) 32 indices long; loom's models use
 /// blocks of two slots so that a few pushes cross a block boundary.
@@ -377,186 +324,15 @@ impl<T> Drop for MpscQueue<T> {
     }
 }
 
-/// How many times `recv` retries with a spin-loop hint, and then with `thread::yield_now`,
-/// before it parks the thread. None under loom: a spinning thread yields there, which lets the
-/// sender run first, and the model would never see the receiver asleep before the send.
-const SPINS: usize = if cfg!(mastery_loom) { 0 } else { 64 };
-const YIELDS: usize = if cfg!(mastery_loom) { 0 } else { 8 };
-
-struct Shared<T> {
-    queue: MpscQueue<T>,
-    senders: AtomicUsize,
-    receiver_alive: AtomicBool,
-    /// True while the receiver is (about to be) parked.
-    sleeping: AtomicBool,
-    /// The thread to unpark; set by the receiver before it sleeps.
-    waiter: Mutex<Option<thread::Thread>>,
-}
-
-impl<T> Shared<T> {
-    /// Wakes the receiver if it announced that it sleeps. The caller has made its change
-    /// (a push, a disconnection) before it calls this.
-    fn wake_receiver(&self) {
-        // The load first: while the receiver is awake, a send writes nothing here. Then the
-        // swap: of the senders that see the announcement, only the first takes it back and
-        // unparks; the others go on sending instead of queueing on `waiter`'s lock. Relaxed,
-        // both: the caller's SeqCst fence orders them after its change, and the receiver
-        // looks at the queue again whenever it wakes.
-        if self.sleeping.load(Ordering::Relaxed) && self.sleeping.swap(false, Ordering::Relaxed) {
-            let waiter = self.waiter.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(thread) = waiter.as_ref() {
-                thread.unpark();
-            }
-        }
-    }
-}
-
-/// The sending half of a lock-free channel.
-pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
-}
-
-/// The receiving half: movable to another thread, never shared.
-pub struct Receiver<T> {
-    shared: Arc<Shared<T>>,
-    _not_sync: PhantomData<Cell<()>>,
-}
-
-/// Creates a lock-free channel.
-pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        queue: MpscQueue::new(),
-        senders: AtomicUsize::new(1),
-        receiver_alive: AtomicBool::new(true),
-        sleeping: AtomicBool::new(false),
-        waiter: Mutex::new(None),
-    });
-    (
-        Sender {
-            shared: Arc::clone(&shared),
-        },
-        Receiver {
-            shared,
-            _not_sync: PhantomData,
-        },
-    )
-}
-
-impl<T> Sender<T> {
-    /// Queues `value`, or hands it back if the receiver is gone.
-    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // Relaxed: a best-effort check; a message that races with the receiver's drop is
-        // freed with the queue.
-        if !self.shared.receiver_alive.load(Ordering::Relaxed) {
-            return Err(SendError(value));
-        }
-        self.shared.queue.push(value);
-        // SeqCst fence between our store (the push) and our load (`sleeping`); the receiver
-        // does the mirror image, so at least one of us sees the other.
-        fence(Ordering::SeqCst);
-        self.shared.wake_receiver();
-        Ok(())
-    }
-}
-
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        // Relaxed: an existing sender keeps the count above zero, nothing to synchronise.
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
-        Self {
-            shared: Arc::clone(&self.shared),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        // Release: our pushes happen-before the receiver's Acquire load that sees the count
-        // reach zero, so it finds them before reporting disconnection. (The SeqCst fence at
-        // the end of each `send` would do it too, as a release fence before this store; the
-        // Release here keeps the reason next to the operation that needs it.)
-        if self.shared.senders.fetch_sub(1, Ordering::Release) == 1 {
-            fence(Ordering::SeqCst);
-            self.shared.wake_receiver();
-        }
-    }
-}
-
-impl<T> Receiver<T> {
-    /// Takes the next message if one is queued, without sleeping.
-    pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        // SAFETY: `Receiver` is neither `Clone` nor `Sync`, so only one thread pops.
-        if let Some(value) = unsafe { self.shared.queue.pop() } {
-            return Ok(value);
-        }
-        if self.shared.senders.load(Ordering::Acquire) == 0 {
-            // Every sender is gone, and (Acquire) all their pushes are visible: one last look.
-            // SAFETY: as above.
-            return match unsafe { self.shared.queue.pop() } {
-                Some(value) => Ok(value),
-                None => Err(TryRecvError::Disconnected),
-            };
-        }
-        Err(TryRecvError::Empty)
-    }
-
-    /// Takes the next message, sleeping while the channel is empty and a sender is alive.
-    // Under loom `SPINS` and `YIELDS` are 0: no retries, an empty range.
-    #[cfg_attr(
-        mastery_loom,
-        allow(clippy::reversed_empty_ranges, clippy::absurd_extreme_comparisons)
-    )]
-    pub fn recv(&self) -> Result<T, RecvError> {
-        loop {
-            for attempt in 0..SPINS + YIELDS {
-                match self.try_recv() {
-                    Ok(value) => return Ok(value),
-                    Err(TryRecvError::Disconnected) => return Err(RecvError),
-                    Err(TryRecvError::Empty) if attempt < SPINS => spin_hint(),
-                    Err(TryRecvError::Empty) => thread::yield_now(),
-                }
-            }
-            *self.shared.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
-            self.shared.sleeping.store(true, Ordering::Relaxed);
-            // SeqCst fence between our store (`sleeping`) and our loads (the queue, the
-            // sender count): mirrors the fence in `send` and in the last sender's drop.
-            fence(Ordering::SeqCst);
-            let outcome = self.try_recv();
-            if let Err(TryRecvError::Empty) = outcome {
-                // A sender that pushes from now on sees `sleeping` and unparks us; an unpark
-                // that comes before `park` makes `park` return at once.
-                thread::park();
-            }
-            self.shared.sleeping.store(false, Ordering::Relaxed);
-            match outcome {
-                Ok(value) => return Ok(value),
-                Err(TryRecvError::Disconnected) => return Err(RecvError),
-                // Woken (or woken spuriously): look again.
-                Err(TryRecvError::Empty) => {}
-            }
-        }
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.shared.receiver_alive.store(false, Ordering::Relaxed);
-        // Drop what is queued now rather than when the last sender goes.
-        // SAFETY: we are the only consumer.
-        while unsafe { self.shared.queue.pop() }.is_some() {}
-    }
-}
-
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
     use crate::test_support::Counted;
     use std::sync::atomic::AtomicUsize as StdAtomicUsize;
-    use std::time::{Duration, Instant};
 
     /// Runs `f` on its own thread and fails the test if it takes longer than `secs`.
     fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-        crate::test_support::within(secs, "lost wake-up or lost message", f)
+        crate::test_support::within(secs, "a push or pop never finished", f)
     }
 
     #[test]
@@ -702,131 +478,12 @@ mod tests {
             assert_eq!(next, [per; 4]);
         });
     }
-
-    #[test]
-    fn channel_delivers_then_reports_disconnection() {
-        within(5, || {
-            let (tx, rx) = channel();
-            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-            tx.send(1).unwrap();
-            tx.send(2).unwrap();
-            let tx2 = tx.clone();
-            drop(tx);
-            assert_eq!(rx.recv(), Ok(1));
-            drop(tx2);
-            assert_eq!(rx.recv(), Ok(2), "queued messages outlive the senders");
-            assert_eq!(rx.recv(), Err(RecvError));
-            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
-        });
-    }
-
-    #[test]
-    fn send_after_the_receiver_drops_hands_the_message_back() {
-        let (tx, rx) = channel();
-        drop(rx);
-        assert_eq!(tx.send(5), Err(SendError(5)));
-    }
-
-    #[test]
-    fn dropping_the_receiver_drops_queued_messages_now() {
-        let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
-        let (tx, rx) = channel();
-        for _ in 0..3 {
-            tx.send(Counted(std::sync::Arc::clone(&drops))).unwrap();
-        }
-        drop(rx);
-        assert_eq!(
-            drops.load(std::sync::atomic::Ordering::SeqCst),
-            3,
-            "queued messages must be dropped with the receiver"
-        );
-        drop(tx);
-    }
-
-    #[test]
-    fn a_sleeping_receiver_is_woken_by_a_send() {
-        within(5, || {
-            let (tx, rx) = channel();
-            let sender = std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(50));
-                tx.send(42).unwrap();
-                tx
-            });
-            let start = Instant::now();
-            assert_eq!(
-                rx.recv(),
-                Ok(42),
-                "recv must wake up for a message sent later"
-            );
-            assert!(start.elapsed() < Duration::from_secs(3));
-            drop(sender.join().unwrap());
-        });
-    }
-
-    #[test]
-    fn a_sleeping_receiver_is_woken_by_the_last_sender_leaving() {
-        within(5, || {
-            let (tx, rx) = channel::<u8>();
-            let dropper = std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(50));
-                drop(tx);
-            });
-            assert_eq!(
-                rx.recv(),
-                Err(RecvError),
-                "the last sender's drop must wake a sleeping receiver"
-            );
-            dropper.join().unwrap();
-        });
-    }
-
-    #[test]
-    fn ping_pong_never_loses_a_wake_up() {
-        let rounds = if cfg!(miri) { 20 } else { 2000 };
-        within(10, move || {
-            let (ping_tx, ping_rx) = channel::<u32>();
-            let (pong_tx, pong_rx) = channel::<u32>();
-            let echo = std::thread::spawn(move || {
-                while let Ok(v) = ping_rx.recv() {
-                    pong_tx.send(v + 1).unwrap();
-                }
-            });
-            for i in 0..rounds {
-                ping_tx.send(i).unwrap();
-                assert_eq!(pong_rx.recv(), Ok(i + 1));
-            }
-            drop(ping_tx);
-            echo.join().unwrap();
-        });
-    }
-
-    #[test]
-    fn two_producers_through_the_channel_every_message_once_in_order() {
-        let per: u64 = if cfg!(miri) { 100 } else { 100_000 };
-        within(10, move || {
-            let (tx, rx) = channel::<(u64, u64)>();
-            for p in 0..2 {
-                let tx = tx.clone();
-                std::thread::spawn(move || {
-                    for j in 0..per {
-                        tx.send((p, j)).unwrap();
-                    }
-                });
-            }
-            drop(tx);
-            let mut next = [0u64; 2];
-            while let Ok((p, j)) = rx.recv() {
-                assert_eq!(j, next[p as usize], "producer {p}'s messages out of order");
-                next[p as usize] += 1;
-            }
-            assert_eq!(next, [per; 2], "every message exactly once");
-        });
-    }
 }
 
 #[cfg(all(test, mastery_loom))]
 mod loom_tests {
     use super::*;
+    use loom::sync::Arc;
     use loom::thread;
 
     /// Two producers, one value each; the consumer must get both, once each.
@@ -974,85 +631,5 @@ mod loom_tests {
              to each atomic) never runs that load between a producer's CAS and its `ready` \
              store: check the flag first"
         );
-    }
-
-    /// A blocking receive against a sender that sends once and leaves: no lost wake-up
-    /// (loom reports a deadlock if the receiver parks forever). The receiver runs on the
-    /// spawned thread: loom 0.7 cannot model an unpark aimed at a thread blocked in `join`.
-    #[test]
-    fn recv_never_misses_the_disconnection() {
-        loom::model(|| {
-            let (tx, rx) = channel();
-            let receiver = thread::spawn(move || {
-                assert_eq!(
-                    rx.recv(),
-                    Ok(1),
-                    "a message sent before the last sender left must be received before the \
-                     disconnection: the count's decrement must publish the sender's pushes"
-                );
-                assert_eq!(rx.recv(), Err(RecvError));
-            });
-            tx.send(1).unwrap();
-            drop(tx);
-            receiver.join().unwrap();
-        });
-    }
-
-    /// The sender stays alive until its message has been received, so only the wake-up in
-    /// `send` can end the receiver's sleep. Without it (or without the SeqCst fences) the
-    /// receiver parks forever while the sender waits: loom fails the model. (Loom runs the
-    /// other thread whenever the sender yields, so a receiver that can run has received long
-    /// before the sender gives up.)
-    #[test]
-    fn recv_never_misses_a_send() {
-        loom::model(|| {
-            let (tx, rx) = channel();
-            let received = Arc::new(AtomicBool::new(false));
-            let receiver = {
-                let received = Arc::clone(&received);
-                thread::spawn(move || {
-                    assert_eq!(rx.recv(), Ok(1));
-                    received.store(true, Ordering::Release);
-                })
-            };
-            tx.send(1).unwrap();
-            let mut waited = 0;
-            while !received.load(Ordering::Acquire) {
-                waited += 1;
-                assert!(
-                    waited < 50,
-                    "lost wake-up: the receiver parked and the send never woke it. The send \
-                     must push, then (after a SeqCst fence) look at `sleeping`; recv must store \
-                     `sleeping`, then (after a SeqCst fence) look at the queue once more"
-                );
-                thread::yield_now();
-            }
-            drop(tx);
-            receiver.join().unwrap();
-        });
-    }
-
-    /// The receiver polls with `try_recv` (no fence on its side) while the only sender sends
-    /// once and leaves: a receiver that sees the sender count at zero must also see the
-    /// message pushed before it, or it reports the channel disconnected and loses it.
-    #[test]
-    fn try_recv_sees_every_message_sent_before_the_disconnection() {
-        loom::model(|| {
-            let (tx, rx) = channel();
-            let sender = thread::spawn(move || tx.send(1).unwrap());
-            loop {
-                match rx.try_recv() {
-                    Ok(v) => break assert_eq!(v, 1),
-                    Err(TryRecvError::Empty) => thread::yield_now(),
-                    Err(TryRecvError::Disconnected) => panic!(
-                        "a message sent before the last sender left must be received before \
-                         the disconnection: the count's decrement must publish the sender's \
-                         pushes (Release) to the receiver that sees it reach zero (Acquire)"
-                    ),
-                }
-            }
-            sender.join().unwrap();
-            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
-        });
     }
 }

@@ -23,13 +23,13 @@
 //! - The fix: every successful CAS on the head increments the tag ([`IndexStack::tagged`]). A
 //!   head that went `0 → … → 0` now comes back with a different tag, so the stale CAS fails
 //!   and the thread retries. (A 32-bit tag can in principle wrap around between a load and a
-//!   CAS: 4 billion operations while one thread is preempted. Deferred reuse, stage 7, avoids
+//!   CAS: 4 billion operations while one thread is preempted. Deferred reuse, stage 9, avoids
 //!   even that.)
 //! - The `next` entries are atomics, so a stale read of one is a wrong *value*, never
 //!   undefined behaviour: this structure is safe Rust, and ABA shows up as a logic error. In a
 //!   pointer-based stack that frees nodes, the same stale read would be a use-after-free.
 //!
-//! Why the MPSC queue of stage 5 is ABA-free: its producers compare only `tail.index`, a
+//! Why the MPSC queue of stage 6 is ABA-free: its producers compare only `tail.index`, a
 //! counter that never comes back to an old value (it would take 2^64 pushes to wrap), never a
 //! pointer; the only thread that frees blocks (the consumer) never CASes at all, and a
 //! producer whose CAS fails never dereferences the block it loaded. ABA needs a CAS whose

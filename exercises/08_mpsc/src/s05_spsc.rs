@@ -15,7 +15,7 @@
 //!   `tail`; the consumer loads `tail` before reading the slot. The counters carry news the
 //!   other way too: the consumer's store of `head` tells the producer that a slot has been
 //!   read and may be written again. Every access to a slot must be ordered by happens-before
-//!   (stage 3) with the other side's last access to it, and the counters are the only links:
+//!   (stage 4) with the other side's last access to it, and the counters are the only links:
 //!
 //!   ```text
 //!     producer                                  consumer
@@ -48,7 +48,7 @@
 //! Each half is one thread's: neither can be cloned.
 //!
 //! ```compile_fail,E0599
-//! let (mut tx, _rx) = mpsc::s04_spsc::ring::<u32>(4);
+//! let (mut tx, _rx) = mpsc::s05_spsc::ring::<u32>(4);
 //! let mut tx2 = tx.clone(); // error: `Producer` is not `Clone`
 //! tx.push(1).unwrap();
 //! tx2.push(2).unwrap();

@@ -1,7 +1,7 @@
 //! # Epoch-based reclamation
 //!
 //! A lock-free structure that unlinks a node cannot free it right away: another thread may
-//! have loaded the pointer a moment earlier and be about to read through it. Stage 6's tag
+//! have loaded the pointer a moment earlier and be about to read through it. Stage 8's tag
 //! fixed the *comparison*; this stage fixes the *memory*: free a node only once no thread can
 //! still hold a reference to it. Epoch-based reclamation (Keir Fraser; crossbeam-epoch) does
 //! that cheaply.
@@ -30,7 +30,7 @@
 //!
 //! The ordering argument, in short: a reader's pin (store, SeqCst fence, then loads of shared
 //! pointers) and the advancing thread's scan (SeqCst fence, then loads of records) are the
-//! store-buffer pattern of stage 3 again: either the scan sees the reader pinned, or the reader
+//! store-buffer pattern of stage 4 again: either the scan sees the reader pinned, or the reader
 //! sees the node already unlinked. The scan's `Acquire` fence after reading unpinned records
 //! makes their accesses happen-before the free.
 //!
@@ -45,7 +45,7 @@
 //! Collecting frees objects, so it cannot happen while the same handle is pinned:
 //!
 //! ```compile_fail,E0499
-//! use mpsc::s07_epoch::Collector;
+//! use mpsc::s09_epoch::Collector;
 //! let collector = Collector::new(1);
 //! let mut handle = Collector::register(&collector).unwrap();
 //! let guard = handle.pin();
@@ -56,7 +56,7 @@
 use std::mem::ManuallyDrop;
 use std::ptr;
 
-use crate::s04_spsc::CachePadded;
+use crate::s05_spsc::CachePadded;
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell, fence};
 
 /// A deferred function: frees (or otherwise retires) one object.
@@ -422,7 +422,7 @@ mod tests {
             2,
             "popped values are the caller's, dropped by it"
         );
-        assert_eq!(h.pending(), 2, "each popped node is deferred, not freed");
+        assert_eq!(h.pending(), 2, "{POPS_DEFER}");
         drop(stack);
         assert_eq!(
             count(&drops),
@@ -438,9 +438,24 @@ mod tests {
         );
     }
 
+    const POPS_DEFER: &str = "each popped node is deferred, not freed";
+
+    /// One push and one pop on this thread: the popped node must be deferred. The threaded
+    /// test checks this first, so a pop that frees at once fails it with this message
+    /// instead of letting four threads read freed nodes.
+    fn assert_a_pop_defers_its_node() {
+        let c = Collector::new(1);
+        let mut h = Collector::register(&c).unwrap();
+        let stack = EpochStack::new();
+        stack.push(1_usize);
+        assert_eq!(stack.pop(&mut h.pin()), Some(1), "the pushed value pops");
+        assert_eq!(h.pending(), 1, "{POPS_DEFER}");
+    }
+
     #[test]
     fn four_threads_push_and_pop_every_value_once() {
         let per: usize = if cfg!(miri) { 30 } else { 5_000 };
+        assert_a_pop_defers_its_node();
         within(10, move || {
             let c = Collector::new(4);
             let stack = std::sync::Arc::new(EpochStack::new());
