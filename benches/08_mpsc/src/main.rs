@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use mpsc::s01_channel;
 use mpsc::s02_contention::profile_baseline;
-use mpsc::s04_spsc;
-use mpsc::s05_mpsc::{self, MpscQueue};
+use mpsc::s05_spsc;
+use mpsc::s06_queue::MpscQueue;
+use mpsc::s07_blocking;
 
 const MESSAGES: u64 = 5_000_000;
 const RUNS: usize = 9;
@@ -83,15 +84,15 @@ channel_queue!(
 
 channel_queue!(
     LockFreeChannel,
-    "lock-free channel (s05)",
-    s05_mpsc::Sender<u64>,
-    s05_mpsc::Receiver<u64>,
-    s05_mpsc::channel()
+    "lock-free channel (s07)",
+    s07_blocking::Sender<u64>,
+    s07_blocking::Receiver<u64>,
+    s07_blocking::channel()
 );
 
 struct RawQueue;
 impl Queue for RawQueue {
-    const NAME: &'static str = "MpscQueue, spinning consumer (s05)";
+    const NAME: &'static str = "MpscQueue, spinning consumer (s06)";
     type Tx = Arc<MpscQueue<u64>>;
     type Rx = Arc<MpscQueue<u64>>;
     fn new() -> (Self::Tx, Self::Rx) {
@@ -118,11 +119,11 @@ impl Queue for RawQueue {
 
 struct Ring;
 impl Queue for Ring {
-    const NAME: &'static str = "SPSC ring, 1024 slots (s04)";
-    type Tx = s04_spsc::Producer<u64>;
-    type Rx = s04_spsc::Consumer<u64>;
+    const NAME: &'static str = "SPSC ring, 1024 slots (s05)";
+    type Tx = s05_spsc::Producer<u64>;
+    type Rx = s05_spsc::Consumer<u64>;
     fn new() -> (Self::Tx, Self::Rx) {
-        s04_spsc::ring(1024)
+        s05_spsc::ring(1024)
     }
     fn split(_: &Self::Tx) -> Self::Tx {
         unreachable!("the ring has one producer")
