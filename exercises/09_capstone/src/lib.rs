@@ -12,3 +12,4 @@ mod sync;
 mod test_support;
 
 pub mod s01_waker;
+pub mod s02_executor;

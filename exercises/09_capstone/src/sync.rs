@@ -9,19 +9,19 @@
 #[cfg(mastery_loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(mastery_loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 #[cfg(mastery_loom)]
 #[allow(unused_imports)]
-pub(crate) use loom::sync::{Arc, Mutex};
+pub(crate) use loom::sync::{Arc, Condvar, Mutex};
 #[cfg(mastery_loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::thread;
 
 #[cfg(not(mastery_loom))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 #[cfg(not(mastery_loom))]
 #[allow(unused_imports)]
-pub(crate) use std::sync::{Arc, Mutex};
+pub(crate) use std::sync::{Arc, Condvar, Mutex};
 #[cfg(not(mastery_loom))]
 #[allow(unused_imports)]
 pub(crate) use std::thread;
