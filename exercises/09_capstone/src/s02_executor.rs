@@ -443,7 +443,11 @@ mod tests {
                     .collect();
                 let handle = executor.handle();
                 let stopping = std::thread::spawn(move || executor.shutdown());
-                std::thread::sleep(Duration::from_millis(20));
+                // Once shutdown has begun, the handle refuses new tasks (each accepted before is
+                // one more queued task, never polled either).
+                wait_until("shutdown must begin while the worker is busy", || {
+                    handle.spawn(async {}).is_none()
+                });
                 release.send(()).unwrap();
                 stopping.join().expect("shutdown must not panic");
                 assert!(
@@ -465,6 +469,7 @@ mod tests {
                     handle.spawn(async {}).is_none(),
                     "a handle cannot spawn onto an executor that has shut down"
                 );
+                drop(handle);
             },
         );
     }
