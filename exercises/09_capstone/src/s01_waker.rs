@@ -100,9 +100,9 @@ pub struct Task<S: Schedule> {
 }
 
 // SAFETY: the only field that is not `Sync` is `future`, and only the thread that moved `state`
-// from `SCHEDULED` to `RUNNING` touches it, until it moves the state on; the compare-exchange
-// that enters `RUNNING` (Acquire) and the transitions that leave it (Release) order one poller's
-// accesses before the next one's. Your `run` and `wake_by_ref` must make this true.
+// from `SCHEDULED` to `RUNNING` touches it, until it moves the state on; the orderings of those
+// transitions put one poller's accesses before the next one's. Your `run` and `wake_by_ref`
+// must make this true.
 unsafe impl<S: Schedule> Sync for Task<S> {}
 
 impl<S: Schedule> Task<S> {
