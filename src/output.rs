@@ -64,7 +64,7 @@ impl Quiet {
         let plain = plain.trim();
         let header = plain.starts_with("Running ") || plain.starts_with("Doc-tests ");
         if header {
-            let mut out = std::mem::take(&mut self.held);
+            let out = std::mem::take(&mut self.held);
             self.held.push(line.to_string());
             return out;
         }
