@@ -10,6 +10,8 @@
 //! Write [`extend_from_within`] the way a hurried C programmer would. The program's view of
 //! its block, `view`, is given: a `&mut [u8]` over the old block, as `Vec::as_mut_slice` would
 //! hand it out. Grow the block with `heap.realloc`, then copy `view[range]` into the new tail.
+//! Read through `view`, not through `ptr`: the raw `ptr` came from the heap and carries the
+//! region's own permission, so Miri could not tell your stale read from the heap's own.
 //! The tests set the heap up so that the block *must* move (the block after it is in use) and
 //! so that natively nothing overwrites the old bytes (the freed block merges into a free block
 //! before it): natively, every test passes. A block that grows in place would hide the bug
@@ -26,8 +28,8 @@
 //!   allocN[0x40], but that tag does not exist in the borrow stack for this location`, at
 //!   your `view[range]`, which reborrows `view`: `allocN` is the heap's region, and `0x40`
 //!   the offset of the old block in it (the test's block is the region's second, 64 bytes).
-//! - `help: <TAG> was created by a Unique retag at offsets [0x40..0x80]`: `view`, made at
-//!   your `from_raw_parts_mut` before the call.
+//! - `help: <TAG> was created by a Unique retag at offsets [0x40..0x80]`: `view`, made by
+//!   the `from_raw_parts_mut` line before the call.
 //! - `help: <TAG> was later invalidated at offsets [0x40..0x80] by a read access`, in
 //!   `Heap::realloc`: the move read the old block through the heap's own pointer to copy it.
 //!   From that read on, the bytes are the heap's again and `view` may not touch them: this
