@@ -54,7 +54,7 @@ pub const MAX_ALIGN: usize = 4096;
 ///
 /// `align` must be a power of two.
 pub fn align_up(addr: usize, align: usize) -> Option<usize> {
-    // TODO: add `align - 1` with a checked addition, then clear the low bits.
+    // TODO: the smallest multiple of `align` that is >= `addr`, or None if usize has none.
     todo!("align_up")
 }
 
@@ -62,7 +62,7 @@ pub fn align_up(addr: usize, align: usize) -> Option<usize> {
 /// [`BLOCK_ALIGN`], never smaller than `layout.size()`. `None` if that size is larger than
 /// any allocation can be (`isize::MAX`).
 pub fn block_size(layout: Layout) -> Option<usize> {
-    // TODO: the larger of the size and MIN_BLOCK, rounded up to BLOCK_ALIGN, at most isize::MAX.
+    // TODO: the block size described above, or None when it is too large for any allocation.
     todo!("block_size")
 }
 
@@ -86,10 +86,9 @@ pub struct Placement {
 ///
 /// `block_start` and `block_len` must be multiples of [`BLOCK_ALIGN`].
 pub fn place(block_start: usize, block_len: usize, layout: Layout) -> Option<Placement> {
-    // TODO: refuse alignments above MAX_ALIGN; align the start (at least to BLOCK_ALIGN); if
-    // the front padding is non-zero but smaller than MIN_BLOCK, align `block_start + MIN_BLOCK`
-    // instead; check that the block fits and that the back padding is 0 or >= MIN_BLOCK.
-    // Every addition can overflow near the top of the address space: use checked_add.
+    // TODO: the lowest placement that keeps the rules of `Placement` (both paddings 0 or at
+    // least MIN_BLOCK, `start` aligned to the request), or None. A block can end near the top
+    // of the address space: an overflow there is a None, never a panic or a wrapped address.
     todo!("place")
 }
 

@@ -91,9 +91,8 @@ impl FreeList {
     /// list and nothing the caller still uses; and it must share its provenance (come from
     /// the same allocation) with every block it may be merged with.
     pub unsafe fn insert(&mut self, block: NonNull<u8>, size: usize) {
-        // TODO: walk to the last node below `block` (prev) and the first above it (next);
-        // absorb `next` if `block + size` touches it; grow `prev` if it touches `block`,
-        // otherwise write a new FreeNode at `block` and link it after `prev` (or as the head).
+        // TODO: add the block to the list so that the invariant above holds again: in address
+        // order, and merged with any free block it touches.
         todo!("FreeList::insert")
     }
 
@@ -110,8 +109,8 @@ impl FreeList {
     /// Reads a node only after checking that it lies inside the region, so a corrupted list
     /// gives an error instead of a wild read.
     pub fn check(&self, start: usize, end: usize) -> Result<FreeStats, String> {
-        // TODO: walk the list; for each node check the address before reading it, then its
-        // size and its distance from the previous block; sum up the FreeStats.
+        // TODO: the FreeStats of the list, or an error naming the first invariant it breaks;
+        // no node is read before its address is known to be inside the region.
         todo!("FreeList::check")
     }
 }
@@ -126,7 +125,7 @@ impl Iterator for Blocks<'_> {
     type Item = (NonNull<u8>, usize);
 
     fn next(&mut self) -> Option<Self::Item> {
-        // TODO: read the current node's size and next pointer, step on, yield (block, size).
+        // TODO: the current block as (start, size), then move on to the next one.
         todo!("Blocks::next")
     }
 }

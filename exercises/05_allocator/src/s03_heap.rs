@@ -157,9 +157,8 @@ impl Heap<FirstFit> {
 impl<S: Strategy> Heap<S> {
     /// A heap of `size` bytes using `strategy`; see [`Heap::new`].
     pub fn with_strategy(size: usize, strategy: S) -> Option<Self> {
-        // TODO: round `size` down to BLOCK_ALIGN and refuse less than MIN_BLOCK (before
-        // touching memory); allocate `size` bytes aligned to MAX_ALIGN with std::alloc::alloc
-        // (null means None); the whole region becomes one free block; set `owned`.
+        // TODO: a heap whose whole region is one free block and is freed on drop; None, without
+        // allocating, when the size is too small, and None when the memory is not available.
         todo!("Heap::with_strategy")
     }
 
@@ -172,8 +171,8 @@ impl<S: Strategy> Heap<S> {
     /// `[base, base + size)` must be valid for reads and writes for as long as the heap and
     /// any block it hands out are used, and nothing else may access it meanwhile.
     pub unsafe fn from_raw_parts(base: NonNull<u8>, size: usize, strategy: S) -> Option<Self> {
-        // TODO: skip to the next BLOCK_ALIGN boundary (`base.add(skip)`, keeping provenance),
-        // round the rest down, refuse less than MIN_BLOCK, insert the region as one block.
+        // TODO: a heap over the BLOCK_ALIGN-aligned part of `[base, base + size)`, as one free
+        // block, or None (writing nothing) when that part cannot hold a node.
         todo!("Heap::from_raw_parts")
     }
 
@@ -187,12 +186,8 @@ impl<S: Strategy> Heap<S> {
     ///
     /// Zero-sized requests get a real `MIN_BLOCK` block with an address of their own.
     pub fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: build a lazy iterator over the list that yields a Candidate (with its
-        // predecessor) for each block where `place` succeeds without leaving a splinter, and,
-        // if there was none, the first block where it succeeds; let `self.strategy` choose;
-        // then unlink the chosen block, link its front padding (reusing the node in place)
-        // and its back padding (a new node at `start + size`) where it was, and return
-        // `start`, derived from the node pointer.
+        // TODO: let `self.strategy` choose among the candidates `Strategy::choose` describes;
+        // hand out the chosen placement, and keep both of its paddings on the free list.
         todo!("Heap::alloc")
     }
 
@@ -203,8 +198,7 @@ impl<S: Strategy> Heap<S> {
     /// `ptr` must have been returned by `alloc` (or `realloc`) on this heap with this
     /// `layout`, and not freed since; the caller must not use the block afterwards.
     pub unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
-        // TODO: recompute the block size from the layout and insert the block in the list,
-        // as a pointer of the region, not the caller's (see "Provenance" above).
+        // TODO: the block goes back on the free list (mind "Provenance" above).
         todo!("Heap::free")
     }
 

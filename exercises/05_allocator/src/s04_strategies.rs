@@ -42,8 +42,7 @@ pub struct BestFit;
 
 impl Strategy for BestFit {
     fn choose<I: Iterator<Item = Candidate>>(&mut self, candidates: I) -> Option<Candidate> {
-        // TODO: keep the candidate with the smallest `block_len()` (the first among equals);
-        // return at once on an exact fit (`block_len() == placement().size`).
+        // TODO: the best fit, as described above.
         todo!("BestFit::choose")
     }
 }
@@ -57,8 +56,7 @@ pub struct NextFit {
 
 impl Strategy for NextFit {
     fn choose<I: Iterator<Item = Candidate>>(&mut self, candidates: I) -> Option<Candidate> {
-        // TODO: the first candidate whose block starts at or after `self.cursor`, or else the
-        // very first candidate (wrap around); move the cursor to the end of the placement.
+        // TODO: the next fit, as described above; keep `cursor` as its doc comment says.
         todo!("NextFit::choose")
     }
 }

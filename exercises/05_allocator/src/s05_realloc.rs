@@ -22,13 +22,12 @@
 //! The zero-size policy: `realloc` to size 0 shrinks to a `MIN_BLOCK` block, like `alloc` of a
 //! zero-sized layout; the block stays valid and must still be freed.
 //!
-//! After a `realloc` that moved, the old pointer is dead. Suppose a caller still holds
-//! `let old: &mut [u8] = slice::from_raw_parts_mut(p, 64)` from before the call, and the heap
-//! hands the old block to the next `alloc`: the new owner's writes and the stale `&mut` now
-//! alias. Miri reports the next use of `old` as `attempting a write access using <TAG> at
-//! alloc..., but that tag does not exist in the borrow stack for this location`. The same
-//! happens inside the heap if grow-in-place forgets to relink the neighbour: the old node
-//! stays on the list and the next `alloc` hands out bytes that are part of our grown block.
+//! After a `realloc` that moved, the old pointer is dead: the heap may hand the old block to
+//! the next `alloc`, and a caller still writing through a `&mut [u8]` made before the call
+//! would alias the new owner. The next stage has you write that bug on purpose and read
+//! Miri's report. The heap can make the same mistake inside: if grow-in-place forgets to
+//! relink the neighbour, the old node stays on the list and the next `alloc` hands out bytes
+//! that are part of our grown block.
 //! In safe Rust `Vec::reserve` takes `&mut self`, so no reference into the old buffer can
 //! survive it: the borrow checker enforces for you what you enforce by hand here.
 //!
@@ -60,18 +59,9 @@ impl<S: Strategy> Heap<S> {
         old: Layout,
         new_size: usize,
     ) -> Option<NonNull<u8>> {
-        // TODO: work with the region's pointer to the block, not the caller's (see the header);
-        // compare the old and new block sizes.
-        // - Smaller: a tail of 0 bytes changes nothing; a tail of at least MIN_BLOCK goes back
-        //   on the list; a shorter tail may only join a free block that starts right after
-        //   the old block (unlink that block and insert tail + it), otherwise move.
-        // - Larger: if a free block starts right at the end of ours and has enough bytes, take
-        //   its front (rewrite its node further on and relink its predecessor, or unlink it
-        //   if it is used up), unless that would leave 1..MIN_BLOCK bytes.
-        // - Move: alloc with the old alignment, copy_nonoverlapping min(old, new) bytes, free
-        //   the old block. If alloc fails, return None and leave everything as it was.
-        // Private helpers (say `free_block_at(addr)` returning the node and its predecessor)
-        // can go in this `impl` block.
+        // TODO: the three cases of the header (shrink in place, grow in place, move), with no
+        // padding below MIN_BLOCK left anywhere; on failure, None with the heap and the old
+        // block exactly as they were. Private helpers can go in this `impl` block.
         todo!("Heap::realloc")
     }
 }

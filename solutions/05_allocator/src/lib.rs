@@ -1,5 +1,6 @@
 //! A malloc-like allocator: layout arithmetic, a free list stored in the free memory, a heap
-//! with splitting and coalescing, fit strategies, `realloc`, a `GlobalAlloc`, and size classes.
+//! with splitting and coalescing, fit strategies, `realloc` (and the bug it invites, written
+//! on purpose), a `GlobalAlloc`, and size classes.
 
 #[cfg(test)]
 mod test_support;
@@ -9,5 +10,12 @@ pub mod s02_free_list;
 pub mod s03_heap;
 pub mod s04_strategies;
 pub mod s05_realloc;
-pub mod s06_global;
-pub mod s07_size_classes;
+pub mod s06_realloc_break;
+pub mod s07_global;
+pub mod s08_size_classes;
+
+// The paths the benchmark crate (`benches/05_allocator`) uses.
+#[doc(hidden)]
+pub use s07_global as s06_global;
+#[doc(hidden)]
+pub use s08_size_classes as s07_size_classes;

@@ -22,13 +22,12 @@
 //! The zero-size policy: `realloc` to size 0 shrinks to a `MIN_BLOCK` block, like `alloc` of a
 //! zero-sized layout; the block stays valid and must still be freed.
 //!
-//! After a `realloc` that moved, the old pointer is dead. Suppose a caller still holds
-//! `let old: &mut [u8] = slice::from_raw_parts_mut(p, 64)` from before the call, and the heap
-//! hands the old block to the next `alloc`: the new owner's writes and the stale `&mut` now
-//! alias. Miri reports the next use of `old` as `attempting a write access using <TAG> at
-//! alloc..., but that tag does not exist in the borrow stack for this location`. The same
-//! happens inside the heap if grow-in-place forgets to relink the neighbour: the old node
-//! stays on the list and the next `alloc` hands out bytes that are part of our grown block.
+//! After a `realloc` that moved, the old pointer is dead: the heap may hand the old block to
+//! the next `alloc`, and a caller still writing through a `&mut [u8]` made before the call
+//! would alias the new owner. The next stage has you write that bug on purpose and read
+//! Miri's report. The heap can make the same mistake inside: if grow-in-place forgets to
+//! relink the neighbour, the old node stays on the list and the next `alloc` hands out bytes
+//! that are part of our grown block.
 //! In safe Rust `Vec::reserve` takes `&mut self`, so no reference into the old buffer can
 //! survive it: the borrow checker enforces for you what you enforce by hand here.
 //!

@@ -6,111 +6,47 @@
 //! come from interior mutability guarded by a lock. This stage builds the lock and the
 //! allocator around it:
 //!
-//! - [`SpinLock<T>`] is a lock on an `AtomicBool`: `compare_exchange` with `Acquire` to take
-//!   it, a `store` with `Release` when its [`SpinGuard`] is dropped, so that everything the
-//!   last owner wrote to the free list is visible to the next. `std::sync::Mutex` is not an
-//!   option: it may allocate, or be the very thing being allocated for. A thread that finds
-//!   the lock taken waits with a [`Backoff`]: a few rounds of spinning (1, 2, 4, ...
-//!   `spin_loop` hints, [`SPIN_LIMIT`] rounds), then `std::thread::yield_now()` at every
-//!   further round.
+//! - [`SpinLock<T>`] is a lock on an `AtomicBool`; its [`SpinGuard`] releases it on drop.
+//!   Everything the last owner wrote to the free list must be visible to the next owner: the
+//!   memory orderings that promise it are yours to choose, and Miri judges them.
+//!   `std::sync::Mutex` is not an option: it may allocate, or be the very thing being
+//!   allocated for.
+//! - A thread that finds the lock taken waits with a [`Backoff`]: [`SPIN_LIMIT`] rounds of
+//!   spinning (1, 2, 4, ... `spin_loop` hints), then `std::thread::yield_now()` at every
+//!   further round. The lock is held for a few dozen nanoseconds, so a short spin usually sees
+//!   it released; but an owner preempted while holding it cannot release it until it runs
+//!   again, and a waiter that only spins burns the core the owner may be waiting for. A test
+//!   runs four times as many threads as your machine has cores.
 //! - The memory is an [`Arena`]: a `static` of `N` bytes aligned to `MAX_ALIGN`. The heap
-//!   cannot take its region from `std::alloc` (it *is* `std::alloc` now), so it is lent a
-//!   static one. An arena serves one heap only: the first [`LockedHeap`] to use it claims it
-//!   (an atomic flag), any other gets null for every request. That keeps [`LockedHeap::new`]
-//!   safe: two heaps handing out the same bytes would be two owners of one `&mut`.
-//! - [`LockedHeap<H>`] guards any heap that implements [`ArenaHeap`]: a first-fit [`Heap`] by
-//!   default, any other strategy, or the size classes of the next stage. The heap is built
-//!   lazily, on the first request, inside the lock: `new` is a `const fn` so that it can
-//!   initialise a `static`.
-//! - Rules of a global allocator: never allocate (you would call yourself, and deadlock on
-//!   your own lock), never panic or unwind (`GlobalAlloc` methods must not unwind; a panic
-//!   allocates its message anyway), report out of memory as a null pointer.
-//!
-//! Why not spin until the lock is free? Because a global allocator serves every thread of the
-//! program, and a program may run more threads than there are cores. The lock is held for a
-//! few dozen nanoseconds at a time, so a short spin usually sees it released, far sooner than
-//! a trip through the scheduler would. But when the owner is preempted while holding it, it
-//! cannot release the lock until it runs again, and a waiter that only spins burns the rest of
-//! its time slice, possibly on the very core the owner is waiting for; with more threads, more
-//! waiters do the same. Yielding hands the core back to the scheduler, which can run the
-//! owner. (The `spin` crate offers the same choice as its `RelaxStrategy`: `Spin` or `Yield`.)
-//! Production allocators go further and keep threads off a shared lock on the common path:
-//! glibc's malloc gives each thread a small cache of freed blocks per size (the tcache) and
-//! spreads threads over several arenas, each with its own mutex that sleeps in the kernel (a
-//! futex) when contended; jemalloc gives each thread a cache and takes an arena's lock only to
-//! refill or flush it; mimalloc gives each thread a heap of its own, and other threads hand
-//! its blocks back through atomic lists. One lock around one heap, as here, is the simple end
-//! of that range: correct for any number of threads, and fast while they do not all allocate
-//! at once. A test below runs four times as many threads as your machine has cores.
+//!   cannot take its region from `std::alloc`: it *is* `std::alloc` now. An arena serves one
+//!   heap only: the first [`LockedHeap`] to use it claims it, and any other gets null for
+//!   every request. That keeps [`LockedHeap::new`] safe: two heaps handing out the same bytes
+//!   would be two owners of one `&mut`.
+//! - [`LockedHeap<H>`] guards any [`ArenaHeap`]: a first-fit [`Heap`] by default, another
+//!   strategy, or the size classes of the last stage. `new` is a `const fn`, so that it can
+//!   initialise a `static`; the heap is built on the first request, inside the lock.
+//! - The rules of a global allocator: never allocate (you would call yourself, and deadlock on
+//!   your own lock), never panic or unwind, report out of memory as a null pointer.
 //!
 //! Data races are the aliasing rule across threads: two threads carving the same free block
 //! without the lock would each get a `&mut` to the same bytes. With a lock that does not
-//! lock, the threaded test below may well pass natively, but Miri stops it at once: `Undefined
-//! Behavior: not granting access to tag <229047> because that would remove [Unique for
-//! <228132>] which is strongly protected`, pointing at the second thread's `deref` of the
-//! guard while the first thread's `&mut Heap` (the argument of the closure in `with_heap`) is
-//! still live; other interleavings give `Data race detected between ...`. In safe Rust, `Sync`
-//! is what prevents this; here `unsafe impl Sync for SpinLock<T>` is your promise that the
-//! lock makes it true.
+//! lock, the threaded test may well pass natively, but Miri stops it at once: `not granting
+//! access to tag <TAG> because that would remove [Unique for <TAG>] which is strongly
+//! protected`, at the second thread's `deref` of the guard while the first thread's `&mut
+//! Heap` is still live, or `Data race detected between ...`. In safe Rust, `Sync` prevents
+//! this; here `unsafe impl Sync for SpinLock<T>` is your promise that the lock makes it true.
 //!
-//! Here is the whole crate as the allocator of a real program, with collections, strings and
-//! threads (run with the `doc` check):
-//!
-//! ```
-//! use allocator::s06_global::{Arena, LockedHeap};
-//! use std::collections::{BTreeMap, HashMap};
-//!
-//! static ARENA: Arena<{ 8 << 20 }> = Arena::new();
-//! // Miri: this example runs natively only. Under Stacked Borrows a `Box` freed at the end of
-//! // a function that took it by value is still protected while the global allocator writes
-//! // its free-list node there (rust-lang/miri#2686), which flags every free-list allocator;
-//! // the unit tests judge the heap under Miri instead.
-//! #[cfg_attr(not(miri), global_allocator)]
-//! static HEAP: LockedHeap = LockedHeap::new(&ARENA);
-//!
-//! fn main() {
-//!     if cfg!(miri) {
-//!         return;
-//!     }
-//!     let mut words: Vec<String> = (0..2000).map(|i| format!("word-{i}")).collect();
-//!     words.sort();
-//!     let counts: HashMap<&str, usize> = words.iter().map(|w| (w.as_str(), w.len())).collect();
-//!     let tree: BTreeMap<usize, String> = (0..500).map(|i| (i, i.to_string())).collect();
-//!     assert_eq!(counts.len(), 2000);
-//!     assert_eq!(tree[&42], "42");
-//!
-//!     let threads: Vec<_> = (0..4)
-//!         .map(|t| {
-//!             std::thread::spawn(move || {
-//!                 let mut v = Vec::new();
-//!                 for i in 0..2000 {
-//!                     v.push(vec![t as u8; i % 100]);
-//!                 }
-//!                 v.iter().map(Vec::len).sum::<usize>()
-//!             })
-//!         })
-//!         .collect();
-//!     for t in threads {
-//!         assert_eq!(t.join().unwrap(), 20 * (0..100).sum::<usize>());
-//!     }
-//!
-//!     let s = String::from("served by our heap");
-//!     assert!(HEAP.contains(s.as_ptr()), "the String's buffer comes from the arena");
-//! }
-//! ```
+//! The example on [`LockedHeap`] runs the whole crate as the allocator of a real program, with
+//! collections, strings and threads (the `doc` check runs it). How production allocators keep
+//! threads off a shared lock is in the project's README.
 //!
 //! Outcomes: implementing `GlobalAlloc`; complex pointer manipulation in unsafe code; why the
 //! borrow checker rules (and `Send`/`Sync`) exist.
 //!
 //! Read: the `GlobalAlloc` docs and their safety contract:
-//! <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html>; Philipp Oppermann,
-//! "Allocator Designs", on why `GlobalAlloc` takes `&self` and the spin lock:
-//! <https://os.phil-opp.com/allocator-designs/>; Rust for Rustaceans, chapter 9 ("Unsafe
-//! Code"), on `Send`, `Sync` and what an `unsafe impl` promises; Mara Bos, Rust Atomics and
+//! <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html>; Mara Bos, Rust Atomics and
 //! Locks, chapter 4 (building a spin lock): <https://marabos.nl/atomics/building-spinlock.html>;
-//! on spinning and yielding, the `spin` crate's `RelaxStrategy`
-//! (<https://docs.rs/spin/latest/spin/relax/index.html>) and crossbeam's `Backoff`
-//! (<https://docs.rs/crossbeam-utils/latest/crossbeam_utils/struct.Backoff.html>).
+//! Rust for Rustaceans, chapter 9 ("Unsafe Code"), on what an `unsafe impl Sync` promises.
 
 use crate::s02_free_list::FreeStats;
 use crate::s03_heap::{FirstFit, Heap, Strategy};
@@ -149,9 +85,18 @@ impl Backoff {
     /// Waits a little: `SPIN_LIMIT` rounds of spinning, each twice as long as the last, and
     /// from then on a yield at every call.
     pub fn snooze(&mut self) -> Waited {
-        // TODO: while fewer than SPIN_LIMIT rounds were spun, spin a round (twice as many
-        // hints as the last) and say how many; from then on, yield the time slice.
-        todo!("Backoff::snooze")
+        if self.step < SPIN_LIMIT {
+            let spins = 1 << self.step;
+            for _ in 0..spins {
+                std::hint::spin_loop();
+            }
+            self.step += 1;
+            Waited::Spun(spins)
+        } else {
+            // The owner may be waiting for a core: give ours away.
+            std::thread::yield_now();
+            Waited::Yielded
+        }
     }
 }
 
@@ -177,9 +122,20 @@ impl<T> SpinLock<T> {
     /// Waits (with a [`Backoff`]) until the lock is free, takes it, and returns a guard that
     /// releases it on drop.
     pub fn lock(&self) -> SpinGuard<'_, T> {
-        // TODO: take the lock when `locked` goes from false to true (compare_exchange_weak,
-        // Acquire on success); while it is taken, wait on a Relaxed load and a Backoff.
-        todo!("SpinLock::lock")
+        // Acquire pairs with the Release in `SpinGuard::drop`: the previous owner's writes to
+        // `value` happen before ours.
+        let mut backoff = Backoff::new();
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            // Wait with plain loads, so the cache line is not bounced by failed swaps.
+            while self.locked.load(Ordering::Relaxed) {
+                backoff.snooze();
+            }
+        }
+        SpinGuard { lock: self }
     }
 }
 
@@ -191,22 +147,22 @@ pub struct SpinGuard<'a, T> {
 impl<T> Deref for SpinGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // TODO: a shared reference to the value (the guard proves the lock is held).
-        todo!("SpinGuard::deref")
+        // SAFETY: the guard exists only while the lock is held by us.
+        unsafe { &*self.lock.value.get() }
     }
 }
 
 impl<T> DerefMut for SpinGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // TODO: a unique reference to the value.
-        todo!("SpinGuard::deref_mut")
+        // SAFETY: the guard exists only while the lock is held by us, and `&mut self`
+        // ensures this is the only reference made through it.
+        unsafe { &mut *self.lock.value.get() }
     }
 }
 
 impl<T> Drop for SpinGuard<'_, T> {
     fn drop(&mut self) {
-        // TODO: release the lock so that our writes are visible to its next owner.
-        todo!("SpinGuard::drop")
+        self.lock.locked.store(false, Ordering::Release);
     }
 }
 
@@ -267,17 +223,15 @@ pub trait ArenaHeap: Sized + Send {
 
 impl<S: Strategy + Default + Send> ArenaHeap for Heap<S> {
     unsafe fn from_arena(base: NonNull<u8>, size: usize) -> Option<Self> {
-        // TODO: Heap::from_raw_parts with the default strategy.
-        todo!("ArenaHeap::from_arena for Heap")
+        // SAFETY: the caller's promise is the one `from_raw_parts` needs.
+        unsafe { Heap::from_raw_parts(base, size, S::default()) }
     }
     fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: forward to the inherent method; `Heap::alloc(self, layout)` says plainly
-        // which of the two `alloc`s you mean.
-        todo!("ArenaHeap::alloc for Heap")
+        Heap::alloc(self, layout)
     }
     unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
-        // TODO: forward to Heap::free.
-        todo!("ArenaHeap::free for Heap")
+        // SAFETY: forwarded from the caller.
+        unsafe { Heap::free(self, ptr, layout) }
     }
     unsafe fn realloc(
         &mut self,
@@ -285,12 +239,11 @@ impl<S: Strategy + Default + Send> ArenaHeap for Heap<S> {
         layout: Layout,
         new_size: usize,
     ) -> Option<NonNull<u8>> {
-        // TODO: forward to Heap::realloc.
-        todo!("ArenaHeap::realloc for Heap")
+        // SAFETY: forwarded from the caller.
+        unsafe { Heap::realloc(self, ptr, layout, new_size) }
     }
     fn check(&self) -> Result<FreeStats, String> {
-        // TODO: forward to Heap::check.
-        todo!("ArenaHeap::check for Heap")
+        Heap::check(self)
     }
 }
 
@@ -302,6 +255,51 @@ struct State<H> {
 }
 
 /// A heap (first fit by default) behind a spin lock, usable as `#[global_allocator]`.
+///
+/// The whole crate as the allocator of a real program, with collections, strings and threads:
+///
+/// ```
+/// use allocator::s07_global::{Arena, LockedHeap};
+/// use std::collections::{BTreeMap, HashMap};
+///
+/// static ARENA: Arena<{ 8 << 20 }> = Arena::new();
+/// // Miri: this example runs natively only. Under Stacked Borrows a `Box` freed at the end of
+/// // a function that took it by value is still protected while the global allocator writes
+/// // its free-list node there (rust-lang/miri#2686), which flags every free-list allocator;
+/// // the unit tests judge the heap under Miri instead.
+/// #[cfg_attr(not(miri), global_allocator)]
+/// static HEAP: LockedHeap = LockedHeap::new(&ARENA);
+///
+/// fn main() {
+///     if cfg!(miri) {
+///         return;
+///     }
+///     let mut words: Vec<String> = (0..2000).map(|i| format!("word-{i}")).collect();
+///     words.sort();
+///     let counts: HashMap<&str, usize> = words.iter().map(|w| (w.as_str(), w.len())).collect();
+///     let tree: BTreeMap<usize, String> = (0..500).map(|i| (i, i.to_string())).collect();
+///     assert_eq!(counts.len(), 2000);
+///     assert_eq!(tree[&42], "42");
+///
+///     let threads: Vec<_> = (0..4)
+///         .map(|t| {
+///             std::thread::spawn(move || {
+///                 let mut v = Vec::new();
+///                 for i in 0..2000 {
+///                     v.push(vec![t as u8; i % 100]);
+///                 }
+///                 v.iter().map(Vec::len).sum::<usize>()
+///             })
+///         })
+///         .collect();
+///     for t in threads {
+///         assert_eq!(t.join().unwrap(), 20 * (0..100).sum::<usize>());
+///     }
+///
+///     let s = String::from("served by our heap");
+///     assert!(HEAP.contains(s.as_ptr()), "the String's buffer comes from the arena");
+/// }
+/// ```
 pub struct LockedHeap<H = Heap<FirstFit>> {
     /// The arena's memory, its size, and its claim flag.
     mem: *mut u8,
@@ -332,15 +330,21 @@ impl<H: ArenaHeap> LockedHeap<H> {
 
     /// Runs `f` on the heap with the lock held; `None` if this heap has no memory.
     fn with_heap<R>(&self, f: impl FnOnce(&mut H) -> R) -> Option<R> {
-        // TODO: lock the state; on the first call, claim the arena (swap the flag) and, if
-        // nobody had, build the heap with H::from_arena; then run `f` on the heap, if any.
-        todo!("LockedHeap::with_heap")
+        let mut state = self.state.lock();
+        if !state.started {
+            state.started = true;
+            if !self.claimed.swap(true, Ordering::AcqRel) {
+                // SAFETY: the arena is 'static, valid for `size` bytes, and now ours alone.
+                state.heap = unsafe { H::from_arena(NonNull::new(self.mem)?, self.size) };
+            }
+        }
+        state.heap.as_mut().map(f)
     }
 
     /// Whether `ptr` points into this heap's arena.
     pub fn contains(&self, ptr: *const u8) -> bool {
-        // TODO: compare addresses with [mem, mem + size).
-        todo!("LockedHeap::contains")
+        let start = self.mem.addr();
+        (start..start + self.size).contains(&ptr.addr())
     }
 
     /// Runs the heap's invariant walker. Meant for tests: a failed check formats its message
@@ -356,18 +360,27 @@ impl<H: ArenaHeap> LockedHeap<H> {
 // allocates or panics: failures are null pointers.
 unsafe impl<H: ArenaHeap> GlobalAlloc for LockedHeap<H> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // TODO: allocate under the lock; null if there is no heap or no room.
-        todo!("LockedHeap::alloc")
+        self.with_heap(|h| h.alloc(layout))
+            .flatten()
+            .map_or(null_mut(), NonNull::as_ptr)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // TODO: free the block under the lock.
-        todo!("LockedHeap::dealloc")
+        let Some(ptr) = NonNull::new(ptr) else {
+            return;
+        };
+        // SAFETY: the caller promises `ptr` came from this allocator with `layout`.
+        self.with_heap(|h| unsafe { h.free(ptr, layout) });
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // TODO: the heap's realloc under the lock; null on failure (the old block stays valid).
-        todo!("LockedHeap::realloc")
+        let Some(ptr) = NonNull::new(ptr) else {
+            return null_mut();
+        };
+        // SAFETY: the caller promises `ptr` came from this allocator with `layout`.
+        self.with_heap(|h| unsafe { h.realloc(ptr, layout, new_size) })
+            .flatten()
+            .map_or(null_mut(), NonNull::as_ptr)
     }
 }
 

@@ -59,7 +59,7 @@
 use crate::s01_layout::block_size;
 use crate::s02_free_list::FreeStats;
 use crate::s03_heap::{FirstFit, Heap, Strategy};
-use crate::s06_global::ArenaHeap;
+use crate::s07_global::ArenaHeap;
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
@@ -358,7 +358,7 @@ impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s06_global::{Arena, LockedHeap};
+    use crate::s07_global::{Arena, LockedHeap};
     use crate::test_support::{PATIENCE, Rng, bytes, handed_back, watchdog};
     use std::alloc::GlobalAlloc;
 

@@ -59,7 +59,7 @@
 use crate::s01_layout::block_size;
 use crate::s02_free_list::FreeStats;
 use crate::s03_heap::{FirstFit, Heap, Strategy};
-use crate::s06_global::ArenaHeap;
+use crate::s07_global::ArenaHeap;
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
@@ -83,9 +83,8 @@ pub const BATCH_BYTES: usize = 1024;
 
 /// The class that serves `layout`, or `None` if the heap serves it.
 pub fn class_of(layout: Layout) -> Option<usize> {
-    // TODO: None for alignments above CLASS_ALIGN or blocks above LARGEST_CLASS; up to 256
-    // bytes, the block size rounded up to CLASS_STEP gives the class (16 -> 0, 32 -> 1, ...);
-    // above, the smallest of the geometric classes (320, 384, 448, 512, 640, ...) that holds it.
+    // TODO: the class of the header's list (16 -> 0, 32 -> 1, ..., then 320, 384, ...) that
+    // holds the request's block, or None.
     todo!("class_of")
 }
 
@@ -142,8 +141,8 @@ impl<S: Strategy> SizeClassHeap<S> {
 
     /// Like [`Heap::alloc`]; small requests are served from their class first.
     pub fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: requests without a class go to the heap; otherwise pop the class's list (and
-        // update `cached`), or refill the class when its list is empty.
+        // TODO: a block of the request's class (refilling an empty class), or the heap's
+        // block for a request without a class; keep the invariant of `cached`.
         todo!("SizeClassHeap::alloc")
     }
 
@@ -153,9 +152,7 @@ impl<S: Strategy> SizeClassHeap<S> {
     /// being scattered between the heap's other blocks. Falls back to a single block when
     /// the heap has no room for a batch.
     fn refill(&mut self, class: usize) -> Option<NonNull<u8>> {
-        // TODO: carve (BATCH_BYTES / size).max(1) blocks in one piece aligned to CLASS_ALIGN;
-        // if the heap has no room, a single block with class_layout(class). Return the first
-        // block and push the others (derived from the first) so they come out in address order.
+        // TODO: as described above; the blocks come out of the list in address order.
         todo!("SizeClassHeap::refill")
     }
 
@@ -166,9 +163,8 @@ impl<S: Strategy> SizeClassHeap<S> {
     /// As for [`Heap::free`]: `ptr` came from this heap's `alloc` or `realloc` with `layout`
     /// and was not freed since.
     pub unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
-        // TODO: blocks without a class go to the heap; otherwise write a ClassNode into the
-        // block (through a pointer of the heap's region, not the caller's), push it on its
-        // class's list and count it in `cached`.
+        // TODO: the block goes on its class's list, or back to the heap if it has no class
+        // (the node's pointer: see the header).
         todo!("SizeClassHeap::free")
     }
 
@@ -183,15 +179,13 @@ impl<S: Strategy> SizeClassHeap<S> {
         layout: Layout,
         new_size: usize,
     ) -> Option<NonNull<u8>> {
-        // TODO: the same class: keep the block (and return the region's pointer to it, not
-        // the caller's); both without a class: the heap's realloc; otherwise alloc,
-        // copy_nonoverlapping the smaller size, free the old block.
+        // TODO: as described above; on failure, None with the old block untouched.
         todo!("SizeClassHeap::realloc")
     }
 
     /// Gives every cached class block back to the heap, where it coalesces.
     pub fn trim(&mut self) {
-        // TODO: pop every class list and free each block to the heap with class_layout.
+        // TODO: empty every class list into the heap.
         todo!("SizeClassHeap::trim")
     }
 
@@ -205,9 +199,8 @@ impl<S: Strategy> SizeClassHeap<S> {
     /// longer than the region can hold (a double free makes a cycle). The stats are the
     /// heap's: bytes cached in classes do not count as free.
     pub fn check(&self) -> Result<FreeStats, String> {
-        // TODO: the heap's check; then walk each class list, at most `heap.size / CLASS_STEP`
-        // nodes, checking each node (inside the region, aligned, not inside a free block of
-        // `self.heap.list`) before reading it; compare the total with `cached`.
+        // TODO: as described above, and `cached` must match the lists; no node is read before
+        // it is checked, and the walk ends even when a list has a cycle.
         todo!("SizeClassHeap::check")
     }
 }
@@ -241,7 +234,7 @@ impl<S: Strategy + Default + Send> ArenaHeap for SizeClassHeap<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s06_global::{Arena, LockedHeap};
+    use crate::s07_global::{Arena, LockedHeap};
     use crate::test_support::{PATIENCE, Rng, bytes, handed_back, watchdog};
     use std::alloc::GlobalAlloc;
 
