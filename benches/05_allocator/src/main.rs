@@ -24,8 +24,8 @@
 
 mod real_program;
 
-use allocator::s06_global::{Arena, LockedHeap};
-use allocator::s07_size_classes::SizeClassHeap;
+use allocator::s07_global::{Arena, LockedHeap};
+use allocator::s08_size_classes::SizeClassHeap;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

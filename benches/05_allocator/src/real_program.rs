@@ -9,8 +9,8 @@
 //! system`), so every run starts with an empty heap and the runs of the two allocators
 //! alternate.
 
-use allocator::s06_global::{Arena, LockedHeap};
-use allocator::s07_size_classes::SizeClassHeap;
+use allocator::s07_global::{Arena, LockedHeap};
+use allocator::s08_size_classes::SizeClassHeap;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;

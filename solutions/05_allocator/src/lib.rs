@@ -13,9 +13,3 @@ pub mod s05_realloc;
 pub mod s06_realloc_break;
 pub mod s07_global;
 pub mod s08_size_classes;
-
-// The paths the benchmark crate (`benches/05_allocator`) uses.
-#[doc(hidden)]
-pub use s07_global as s06_global;
-#[doc(hidden)]
-pub use s08_size_classes as s07_size_classes;
