@@ -10,7 +10,9 @@ mod test_support;
 
 pub mod s01_box;
 pub mod s02_rc;
+pub mod s02b_rc_break;
 pub mod s03_weak;
 pub mod s04_variance;
 pub mod s05_arc;
 pub mod s06_arc_weak;
+pub mod s07_arc_get_mut;

@@ -76,14 +76,14 @@ unsafe impl<T: Sync> Sync for MyBox<T> {}
 impl<T> MyBox<T> {
     /// Moves `value` to the heap. Allocates nothing if `T` is zero-sized.
     pub fn new(value: T) -> Self {
-        // TODO: take `Layout::new::<T>()`; for size 0 use `NonNull::dangling()`, otherwise
-        // `alloc::alloc` (calling `alloc::handle_alloc_error` on null); write the value in.
+        // TODO: the value, moved into memory of its own (a zero-sized `T` needs none); an
+        // allocation failure is reported, never ignored.
         todo!()
     }
 
     /// Moves the value out and frees the memory, without dropping the value.
     pub fn into_inner(this: Self) -> T {
-        // TODO: keep `Drop` from running (`ManuallyDrop`), read the value out, free the memory.
+        // TODO: the value, moved out, and the memory freed; the value itself is not dropped.
         todo!()
     }
 
@@ -92,13 +92,13 @@ impl<T> MyBox<T> {
     where
         T: 'a,
     {
-        // TODO: forget `this` and turn the pointer into a `&'a mut T`.
+        // TODO: a `&'a mut T` to the value, which is then never dropped nor freed.
         todo!()
     }
 
     /// Gives up ownership for a raw pointer; `from_raw` takes it back.
     pub fn into_raw(this: Self) -> *mut T {
-        // TODO: forget `this`, return the pointer.
+        // TODO: the pointer, with nothing dropped or freed.
         todo!()
     }
 
@@ -116,9 +116,8 @@ impl<T> MyBox<T> {
 
 impl<T> Drop for MyBox<T> {
     fn drop(&mut self) {
-        // TODO: drop the value in place (`ptr::drop_in_place`), then free the memory with the
-        // same layout it was allocated with (nothing to free for a zero-sized `T`). Free it
-        // even if the value's drop panics: do the freeing in the `Drop` of a small guard.
+        // TODO: drop the value, then free the memory (none for a zero-sized `T`); the memory
+        // is freed even when the value's `drop` panics.
     }
 }
 

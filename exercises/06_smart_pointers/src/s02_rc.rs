@@ -28,7 +28,7 @@
 //! use smart_pointers::s02_rc::MyRc;
 //!
 //! let mut rc = MyRc::new(String::new());
-//! rc.push_str("no"); // error[E0596]: cannot borrow data in an `Rc`-like pointer as mutable
+//! rc.push_str("no"); // error[E0596]: cannot borrow data in dereference of `MyRc<String>` as mutable
 //! ```
 //!
 //! Two traps. First, the count must not overflow: `mem::forget` of clones in a loop could wrap
@@ -73,8 +73,8 @@ pub struct MyRc<T> {
 impl<T> MyRc<T> {
     /// Moves `value` into a new block with one strong pointer (this one).
     pub fn new(value: T) -> Self {
-        // TODO: allocate an `RcInner` with both counts at 1 (`Box::new`, then `Box::leak`
-        // for a pointer that the block outlives).
+        // TODO: a new block holding the value: one strong pointer (this one), and the strong
+        // pointers' shared weak reference.
         todo!()
     }
 
@@ -99,15 +99,15 @@ impl<T> MyRc<T> {
     /// Moves the value out if this is the only strong pointer; gives `this` back otherwise.
     /// Weak pointers may remain: they will find the value gone.
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
-        // TODO: set the strong count to 0, move the value out (`ManuallyDrop::take`), and
-        // release the strong pointers' shared weak reference; `this` must not be dropped.
+        // TODO: if this is the only strong pointer, the value, moved out (weak pointers may
+        // remain: they must find it gone); `this` back otherwise.
         todo!()
     }
 }
 
 /// The strong count of the block at `ptr`.
 pub(crate) fn strong<'a, T>(ptr: NonNull<RcInner<T>>) -> &'a Cell<usize> {
-    // TODO: a reference to the `strong` field alone: `&(*ptr.as_ptr()).strong`.
+    // TODO: a reference to the `strong` field alone, never to the whole block.
     todo!()
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn weak<'a, T>(ptr: NonNull<RcInner<T>>) -> &'a Cell<usize> {
 /// Adds one to a count, aborting on overflow: a wrapped count would free a value in use.
 #[inline]
 pub(crate) fn increment(count: &Cell<usize>) {
-    // TODO: `std::process::abort()` if the count is already `usize::MAX`.
+    // TODO: add one; if the count cannot grow, abort the process (never wrap, never panic).
     todo!()
 }
 
@@ -132,7 +132,7 @@ pub(crate) fn increment(count: &Cell<usize>) {
 /// and does not use `ptr` afterwards. The value must already be dropped when the count can
 /// reach zero.
 pub(crate) unsafe fn release_weak<T>(ptr: NonNull<RcInner<T>>) {
-    // TODO: decrement; at zero, free the block (`Box::from_raw`).
+    // TODO: take one from the weak count; the last one frees the block.
     todo!()
 }
 

@@ -53,7 +53,7 @@ pub struct MyWeak<T> {
 impl<T> MyRc<T> {
     /// A new weak pointer to this value.
     pub fn downgrade(this: &Self) -> MyWeak<T> {
-        // TODO: increment the weak count.
+        // TODO: a new `MyWeak` to the same block, counted.
         todo!()
     }
 
@@ -73,8 +73,8 @@ impl<T> MyWeak<T> {
 
     /// A strong pointer to the value, if it is still alive.
     pub fn upgrade(&self) -> Option<MyRc<T>> {
-        // TODO: `None` for `MyWeak::new()` or when the strong count is 0; otherwise
-        // increment the strong count and build a `MyRc` on the same block.
+        // TODO: a new `MyRc` to the value while it is alive; `None` once it is dropped, or
+        // for `MyWeak::new()`.
         todo!()
     }
 

@@ -13,9 +13,10 @@
 //!   *invariant* in `T`: if a `Mut<'_, &'static str>` could be used as a `Mut<'_, &'a str>`,
 //!   you could write a short-lived `&'a str` into a place that promises `'static`.
 //! - `Id<T>`, a typed index (`Id<User>` and `Id<Order>` do not mix) that never owns or touches
-//!   a `T`. `PhantomData<fn() -> T>` keeps it covariant but makes it `Send`, `Sync`, `Copy`
-//!   and `'static`-friendly whatever `T` is. Write its `Clone`, `Copy`, `PartialEq`, `Eq`,
-//!   `Hash` and `Debug` by hand: `#[derive]` would add a `T: Clone` (etc.) bound, and
+//!   a `T`. `PhantomData<fn() -> T>` keeps it covariant in `T` and makes it `Send`, `Sync`
+//!   and `Copy` whatever `T` is, as a function pointer is. (Not `'static` whatever `T` is:
+//!   `fn() -> T` outlives `'a` only when `T` does.) Write its `Clone`, `Copy`, `PartialEq`,
+//!   `Eq`, `Hash` and `Debug` by hand: `#[derive]` would add a `T: Clone` (etc.) bound, and
 //!   `Id<String>` would not be `Copy`.
 //!
 //! The markers of `Ref` and `Id` are given, since the tests need them to compile; the marker of
@@ -115,8 +116,8 @@ unsafe impl<T: Sync> Sync for Ref<'_, T> {}
 pub struct Mut<'a, T> {
     ptr: NonNull<T>,
     // TODO: this marker makes `Mut` covariant in `T`, which is unsound for a unique borrow
-    // (see the first compile_fail example of the header). Choose the one that says "borrows
-    // a `T` uniquely for `'a`".
+    // (see the first compile_fail example of the header). Choose the marker that gives `Mut`
+    // the variance and auto traits of what it stands for.
     _borrow: PhantomData<&'a T>,
 }
 

@@ -1,4 +1,4 @@
-//! # MyArc with weak pointers, and a sound `get_mut`
+//! # MyArc with weak pointers
 //!
 //! Rebuild `MyArc<T>` with a `MyWeak<T>` beside it, as std's `Arc` and `sync::Weak`. The block
 //! now has two atomic counts: `strong`, the number of `MyArc`s, and `weak`, the number of
@@ -8,48 +8,38 @@
 //!
 //! Two traps in the layout. Do not wrap the value in an `UnsafeCell` to be allowed to drop it
 //! through a shared pointer: `UnsafeCell<T>` is invariant in `T`, so `MyArc<T>` would become
-//! invariant too, and the variance test of the last stage (which pins every pointer of this
+//! invariant too, and the variance test of stage 4 (which pins every pointer of this
 //! project, this one included) stops compiling. And, as in `MyRc`, never make a reference to
 //! the whole block: while one thread drops the value, another may be upgrading a `MyWeak`,
 //! and a `&ArcInner<T>` made there would overlap the value being dropped (Miri reports it,
 //! in the test that upgrades from inside the value's own `drop`). Reach the counts with
 //! `&(*ptr.as_ptr()).strong` and the value with `&(*ptr.as_ptr()).value`, one field at a time.
 //!
-//! Three operations need more than the orderings of the last stage:
+//! Two operations need more than an add:
 //!
 //! - `MyWeak::upgrade` must never bring a dropped value back. `fetch_add` on `strong` would:
-//!   between reading 0 and adding 1, or by adding 1 to a 0, it resurrects a value that another
-//!   thread is dropping. Use a `compare_exchange_weak` loop that only ever moves the count
-//!   from a non-zero `n` to `n + 1`, and returns `None` when it sees 0.
-//! - `MyArc::get_mut` must know that no other `MyArc` *and* no `MyWeak` exists. Checking the
-//!   two counts one after the other is a race: between the checks, another thread holding a
-//!   second `MyArc` can `downgrade` it and drop it, leaving `strong == 1` and a weak pointer
-//!   that can later upgrade and read the value while you hold `&mut T`. The fix (Mara Bos's):
-//!   *lock* the weak count by swapping 1 for `usize::MAX` (`compare_exchange(1, usize::MAX,
-//!   Acquire, Relaxed)`), check `strong == 1`, then unlock with a `Release` store of 1, and
-//!   `fence(Acquire)` before handing out `&mut T`.
-//! - `MyArc::downgrade` therefore waits while the weak count is `usize::MAX` (call
-//!   `crate::sync::spin_loop()` in the loop: under loom it yields to the other threads), and
-//!   increments with a `compare_exchange_weak` loop so that it never turns `usize::MAX` into 0.
+//!   it adds 1 to a 0 as readily as to a 2, and a value that another thread is dropping comes
+//!   back to life. The count may only move from a non-zero `n` to `n + 1`, checked and changed
+//!   in one atomic step (`compare_exchange_weak`, retried when another thread got there
+//!   first), and `upgrade` gives `None` when it sees 0.
+//! - `MyArc::downgrade` must respect a lock. The next stage's `get_mut` has to know that no
+//!   `MyWeak` exists, and takes the weak count from 1 to `LOCKED` (`usize::MAX`) for the moment
+//!   it looks. While the count is `LOCKED`, `downgrade` waits (calling
+//!   `crate::sync::spin_loop()`, which under loom lets the other threads run) and never adds to
+//!   it: 1 more than `usize::MAX` is 0. `weak_count` reports 0 while the count is locked.
 //!
-//! The rest keeps last stage's orderings: `Relaxed` increments, `Release` decrements, and an
-//! `Acquire` fence before dropping the value (the last strong) or freeing the block (the last
-//! weak). Write the orderings' reasons next to them.
+//! The orderings are yours again, now for two lifetimes: the value's ends with the last strong
+//! pointer, the block's with the last weak one, and every use of each must happen before its
+//! end (the diagram of the last stage, twice). Write the reason next to each ordering. Miri
+//! judges both ends, in `a_clone_dropped_on_another_thread_happens_before_the_free`; a loom
+//! model races an `upgrade` against the last strong drop (run it with
+//! `RUSTFLAGS="--cfg mastery_loom"`). `downgrade`'s ordering gets one more job in the next
+//! stage, where it pairs with `get_mut`'s unlock.
 //!
-//! Every increment keeps last stage's overflow check too: `clone` and `upgrade` on the strong
+//! Every increment keeps last stage's overflow check: `clone` and `upgrade` on the strong
 //! count, `downgrade` and `MyWeak::clone` on the weak count abort the process when the count
 //! they find is past `usize::MAX / 2`. Four tests forge such a count in a child process and
 //! expect each of the four to abort it.
-//!
-//! Loom models at the end of the file check the two races: an `upgrade` racing the last strong
-//! drop (the value is dropped once, and never used after), and a `get_mut` racing a
-//! `downgrade` on another thread (never a `&mut T` while a weak pointer can still upgrade).
-//! Two more check `get_mut`'s orderings: after another thread's last use of the value through
-//! a `MyArc` it drops, or through one it upgraded from a `MyWeak` it drops first.
-//! Run them with `RUSTFLAGS="--cfg mastery_loom"`; replace your weak-count lock with two plain
-//! loads and watch the second model fail. Miri checks the orderings of the two drops: in
-//! `a_clone_dropped_on_another_thread_happens_before_the_free` a decrement or a fence too weak
-//! is a data race.
 //!
 //! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
 //!
@@ -62,12 +52,12 @@
 //! std::thread::spawn(move || w.upgrade().map(|c| c.set(2))); // error[E0277]: `Cell<i32>` cannot be shared
 //! ```
 //!
-//! Afterwards you will be able to write a compare-exchange loop, see why a pair of atomic
-//! loads is not an atomic check of two counters, and use a sentinel value as a tiny lock.
+//! Afterwards you will be able to write a compare-exchange loop, keep two lifetimes (the
+//! value's and the block's) apart with two atomic counts, and order each end after every use.
 //!
-//! Read: Mara Bos, "Rust Atomics and Locks", chapter 6, sections "Weak Pointers" and
-//! "Optimizing": <https://marabos.nl/atomics/building-arc.html#weak-pointers>; the source of
-//! std's `Arc::get_mut` and `is_unique`: <https://doc.rust-lang.org/src/alloc/sync.rs.html>.
+//! Read: Mara Bos, "Rust Atomics and Locks", chapter 6, section "Weak Pointers":
+//! <https://marabos.nl/atomics/building-arc.html#weak-pointers>; the source of std's
+//! `Weak::upgrade`: <https://doc.rust-lang.org/src/alloc/sync.rs.html>.
 
 use crate::sync::{AtomicUsize, Ordering, fence, spin_loop};
 use std::fmt;
@@ -76,25 +66,25 @@ use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
-/// The weak count while `get_mut` holds it locked.
-const LOCKED: usize = usize::MAX;
+/// The weak count while `get_mut` (next stage) holds it locked.
+pub(crate) const LOCKED: usize = usize::MAX;
 /// The most pointers of one kind we allow; past it, clone aborts.
 const MAX_REFCOUNT: usize = usize::MAX / 2;
 
 /// The heap block shared by every `MyArc` and `MyWeak` to one value.
-struct ArcInner<T> {
+pub(crate) struct ArcInner<T> {
     /// How many `MyArc`s point here. The value is alive while this is non-zero.
-    strong: AtomicUsize,
+    pub(crate) strong: AtomicUsize,
     /// How many `MyWeak`s point here, plus one while any `MyArc` does; `LOCKED` while a
     /// `get_mut` checks for uniqueness. The block is freed when this reaches zero.
-    weak: AtomicUsize,
+    pub(crate) weak: AtomicUsize,
     /// Dropped by hand when `strong` reaches zero.
-    value: ManuallyDrop<T>,
+    pub(crate) value: ManuallyDrop<T>,
 }
 
 /// A thread-safe reference-counted pointer with weak pointers.
 pub struct MyArc<T> {
-    ptr: NonNull<ArcInner<T>>,
+    pub(crate) ptr: NonNull<ArcInner<T>>,
     _owns: PhantomData<ArcInner<T>>,
 }
 
@@ -118,7 +108,8 @@ unsafe impl<T: Send + Sync> Sync for MyWeak<T> {}
 impl<T> MyArc<T> {
     /// Moves `value` into a new block with one strong pointer (this one).
     pub fn new(value: T) -> Self {
-        // TODO: both counts start at 1.
+        // TODO: a new block: one strong pointer (this one), and the strong pointers' shared
+        // weak reference.
         todo!()
     }
 
@@ -142,15 +133,8 @@ impl<T> MyArc<T> {
 
     /// A new weak pointer to this value.
     pub fn downgrade(this: &Self) -> MyWeak<T> {
-        // TODO: a `compare_exchange_weak` loop on the weak count that waits (`spin_loop()`)
-        // while it is `LOCKED`, and aborts past `MAX_REFCOUNT`.
-        todo!()
-    }
-
-    /// A unique reference to the value, if no other `MyArc` and no `MyWeak` points to it.
-    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
-        // TODO: lock the weak count (1 -> `LOCKED`), check the strong count, unlock; then
-        // `fence(Acquire)` before handing out the `&mut T`.
+        // TODO: one more weak pointer, counted; never change the count while it is `LOCKED`
+        // (wait until it is not); abort past `MAX_REFCOUNT`.
         todo!()
     }
 }
@@ -164,8 +148,9 @@ impl<T> Clone for MyArc<T> {
 
 impl<T> Drop for MyArc<T> {
     fn drop(&mut self) {
-        // TODO: the last strong pointer drops the value, then releases the strong pointers'
-        // shared weak reference (dropping a `MyWeak` to the block does that).
+        // TODO: uncount this strong pointer; the last one drops the value, after every other
+        // owner's uses of it, then releases the strong pointers' shared weak reference.
+        // Justify each ordering in a comment.
     }
 }
 
@@ -194,8 +179,8 @@ impl<T> MyWeak<T> {
 
     /// A strong pointer to the value, if it is still alive. Never resurrects a dropped value.
     pub fn upgrade(&self) -> Option<MyArc<T>> {
-        // TODO: a `compare_exchange_weak` loop that moves the strong count from `n > 0` to
-        // `n + 1`, gives up at 0, and aborts past `MAX_REFCOUNT`.
+        // TODO: a new `MyArc` while the value is alive, `None` once it is dropped or being
+        // dropped: never move the strong count from 0. Abort past `MAX_REFCOUNT`.
         todo!()
     }
 
@@ -214,15 +199,16 @@ impl<T> Default for MyWeak<T> {
 
 impl<T> Clone for MyWeak<T> {
     fn clone(&self) -> Self {
-        // TODO: a `Relaxed` increment of the weak count (if there is a block); abort past
-        // `MAX_REFCOUNT`.
+        // TODO: one more weak pointer to the same block (if there is one), counted; abort
+        // past `MAX_REFCOUNT`. Justify the ordering in a comment.
         todo!()
     }
 }
 
 impl<T> Drop for MyWeak<T> {
     fn drop(&mut self) {
-        // TODO: a `Release` decrement; if it was the last, `fence(Acquire)` and free the block.
+        // TODO: uncount this weak pointer (if there is a block); the last one frees the block,
+        // after every other pointer's uses of it. Justify each ordering in a comment.
     }
 }
 
@@ -436,31 +422,6 @@ mod tests {
     }
 
     #[test]
-    fn get_mut_needs_no_other_strong_and_no_weak() {
-        let mut a = MyArc::new(1);
-        *MyArc::get_mut(&mut a).expect("unique: get_mut succeeds") += 1;
-        let w = MyArc::downgrade(&a);
-        assert!(
-            MyArc::get_mut(&mut a).is_none(),
-            "a weak pointer exists: no &mut"
-        );
-        drop(w);
-        let b = a.clone();
-        assert!(
-            MyArc::get_mut(&mut a).is_none(),
-            "another MyArc exists: no &mut"
-        );
-        drop(b);
-        assert_eq!(MyArc::get_mut(&mut a).copied(), Some(2));
-        assert_eq!(
-            MyArc::weak_count(&a),
-            0,
-            "get_mut must leave the weak count unlocked"
-        );
-        drop(MyArc::downgrade(&a)); // would spin forever if get_mut left the lock on
-    }
-
-    #[test]
     fn downgrade_waits_while_the_weak_count_is_locked() {
         let a = MyArc::new(7_u8);
         let b = a.clone();
@@ -609,28 +570,6 @@ mod tests {
             "each value dropped exactly once"
         );
     }
-
-    #[test]
-    fn get_mut_races_downgrade_on_another_clone() {
-        let rounds = if cfg!(miri) { 4 } else { 300 };
-        with_watchdog(move || {
-            for _ in 0..rounds {
-                let mut a = MyArc::new(0_u64);
-                let b = a.clone();
-                let t = std::thread::spawn(move || {
-                    let w = MyArc::downgrade(&b);
-                    drop(b);
-                    w.upgrade().map(|s| *s)
-                });
-                if let Some(v) = MyArc::get_mut(&mut a) {
-                    *v = 1;
-                }
-                let seen = t.join().unwrap();
-                assert!(matches!(seen, None | Some(0) | Some(1)));
-                assert_eq!(MyArc::weak_count(&a), 0);
-            }
-        });
-    }
 }
 
 #[cfg(all(test, mastery_loom))]
@@ -689,64 +628,6 @@ mod loom_tests {
             drop(a);
             t.join().unwrap();
             assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
-        });
-    }
-
-    #[test]
-    fn get_mut_after_another_thread_drops_its_clone() {
-        loom::model(|| {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let mut a = MyArc::new(Tracked::new(&drops));
-            let b = a.clone();
-            let t = thread::spawn(move || {
-                assert_eq!(b.read(), 1);
-                drop(b);
-            });
-            // If `get_mut` sees the strong count at 1, the other thread's read must happen
-            // before our write: the acquire fence pairs with its release decrement.
-            if let Some(v) = MyArc::get_mut(&mut a) {
-                v.write(2);
-            }
-            t.join().unwrap();
-        });
-    }
-
-    #[test]
-    fn get_mut_racing_an_upgrade_that_outlives_its_weak() {
-        loom::model(|| {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let mut a = MyArc::new(Tracked::new(&drops));
-            let w = MyArc::downgrade(&a);
-            let t = thread::spawn(move || {
-                let s = w.upgrade().expect("`a` is alive");
-                drop(w); // the weak count is back to 1, but `s` still points to the value
-                assert_eq!(s.read(), 1);
-            });
-            // Once the weak count is 1 again, the strong load must see the upgrade to `s`.
-            if let Some(v) = MyArc::get_mut(&mut a) {
-                v.write(2);
-            }
-            t.join().unwrap();
-        });
-    }
-
-    #[test]
-    fn get_mut_racing_downgrade_never_aliases() {
-        loom::model(|| {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let mut a = MyArc::new(Tracked::new(&drops));
-            let b = a.clone();
-            let t = thread::spawn(move || {
-                let w = MyArc::downgrade(&b);
-                drop(b);
-                w.upgrade().map(|s| s.read())
-            });
-            if let Some(v) = MyArc::get_mut(&mut a) {
-                v.write(2); // a `&mut T` while the other thread could read: loom would see it
-            }
-            let _ = t.join().unwrap();
-            drop(a);
-            assert_eq!(drops.load(Ordering::Relaxed), 1);
         });
     }
 }

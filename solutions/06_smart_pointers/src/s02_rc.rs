@@ -28,7 +28,7 @@
 //! use smart_pointers::s02_rc::MyRc;
 //!
 //! let mut rc = MyRc::new(String::new());
-//! rc.push_str("no"); // error[E0596]: cannot borrow data in an `Rc`-like pointer as mutable
+//! rc.push_str("no"); // error[E0596]: cannot borrow data in dereference of `MyRc<String>` as mutable
 //! ```
 //!
 //! Two traps. First, the count must not overflow: `mem::forget` of clones in a loop could wrap

@@ -1,35 +1,41 @@
 //! # MyArc: reference counting across threads
 //!
-//! Build `MyArc<T>`, the thread-safe `MyRc`: the count is an `AtomicUsize`, and every
-//! operation on it has a memory ordering you can justify. (No weak pointers yet: the next
-//! stage adds them.) Take the atomics from `crate::sync`, not `std::sync::atomic`: under
-//! `--cfg mastery_loom` that module hands out loom's atomics, so the same code is checked by
-//! loom's model checker.
+//! Build `MyArc<T>`, the thread-safe `MyRc`: the count is an `AtomicUsize`. (No weak pointers
+//! yet: the next stage adds them.) Take the atomics from `crate::sync`, not
+//! `std::sync::atomic`: under `--cfg mastery_loom` that module hands out loom's atomics, so the
+//! same code is checked by loom's model checker.
 //!
-//! The orderings, as in std's `Arc` and Mara Bos's chapter 6:
+//! Every atomic operation takes an `Ordering`, and choosing them is this stage's lesson. An
+//! atomic makes the *count* safe to share; the orderings decide what the count's changes say
+//! about the *value*. The rule to keep: everything any thread does with the value must
+//! *happen before* the drop that destroys it. A `Release` operation publishes what its thread
+//! did before it; an `Acquire` operation (or an acquire `fence` after a relaxed one) that reads
+//! what a release wrote makes all of that visible to what its thread does after it:
 //!
-//! - `clone`: `fetch_add(1, Relaxed)`. Making a new pointer publishes nothing: the caller
-//!   already has a pointer, so the value is already visible to it. Abort if the count passes
-//!   `usize::MAX / 2`: threads may clone faster than a plain overflow check could stop them.
-//!   A test forges a count past that in a child process and expects the clone to abort it.
-//! - `drop`: `fetch_sub(1, Release)`. Every use of the value through this pointer must
-//!   *happen before* the value is dropped by whichever thread drops last; the release
-//!   decrement publishes this thread's uses.
-//! - the last drop (the `fetch_sub` returned 1): `fence(Acquire)` before dropping the value and
-//!   freeing the block. The fence synchronizes with every earlier release decrement, so the
-//!   other threads' reads and writes of the value happen before our drop. Without it (or with
-//!   a `Relaxed` decrement), a thread could still be reading the value while another frees it.
+//! ```text
+//!   thread A (drops a clone)                 thread B (drops the last clone)
+//!   reads the value  (its last use)
+//!         |  program order
+//!         v
+//!   count 2 -> 1  (Release)  --- read by --> count 1 -> 0  (Acquire)
+//!                                                  |  program order
+//!                                                  v
+//!                                            drops the value, frees the block
+//! ```
 //!
-//! The last test of this stage shows the weakened version failing. `WeakenedArc` in the tests
-//! is `MyArc` with a `Relaxed` decrement and no fence; under loom
-//! (`cargo test --release` with `RUSTFLAGS="--cfg mastery_loom"`), the model
-//! `relaxed_decrement_without_fence_is_a_data_race` has one thread write to the value and drop
-//! its clone while the other drops the last clone and reads the value in `drop`: loom explores
-//! the interleavings, finds that the write does not happen before the read, and panics with
-//! a causality violation, which the test expects (`#[should_panic]`). The same model with your
-//! `MyArc` passes. Miri, which runs before loom, sees such a bug too: in
-//! `a_clone_dropped_on_another_thread_happens_before_the_free` it reports a data race between
-//! the other thread's use of the value and your drop of it.
+//! A's read happens before B's free only through that arrow; take away either end and B may
+//! free the value while A is still reading it. Decide, for `clone`, `drop` and `get_mut`, which
+//! other threads' uses of the value must happen before what this thread does next, and pick
+//! for each atomic operation the weakest ordering that makes it so. Write the reason next to
+//! each one. A too-weak ordering passes most runs of an ordinary test; Miri's race detector
+//! (in `a_clone_dropped_on_another_thread_happens_before_the_free`) and loom's models (under
+//! `cargo test --release` with `RUSTFLAGS="--cfg mastery_loom"`) are the judges. A stronger
+//! ordering than needed passes too, so the comment is where you prove you chose. The last
+//! loom test shows a weakened `MyArc`, `WeakenedArc`, failing with a causality violation.
+//!
+//! The count must not overflow: `clone` aborts the process when the count passes
+//! `usize::MAX / 2`, since threads may clone faster than a plain overflow check could stop
+//! them. A test forges such a count in a child process and expects the clone to abort it.
 //!
 //! `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`: sending a `MyArc` to another
 //! thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
@@ -70,8 +76,8 @@
 //!
 //! Read: Mara Bos, "Rust Atomics and Locks", chapter 6 "Building Our Own Arc" (the basic
 //! version): <https://marabos.nl/atomics/building-arc.html>; the Rustonomicon, "Implementing
-//! Arc": <https://doc.rust-lang.org/nomicon/arc-mutex/arc.html>; chapter 3 of the same book for
-//! release and acquire.
+//! Arc": <https://doc.rust-lang.org/nomicon/arc-mutex/arc.html>; for release, acquire and
+//! fences, chapter 3 of Mara Bos's book: <https://marabos.nl/atomics/memory-ordering.html>.
 
 use crate::sync::{AtomicUsize, Ordering, fence};
 use std::fmt;
