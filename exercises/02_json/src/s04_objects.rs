@@ -79,11 +79,21 @@ mod tests {
         Value::from(n)
     }
 
+    /// `input` for a message: quoted, and cut short if it is long.
+    fn shown(input: &[u8]) -> String {
+        let quoted = format!("{:?}", String::from_utf8_lossy(input));
+        if quoted.chars().count() <= 40 {
+            return quoted;
+        }
+        let start: String = quoted.chars().take(30).collect();
+        format!("{start}...\" ({} bytes)", input.len())
+    }
+
     fn parse_err(input: &[u8]) -> Error {
         match parse_slice(input) {
             Ok(v) => panic!(
-                "{:?} is not JSON and must be rejected, but parsed as {v:?}",
-                String::from_utf8_lossy(input)
+                "{} is not JSON and must be rejected, but parsed as {v:?}",
+                shown(input)
             ),
             Err(e) => e,
         }
@@ -234,11 +244,7 @@ mod tests {
     fn wrong_verdicts(cases: &[(&[u8], &str)], must_accept: bool) -> Vec<String> {
         let mut wrong = Vec::new();
         for &(input, what) in cases {
-            let mut shown = format!("{:?}", String::from_utf8_lossy(input));
-            if shown.chars().count() > 40 {
-                let start: String = shown.chars().take(30).collect();
-                shown = format!("{start}...\" ({} bytes)", input.len());
-            }
+            let shown = shown(input);
             match std::panic::catch_unwind(|| parse_slice(input)) {
                 Err(_) => wrong.push(format!(
                     "{what} ({shown}): the parser panicked; it must return a value or an error, never panic"
