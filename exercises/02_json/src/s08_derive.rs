@@ -24,9 +24,20 @@
 //! # }
 //! ```
 //!
+//! Generic structs work as hand-written impls do, recursive ones with a `where` clause and
+//! a default too, even where look-alikes of the prelude's names are in scope:
+//!
+//! ```
+//! mod look_alikes { pub struct Some; pub struct None; pub struct Ok; pub struct Err; }
+//! use look_alikes::*;
+//! #[derive(json::Serialize, json::Deserialize)]
+//! struct Node<T = u8> where T: Clone { value: T, children: Vec<Node<T>> }
+//! let node: Node = json::from_json(r#"{"value": 1, "children": []}"#).unwrap();
+//! assert_eq!(json::to_json(&node).unwrap(), r#"{"value":1,"children":[]}"#);
+//! ```
+//!
 //! The derive must refuse what it cannot do, at compile time. A union has no way to say
-//! which field is live (the tests check the message the compiler shows, and where it
-//! points):
+//! which field is live (the tests check the compiler's message, and where it points):
 //!
 //! ```compile_fail
 //! #[derive(json::Serialize)]
