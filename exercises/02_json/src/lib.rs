@@ -4,6 +4,7 @@
 
 // The stubs name parameters, imports and helpers that only the finished code uses.
 #![allow(unused_variables, unused_imports, unused_mut, dead_code)]
+#![forbid(unsafe_code)]
 
 // The derive macros name this crate `::json`; this makes that path work inside the crate too.
 extern crate self as json;

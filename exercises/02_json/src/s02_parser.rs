@@ -15,8 +15,8 @@
 //!   no `+`, no bare `.` or `1.`, no hex, no `NaN`. Integers that fit become
 //!   `PosInt`/`NegInt`; larger ones, and anything with a fraction or exponent, become
 //!   `Float`, the `f64` nearest to the text; `-0` becomes `Float(-0.0)` (there is no
-//!   negative integer zero); a number whose magnitude does not fit in an `f64` (`1e400`) is
-//!   an error, "number out of range";
+//!   negative integer zero); a number whose magnitude does not fit in an `f64` (`1e400`, or
+//!   an integer of 400 digits) is an error, "number out of range";
 //! - an array is `[`, values separated by `,`, then `]`, with whitespace allowed between
 //!   any two tokens; `[1,]` and `[,1]` are errors;
 //! - after the value, only whitespace may follow: `[1] x` is an error, "trailing characters".
@@ -126,7 +126,8 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// Counts one more level of nesting; fails past [`MAX_DEPTH`].
+    /// Counts one more level of nesting, for an array or object being entered (the values
+    /// inside them do not count); fails past [`MAX_DEPTH`].
     pub fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -194,11 +195,21 @@ mod tests {
         Value::from(n)
     }
 
+    /// `input` for a message: quoted, and cut short if it is long.
+    fn shown(input: &[u8]) -> String {
+        let quoted = format!("{:?}", String::from_utf8_lossy(input));
+        if quoted.chars().count() <= 40 {
+            return quoted;
+        }
+        let start: String = quoted.chars().take(30).collect();
+        format!("{start}...\" ({} bytes)", input.len())
+    }
+
     fn parse_err(input: &[u8]) -> Error {
         match parse_slice(input) {
             Ok(v) => panic!(
-                "{:?} is not JSON and must be rejected, but parsed as {v:?}",
-                String::from_utf8_lossy(input)
+                "{} is not JSON and must be rejected, but parsed as {v:?}",
+                shown(input)
             ),
             Err(e) => e,
         }
@@ -287,33 +298,65 @@ mod tests {
         (b"\xff", "a non-UTF-8 byte at the top level"),
     ];
 
-    #[test]
-    fn accepts_the_literals_numbers_and_arrays_rfc_8259_allows() {
-        for (input, what) in MUST_ACCEPT {
-            let result = std::panic::catch_unwind(|| parse_str(input)).unwrap_or_else(|_| {
-                panic!("the parser panicked on {what} ({input:?}): it must parse it")
-            });
-            if let Err(e) = result {
-                panic!("{what} must be accepted: {input:?} gave {e:?}");
+    /// Parses every case and describes each wrong verdict (including a panic), so that one
+    /// run lists them all.
+    fn wrong_verdicts(cases: &[(&[u8], &str)], must_accept: bool) -> Vec<String> {
+        let mut wrong = Vec::new();
+        for &(input, what) in cases {
+            let shown = shown(input);
+            match std::panic::catch_unwind(|| parse_slice(input)) {
+                Err(_) => wrong.push(format!(
+                    "{what} ({shown}): the parser panicked; it must return a value or an error, never panic"
+                )),
+                Ok(Err(e)) if must_accept => {
+                    wrong.push(format!("{what} must be accepted: {shown} gave {e:?}"))
+                }
+                Ok(Ok(v)) if !must_accept => {
+                    wrong.push(format!("{what} must be rejected: {shown} parsed as {v:?}"))
+                }
+                Ok(_) => {}
             }
         }
+        wrong
+    }
+
+    #[test]
+    fn accepts_the_literals_numbers_and_arrays_rfc_8259_allows() {
+        let cases: Vec<(&[u8], &str)> = MUST_ACCEPT
+            .iter()
+            .map(|&(input, what)| (input.as_bytes(), what))
+            .collect();
+        let wrong = wrong_verdicts(&cases, true);
+        assert!(
+            wrong.is_empty(),
+            "{} of {} valid inputs went wrong:\n{}",
+            wrong.len(),
+            cases.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]
     fn rejects_the_literals_numbers_and_arrays_rfc_8259_forbids() {
-        for (input, what) in MUST_REJECT {
-            let result = std::panic::catch_unwind(|| parse_slice(input)).unwrap_or_else(|_| {
-                panic!(
-                    "the parser panicked on {what} ({:?}): bad input must give an error, never a panic",
-                    String::from_utf8_lossy(input)
-                )
-            });
-            assert!(
-                result.is_err(),
-                "{what} must be rejected: {:?} parsed as {result:?}",
-                String::from_utf8_lossy(input)
-            );
-        }
+        let huge = format!("1{}", "0".repeat(400));
+        let negative_huge = format!("-{huge}");
+        let mut cases = MUST_REJECT.to_vec();
+        cases.push((
+            huge.as_bytes(),
+            "an integer of 401 digits (too large for f64)",
+        ));
+        cases.push((
+            negative_huge.as_bytes(),
+            "a negative integer of 401 digits (too large for f64)",
+        ));
+        let wrong = wrong_verdicts(&cases, false);
+        assert!(
+            wrong.is_empty(),
+            "{} of {} invalid inputs went wrong:\n{}",
+            wrong.len(),
+            cases.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]
@@ -412,6 +455,13 @@ mod tests {
         let e = parse_err(b"[1, 1e999]");
         assert_eq!(e.message(), "number out of range");
         assert_eq!(e.column(), 5, "at the start of the number");
+        let e = parse_err(format!("[1, {}]", "9".repeat(400)).as_bytes());
+        assert_eq!(
+            e.message(),
+            "number out of range",
+            "an integer of 400 digits is too large for f64, as 1e400 is"
+        );
+        assert_eq!(e.column(), 5, "at the start of the number");
     }
 
     #[test]
@@ -442,6 +492,15 @@ mod tests {
     fn nesting_up_to_the_limit_is_accepted() {
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(parse_str(&ok).is_ok(), "{MAX_DEPTH} levels must parse");
+        for bottom in ["1", "null"] {
+            let text = format!("{}{bottom}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+            if let Err(e) = parse_str(&text) {
+                panic!(
+                    "{MAX_DEPTH} arrays around `{bottom}` are {MAX_DEPTH} levels deep: only `[` \
+                     and `{{` count against the limit, not the values inside them; got {e:?}"
+                );
+            }
+        }
     }
 
     #[test]

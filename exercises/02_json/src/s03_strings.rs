@@ -3,9 +3,10 @@
 //! Teach the parser strings. `parse_string` starts at the opening `"` and returns the
 //! string's text with both quotes consumed. The rules are RFC 8259's, section 7:
 //!
-//! - a string may not contain raw control characters (below U+0020);
+//! - a string may not contain raw control characters (below U+0020), before an escape or
+//!   after one;
 //! - its escapes are `\" \\ \/ \b \f \n \r \t \uXXXX`, and nothing else (`\x41`, `\'`,
-//!   `\U0041` are errors); `\u` takes exactly four hex digits, in either case;
+//!   `\U0041` are errors); `\u` takes exactly four hex digits, in either case, and no sign;
 //! - a `\uXXXX` in D800–DBFF (a leading surrogate) must be followed by a `\uXXXX` in
 //!   DC00–DFFF (a trailing surrogate), and the two combine into one character beyond
 //!   U+FFFF: `"\ud83d\ude00"` is one emoji. Any other surrogate, alone or out of order, is
@@ -14,11 +15,9 @@
 //!   byte is reported at its own column.
 //!
 //! Most strings have no escapes, and their text is already in the input, so copying it would
-//! be waste. A string with escapes has to be decoded somewhere: into the parser's `scratch`
-//! buffer, reused from one string to the next. The work happens in `parse_str_ref`, which
-//! says where the text ended up, as a [`StrRef`]: `Input` borrows the input for its whole
-//! lifetime `'a`, `Scratch` borrows nothing. `parse_string` (given) then lends the text out.
-//! That split matters in stage 4, where a key's text must wait while the parser moves on.
+//! be waste: `parse_string` returns such a string from the input. A string with escapes has
+//! to be decoded somewhere: into the parser's `scratch` buffer, emptied and reused from one
+//! string to the next, and `parse_string` returns the text from there.
 //!
 //! Afterwards you will understand what a Rust `&str` guarantees and what JSON's `\u` escapes
 //! encode (UTF-16 code units), and how to return borrowed data when you can and owned data
@@ -31,36 +30,12 @@
 use crate::error::Result;
 use crate::s02_parser::Parser;
 
-/// Where the text of a parsed string is.
-#[derive(Clone, Copy, Debug)]
-pub enum StrRef<'a> {
-    /// In the input: the string had no escapes.
-    Input(&'a str),
-    /// In the parser's scratch buffer.
-    Scratch,
-}
-
 impl<'a> Parser<'a> {
     /// Parses a string at the current position (which must be at its opening `"`).
     ///
     /// The result borrows from the input when the string has no escapes, and from the
     /// parser's scratch buffer otherwise, so a plain string costs no allocation.
     pub fn parse_string(&mut self) -> Result<&str> {
-        let s = self.parse_str_ref()?;
-        Ok(self.resolve(s))
-    }
-
-    /// The text of a string that [`Parser::parse_str_ref`] returned.
-    pub fn resolve(&self, s: StrRef<'a>) -> &str {
-        match s {
-            StrRef::Input(s) => s,
-            StrRef::Scratch => &self.scratch,
-        }
-    }
-
-    /// Parses a string at the current position (which must be at its opening `"`) and says
-    /// where its text is. The result holds no borrow of `self`.
-    pub fn parse_str_ref(&mut self) -> Result<StrRef<'a>> {
         // TODO: the string's text, both quotes consumed: escapes decoded, raw control characters
         // and invalid UTF-8 rejected; a string without escapes is not copied (see the header)
         todo!()
@@ -127,6 +102,9 @@ mod tests {
         (b"\"\\'\"", "an escaped single quote"),
         (b"\"\\u12\"", "a short hex escape"),
         (b"\"\\u12G4\"", "a bad hex digit"),
+        (b"\"\\u+041\"", "a plus sign in a hex escape"),
+        (b"\"\\u-041\"", "a minus sign in a hex escape"),
+        (b"\"\\u 041\"", "a space in a hex escape"),
         (b"\"\\U0041\"", "a capital U escape"),
         (b"\"\\ud800\"", "a lone leading surrogate"),
         (b"\"\\ud800x\"", "a leading surrogate followed by text"),
@@ -138,6 +116,8 @@ mod tests {
         (b"\"\\udc00\"", "a lone trailing surrogate"),
         (b"\"\\udc00\\ud800\"", "a pair in the wrong order"),
         (b"\"\t\"", "a raw tab in a string"),
+        (b"\"\\n\t\"", "a raw tab after an escape"),
+        (b"\"a\\u0041\x01b\"", "a raw U+0001 after a hex escape"),
         (b"\"\n\"", "a raw newline in a string"),
         (b"\"\x00\"", "a raw NUL in a string"),
         (b"\"\x1f\"", "a raw U+001F in a string"),
@@ -148,33 +128,54 @@ mod tests {
         (b"\"a\" \"b\"", "two strings"),
     ];
 
-    #[test]
-    fn accepts_the_strings_rfc_8259_allows() {
-        for (input, what) in MUST_ACCEPT {
-            let result = std::panic::catch_unwind(|| parse_str(input)).unwrap_or_else(|_| {
-                panic!("the parser panicked on {what} ({input:?}): it must parse it")
-            });
-            if let Err(e) = result {
-                panic!("{what} must be accepted: {input:?} gave {e:?}");
+    /// Parses every case and describes each wrong verdict (including a panic), so that one
+    /// run lists them all.
+    fn wrong_verdicts(cases: &[(&[u8], &str)], must_accept: bool) -> Vec<String> {
+        let mut wrong = Vec::new();
+        for &(input, what) in cases {
+            let shown = format!("{:?}", String::from_utf8_lossy(input));
+            match std::panic::catch_unwind(|| parse_slice(input)) {
+                Err(_) => wrong.push(format!(
+                    "{what} ({shown}): the parser panicked; it must return a value or an error, never panic"
+                )),
+                Ok(Err(e)) if must_accept => {
+                    wrong.push(format!("{what} must be accepted: {shown} gave {e:?}"))
+                }
+                Ok(Ok(v)) if !must_accept => {
+                    wrong.push(format!("{what} must be rejected: {shown} parsed as {v:?}"))
+                }
+                Ok(_) => {}
             }
         }
+        wrong
+    }
+
+    #[test]
+    fn accepts_the_strings_rfc_8259_allows() {
+        let cases: Vec<(&[u8], &str)> = MUST_ACCEPT
+            .iter()
+            .map(|&(input, what)| (input.as_bytes(), what))
+            .collect();
+        let wrong = wrong_verdicts(&cases, true);
+        assert!(
+            wrong.is_empty(),
+            "{} of {} valid strings went wrong:\n{}",
+            wrong.len(),
+            cases.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]
     fn rejects_the_strings_rfc_8259_forbids() {
-        for (input, what) in MUST_REJECT {
-            let result = std::panic::catch_unwind(|| parse_slice(input)).unwrap_or_else(|_| {
-                panic!(
-                    "the parser panicked on {what} ({:?}): bad input must give an error, never a panic",
-                    String::from_utf8_lossy(input)
-                )
-            });
-            assert!(
-                result.is_err(),
-                "{what} must be rejected: {:?} parsed as {result:?}",
-                String::from_utf8_lossy(input)
-            );
-        }
+        let wrong = wrong_verdicts(MUST_REJECT, false);
+        assert!(
+            wrong.is_empty(),
+            "{} of {} invalid strings went wrong:\n{}",
+            wrong.len(),
+            MUST_REJECT.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]
@@ -198,6 +199,22 @@ mod tests {
         let v = parse_str(r#""\ud83d\ude00 \uD834\uDD1E""#).unwrap();
         assert_eq!(v.as_str(), Some("😀 𝄞"));
         assert_eq!(v.as_str().unwrap().chars().count(), 3);
+        for (text, expected) in [
+            (r#""\ud800\udc00""#, '\u{10000}'),
+            (r#""\ud840\udc00""#, '\u{20000}'),
+            (r#""\udbff\udfff""#, '\u{10FFFF}'),
+        ] {
+            assert_eq!(
+                parse_str(text)
+                    .unwrap()
+                    .as_str()
+                    .and_then(|s| s.chars().next()),
+                Some(expected),
+                "{text} is U+{:X}: the character is 0x10000 + ((leading - 0xD800) << 10) + \
+                 (trailing - 0xDC00), in every plane, not only the first",
+                u32::from(expected)
+            );
+        }
     }
 
     #[test]
@@ -245,12 +262,14 @@ mod tests {
             "a string without escapes must be returned from the input, not copied"
         );
         parser.skip_whitespace();
-        match parser.parse_str_ref().unwrap() {
-            StrRef::Scratch => assert_eq!(parser.resolve(StrRef::Scratch), "esc\n"),
-            StrRef::Input(s) => {
-                panic!("a string with escapes is decoded into the scratch buffer, got {s:?}")
-            }
-        }
+        let escaped = parser.parse_string().unwrap();
+        assert_eq!(escaped, "esc\n");
+        let escaped = escaped.as_ptr();
+        assert_eq!(
+            escaped,
+            parser.scratch.as_ptr(),
+            "a string with escapes is decoded into the parser's scratch buffer, from its start"
+        );
     }
 
     #[test]

@@ -24,9 +24,20 @@
 //! # }
 //! ```
 //!
+//! Generic structs work as hand-written impls do, recursive ones with a `where` clause and
+//! a default too, even where look-alikes of the prelude's names are in scope:
+//!
+//! ```
+//! mod look_alikes { pub struct Some; pub struct None; pub struct Ok; pub struct Err; }
+//! use look_alikes::*;
+//! #[derive(json::Serialize, json::Deserialize)]
+//! struct Node<T = u8> where T: Clone { value: T, children: Vec<Node<T>> }
+//! let node: Node = json::from_json(r#"{"value": 1, "children": []}"#).unwrap();
+//! assert_eq!(json::to_json(&node).unwrap(), r#"{"value":1,"children":[]}"#);
+//! ```
+//!
 //! The derive must refuse what it cannot do, at compile time. A union has no way to say
-//! which field is live (the tests check the message the compiler shows, and where it
-//! points):
+//! which field is live (the tests check the compiler's message, and where it points):
 //!
 //! ```compile_fail
 //! #[derive(json::Serialize)]
@@ -54,7 +65,9 @@
 mod tests {
     use std::collections::HashMap;
 
-    use crate::derive_expand::both_derives_error;
+    use crate::derive_expand::{
+        Expand, bare_names, both_derives_error, expansion, s08_derive, trait_impl,
+    };
     use crate::error::{Category, Result};
     use crate::{Deserialize, Serialize, from_json, to_json, to_json_pretty};
 
@@ -230,5 +243,72 @@ mod tests {
             (1, 14, tuple_error.to_owned()),
             "a tuple struct with no field is refused at its fields (column 14)"
         );
+    }
+
+    /// Both derives, with their trait's name.
+    const BOTH: [(Expand, &str); 2] = [
+        (s08_derive::expand_serialize, "Serialize"),
+        (s08_derive::expand_deserialize, "Deserialize"),
+    ];
+
+    #[test]
+    fn bounds_go_on_type_parameters_and_the_struct_generics_are_kept() {
+        use quote::ToTokens;
+        let item = "struct Node<T = u8> where T: Clone { value: T, children: Vec<Node<T>> }";
+        for (expand, name) in BOTH {
+            let imp = trait_impl(&expansion(expand, item));
+            for param in &imp.generics.params {
+                if let syn::GenericParam::Type(t) = param {
+                    assert!(
+                        t.default.is_none(),
+                        "{name} for `{item}`: the impl's generics `{}` copy the default `= u8`, \
+                         which an impl cannot have; take them from `split_for_impl`",
+                        imp.generics.to_token_stream()
+                    );
+                }
+            }
+            let where_clause = imp.generics.where_clause.as_ref();
+            assert!(
+                where_clause.is_some_and(|w| w.to_token_stream().to_string().contains("Clone")),
+                "{name} for `{item}`: the impl lost the struct's `where T: Clone` (it has `{}`); \
+                 without it `Node<T>` is not a valid type in the impl",
+                where_clause.to_token_stream()
+            );
+            for predicate in where_clause.iter().flat_map(|w| &w.predicates) {
+                if let syn::WherePredicate::Type(p) = predicate {
+                    let bounded = p.bounded_ty.to_token_stream().to_string();
+                    let bounds = p.bounds.to_token_stream().to_string();
+                    assert!(
+                        !bounds.contains(name) || bounded == "T",
+                        "{name} for `{item}`: the impl requires `{bounded}: {bounds}`, a bound \
+                         on a field type. Bound the type parameters (`T: ::json::{name}`), as \
+                         serde does: bounds on field types make a recursive type like this one \
+                         fail to compile, because proving `Vec<Node<T>>: {name}` needs itself"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn generated_code_names_everything_by_absolute_path() {
+        for item in [
+            "struct Person { name: String, age: u32 }",
+            "struct Meters(f64);",
+            "struct Rgb(u8, u8, u8);",
+            "struct Marker;",
+            "struct Pair<A, B> { first: A, second: B }",
+        ] {
+            for (expand, name) in BOTH {
+                let bare = bare_names(expansion(expand, item));
+                assert!(
+                    bare.is_empty(),
+                    "{name} for `{item}`: the generated code uses a name without its path, so a \
+                     user's own item of that name (a `struct Some;`, a `type Result = ...;`) \
+                     would take its place; write `::core::option::Option::Some` and the like:\n{}",
+                    bare.join("\n")
+                );
+            }
+        }
     }
 }

@@ -23,7 +23,7 @@
 
 #[cfg(test)]
 mod tests {
-    use crate::derive_expand::{derive_error, s08_derive};
+    use crate::derive_expand::{Expand, bare_names, derive_error, expansion, s08_derive};
     use crate::{Deserialize, Serialize, from_json, to_json};
 
     /// The same enum as stage 7's `Shape`, derived.
@@ -69,6 +69,31 @@ mod tests {
         assert_eq!(
             msg(r#""Circle""#),
             "variant `Circle` of enum Shape needs a value"
+        );
+        let rejected = |text: &str, why: &str| match from_json::<Shape>(text) {
+            Ok(v) => panic!("{text} must be rejected ({why}), got {v:?}"),
+            Err(e) => e.message().to_owned(),
+        };
+        for variant in ["Line", "Rect"] {
+            let why = "every variant with data, tuple and struct variants too, needs a value \
+                       when it is named as a bare string";
+            assert_eq!(
+                rejected(&format!("{variant:?}"), why),
+                format!("variant `{variant}` of enum Shape needs a value"),
+                "{why}"
+            );
+        }
+        let why = "an unknown variant in the object form is the same error as in the string form";
+        assert_eq!(
+            rejected(r#"{"Square": 1}"#, why),
+            "unknown variant `Square`, expected one of `Empty`, `Circle`, `Line`, `Rect`",
+            "{why}"
+        );
+        let why = "a unit variant written as an object takes `null` as its value, nothing else";
+        assert_eq!(
+            rejected(r#"{"Empty": 5}"#, why),
+            "invalid type: integer `5`, expected null",
+            "{why}"
         );
         assert_eq!(
             msg("{}"),
@@ -122,5 +147,34 @@ mod tests {
             ),
             "no JSON value could build an enum with no variants: refuse it at the `enum` keyword"
         );
+    }
+
+    /// No value of `Never` exists, so its `serialize` is never called; the derive must still
+    /// generate an impl that compiles, which this use of it checks.
+    #[derive(Serialize)]
+    enum Never {}
+
+    const _: fn(&Never) -> crate::Result<String> = to_json::<Never>;
+
+    #[test]
+    fn generated_code_names_everything_by_absolute_path() {
+        for item in [
+            "enum Shape { Empty, Circle(f64), Line(i32, i32), Rect { w: u32, h: u32 } }",
+            "enum Tree<T> { Leaf(T), Node { left: Box<Tree<T>>, right: Box<Tree<T>> } }",
+        ] {
+            for (expand, name) in [
+                (s08_derive::expand_serialize as Expand, "Serialize"),
+                (s08_derive::expand_deserialize, "Deserialize"),
+            ] {
+                let bare = bare_names(expansion(expand, item));
+                assert!(
+                    bare.is_empty(),
+                    "{name} for `{item}`: the generated code uses a name without its path, so a \
+                     user's own item of that name (a `struct Some;`, a `type Result = ...;`) \
+                     would take its place; write `::core::option::Option::Some` and the like:\n{}",
+                    bare.join("\n")
+                );
+            }
+        }
     }
 }

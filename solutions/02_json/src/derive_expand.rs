@@ -44,3 +44,97 @@ pub fn both_derives_error(item: &str) -> (usize, usize, String) {
     );
     ser
 }
+
+/// The code a derive generates for `item` (Rust source), which it must accept.
+#[track_caller]
+pub fn expansion(expand: Expand, item: &str) -> proc_macro2::TokenStream {
+    let input: syn::DeriveInput = syn::parse_str(item).expect("the test's item is valid Rust");
+    expand(&input)
+        .unwrap_or_else(|e| panic!("the derive must accept this item, but refused it: {e}\n{item}"))
+}
+
+/// The `impl` of `Serialize` or `Deserialize` in an expansion, at the top level or inside a
+/// `const _: () = { ... };` block.
+#[track_caller]
+pub fn trait_impl(tokens: &proc_macro2::TokenStream) -> syn::ItemImpl {
+    fn find(items: Vec<syn::Item>) -> Option<syn::ItemImpl> {
+        items.into_iter().find_map(|item| match item {
+            syn::Item::Impl(imp) => {
+                let (_, path, _) = imp.trait_.as_ref()?;
+                let last = path.segments.last()?;
+                (last.ident == "Serialize" || last.ident == "Deserialize").then_some(imp)
+            }
+            syn::Item::Const(c) => match *c.expr {
+                syn::Expr::Block(block) => find(
+                    block
+                        .block
+                        .stmts
+                        .into_iter()
+                        .filter_map(|stmt| match stmt {
+                            syn::Stmt::Item(item) => Some(item),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+    let file: syn::File = syn::parse2(tokens.clone()).unwrap_or_else(|e| {
+        panic!("the derive generated something that is not items ({e}):\n{tokens}")
+    });
+    find(file.items).unwrap_or_else(|| {
+        panic!("the derive generated no `impl ::json::Serialize` or `Deserialize`:\n{tokens}")
+    })
+}
+
+/// Names the generated code must not use bare, because an item of the same name in the
+/// user's scope would take their place: the prelude's, and `PhantomData` and `Formatter`.
+const SHADOWABLE: &[&str] = &[
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Default",
+    "PhantomData",
+    "Formatter",
+];
+
+/// Each use in `tokens` of a name from [`SHADOWABLE`] without a path before it (`Some(x)`
+/// rather than `::core::option::Option::Some(x)`), with the tokens around it.
+pub fn bare_names(tokens: proc_macro2::TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut found = Vec::new();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => found.extend(bare_names(group.stream())),
+            TokenTree::Ident(ident) if SHADOWABLE.iter().any(|name| ident == name) => {
+                let colon = |j: Option<usize>| matches!(j.map(|j| &trees[j]), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                if !(colon(i.checked_sub(1)) && colon(i.checked_sub(2))) {
+                    let context: Vec<String> = trees[i.saturating_sub(3)..(i + 4).min(trees.len())]
+                        .iter()
+                        .map(|t| match t {
+                            TokenTree::Group(g) => {
+                                let (open, close) = match g.delimiter() {
+                                    proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                                    proc_macro2::Delimiter::Brace => ("{", "}"),
+                                    proc_macro2::Delimiter::Bracket => ("[", "]"),
+                                    proc_macro2::Delimiter::None => ("", ""),
+                                };
+                                format!("{open}...{close}")
+                            }
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    found.push(format!("`{ident}` in `{}`", context.join(" ")));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}

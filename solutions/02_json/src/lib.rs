@@ -2,6 +2,8 @@
 //!
 //! Each `sNN_*` module is one stage of the project; `error` is shared by all of them.
 
+#![forbid(unsafe_code)]
+
 // The derive macros name this crate `::json`; this makes that path work inside the crate too.
 extern crate self as json;
 

@@ -466,6 +466,12 @@ mod tests {
             err::<Shape>(r#""Circle""#),
             "variant `Circle` of enum Shape needs a value"
         );
+        let why = "a unit variant written as an object takes `null` as its value, nothing else";
+        assert_eq!(
+            err_because::<Shape>(r#"{"Empty": 5}"#, why),
+            "invalid type: integer `5`, expected null",
+            "{why}"
+        );
         let one_key = "expected an object with exactly one key, the variant";
         assert_eq!(err::<Shape>("{}"), one_key);
         assert_eq!(err::<Shape>(r#"{"Circle": 1, "Empty": null}"#), one_key);

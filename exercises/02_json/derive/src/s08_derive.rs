@@ -18,6 +18,7 @@
 //!
 //! A generic struct gets the bound `T: ::json::Serialize` (or `Deserialize`) on every *type
 //! parameter*, not on the field types, as serde does; the generated visitor is generic too.
+//! The impl keeps the struct's `where` clause, and leaves out its defaults (`T = u8`).
 //! Each named field comes as a `NamedField` (given): its JSON key and its attributes, which
 //! stage 10 fills in; until then the key is the field's name.
 //!

@@ -11,8 +11,10 @@
 //! and the body of `deserialize`. The enum's visitor accepts a string (a unit variant; a
 //! variant with data named as a string is "variant `Circle` of enum Shape needs a value")
 //! and an object with exactly one key ("expected an object with exactly one key, the
-//! variant"); any other name is `unknown_variant`. An enum with no variants cannot be read:
-//! "json cannot derive Deserialize for an enum with no variants", at the `enum` keyword.
+//! variant"), whose value for a unit variant is `null`; a name that is no variant, in either
+//! form, is `unknown_variant`. An enum with no variants cannot be read: "json cannot derive
+//! Deserialize for an enum with no variants", at the `enum` keyword. It can be written: its
+//! `serialize` is never called, as there is no value to call it on, but it must compile.
 //! A variant's JSON name comes from `variant_key` (stage 10 lets `rename` change it).
 //!
 //! Afterwards you will be able to generate code from a sum type's shape, and you will see why
