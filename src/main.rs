@@ -9,6 +9,7 @@ mod course;
 mod dev;
 mod diagnose;
 mod doctor;
+mod kind;
 mod lock;
 mod mistakes;
 mod outcome;
