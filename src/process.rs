@@ -321,8 +321,37 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
         tree.kill();
     }
 
+    let (rx, readers) = spawn_readers(&mut tree);
+    let (report, end) = follow(job, &rx, sink, cancel, &mut tree);
+    drop(registered);
+    let status = tree.finish()?;
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let (timed_out, cancelled) = match end {
+        Some(End::TimedOut(secs)) => (Some(secs), false),
+        Some(End::Cancelled) => (None, true),
+        None => (None, false),
+    };
+    Ok(Finished {
+        report,
+        exit_ok: status.success() && timed_out.is_none() && !cancelled,
+        timed_out,
+        cancelled,
+    })
+}
+
+/// How a job ended when the runner ended it.
+enum End {
+    /// Killed at this limit, in seconds.
+    TimedOut(u64),
+    Cancelled,
+}
+
+/// A thread per output stream of the child, each sending its lines to the one channel.
+fn spawn_readers(tree: &mut Tree) -> (mpsc::Receiver<String>, Vec<thread::JoinHandle<()>>) {
     let (tx, rx) = mpsc::sync_channel::<String>(256);
-    let readers: Vec<_> = [
+    let streams = [
         tree.child
             .stdout
             .take()
@@ -331,24 +360,33 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|stream| {
-        let tx = tx.clone();
-        thread::Builder::new()
-            .name("mastery-output".into())
-            .spawn(move || read_lines(stream, &tx))
-            .expect("spawning a reader thread")
-    })
-    .collect();
-    drop(tx);
+    ];
+    let readers = streams
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let tx = tx.clone();
+            thread::Builder::new()
+                .name("mastery-output".into())
+                .spawn(move || read_lines(stream, &tx))
+                .expect("spawning a reader thread")
+        })
+        .collect();
+    (rx, readers)
+}
 
+/// Reads the job's lines until its output ends, or kills its tree on a timeout or `cancel`
+/// (then `End` says which).
+fn follow(
+    job: &Job,
+    rx: &mpsc::Receiver<String>,
+    sink: &mut dyn FnMut(&str),
+    cancel: &AtomicBool,
+    tree: &mut Tree,
+) -> (Report, Option<End>) {
     let start = Instant::now();
     let mut run_start: Option<Instant> = None;
     let mut report = Report::default();
-    let mut timed_out = None;
-    let mut cancelled = false;
     loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(line) => {
@@ -360,36 +398,27 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 // The output ended: the child exited, or `cancel` killed its tree.
-                cancelled = cancel.load(Ordering::SeqCst);
-                break;
+                let end = cancel.load(Ordering::SeqCst).then_some(End::Cancelled);
+                return (report, end);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if cancel.load(Ordering::SeqCst) {
-            cancelled = true;
+        let end = if cancel.load(Ordering::SeqCst) {
+            Some(End::Cancelled)
         } else if run_start.is_some_and(|t| t.elapsed() > job.run_timeout) {
-            timed_out = Some(job.run_timeout.as_secs());
+            Some(End::TimedOut(job.run_timeout.as_secs()))
         } else if start.elapsed() > job.total_timeout {
-            timed_out = Some(job.total_timeout.as_secs());
-        }
-        if cancelled || timed_out.is_some() {
+            Some(End::TimedOut(job.total_timeout.as_secs()))
+        } else {
+            None
+        };
+        if end.is_some() {
             tree.kill();
             // The pipes close once every process of the group is gone; drop what is left.
             while rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
-            break;
+            return (report, end);
         }
     }
-    drop(registered);
-    let status = tree.finish()?;
-    for reader in readers {
-        let _ = reader.join();
-    }
-    Ok(Finished {
-        report,
-        exit_ok: status.success() && timed_out.is_none() && !cancelled,
-        timed_out,
-        cancelled,
-    })
 }
 
 /// A short command's whole output, for helpers (a version probe, `git`): its status, stdout and
