@@ -352,6 +352,11 @@ impl Verdict {
             Verdict::Crashed { what, .. } if what.starts_with("a stack overflow") => format!(
                 "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
             ),
+            // loom turns a panic while another unwinds (a failed assertion, then a Drop that
+            // panics on the state it left) into an abort: the first panic is the finding.
+            Verdict::Crashed { what, .. } if kind == CheckKind::Loom => format!(
+                "{kind}: the loom model ended with {what}, usually a second panic while the first unwound; the first panic above is the finding"
+            ),
             Verdict::Crashed { what, .. } => format!(
                 "{kind}: the test process crashed with {what}. Undefined behaviour in unsafe code is the usual cause"
             ),
@@ -570,6 +575,25 @@ mod tests {
                 what: "a stack overflow (infinite or too deep recursion?)".into(),
                 running: vec![]
             }
+        );
+    }
+
+    #[test]
+    fn an_abort_in_a_loom_model_points_at_the_first_panic_not_at_unsafe_code() {
+        let abort = Verdict::Crashed {
+            what: "an abort".into(),
+            running: vec![],
+        };
+        let loom = abort.describe(CheckKind::Loom);
+        assert!(
+            loom.contains("the first panic above is the finding"),
+            "{loom}"
+        );
+        assert!(!loom.contains("Undefined behaviour"), "{loom}");
+        let test = abort.describe(CheckKind::Test);
+        assert!(
+            test.contains("Undefined behaviour in unsafe code"),
+            "{test}"
         );
     }
 

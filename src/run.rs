@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -82,7 +83,17 @@ pub fn run_stage(
                 } else {
                     diagnose::notes(&tests.report)
                 };
-                (verdict, notes)
+                after_crash(
+                    course,
+                    stage,
+                    kind,
+                    (verdict, notes),
+                    &tests,
+                    workspace,
+                    opts,
+                    out,
+                    cancel,
+                )?
             }
             (None, None) => run_check(course, stage, kind, workspace, opts, out, cancel)?,
         };
@@ -99,11 +110,6 @@ pub fn run_stage(
         result.notes.extend(notes);
         if passed {
             continue;
-        }
-        if crashed && kind == CheckKind::Loom {
-            result.notes.push(
-                "A loom model aborts when a second panic comes while the first unwinds (an assertion, then a Drop that panics): the first panic above is the finding.".to_string(),
-            );
         }
         if crashed && kind == CheckKind::Test {
             // A crash is undefined behaviour more often than not: Miri says where, when the
@@ -176,7 +182,157 @@ fn run_check(
             job.display()
         ));
     }
-    Ok((verdict, notes))
+    after_crash(
+        course,
+        stage,
+        kind,
+        (verdict, notes),
+        &finished,
+        workspace,
+        opts,
+        out,
+        cancel,
+    )
+}
+
+/// After the unit tests of a stage crashed: each of its tests runs again on its own, so that
+/// the verdict names the tests that crash, and the failures the crash took down with the test
+/// binary (libtest prints a failure's message only at the end) are told with their messages.
+/// Other verdicts and check kinds pass through unchanged.
+#[allow(clippy::too_many_arguments)]
+fn after_crash(
+    course: &Course,
+    stage: usize,
+    kind: CheckKind,
+    (verdict, notes): (Verdict, Vec<String>),
+    finished: &Finished,
+    workspace: &Path,
+    opts: &Options,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<(Verdict, Vec<String>)> {
+    let Verdict::Crashed { what, running } = verdict else {
+        return Ok((verdict, notes));
+    };
+    let st = &course.stages[stage];
+    let prefix = check::test_prefix(st, kind);
+    let tests = match finished.report.binaries.last() {
+        Some(binary) if kind == CheckKind::Test => stage_tests(workspace, binary, &prefix),
+        _ => Vec::new(),
+    };
+    if tests.len() < 2 {
+        return Ok((Verdict::Crashed { what, running }, notes));
+    }
+    let binary = workspace.join(finished.report.binaries.last().expect("tests were listed"));
+    let cwd = crate_dir(course, st.project, workspace);
+    let budget = Duration::from_secs(st.timeout_secs(kind));
+    let clock = Instant::now();
+    let mut alone = outcome::Report::default();
+    let (mut crashed, mut hung, mut left) = (Vec::new(), Vec::new(), 0);
+    for (i, name) in tests.iter().enumerate() {
+        if clock.elapsed() > budget {
+            left = tests.len() - i;
+            break;
+        }
+        let mut job = process::Job::new(
+            &binary.display().to_string(),
+            [
+                name.as_str(),
+                "--exact",
+                "--test-threads=1",
+                "--color=never",
+            ],
+            &cwd,
+            budget,
+        );
+        if !opts.backtrace {
+            job = job.env("RUST_BACKTRACE", "0");
+        }
+        out.log(&format!("$ {}", job.display()));
+        let run = process::run(&job, &mut |line| out.log(line), cancel)
+            .with_context(|| cannot_start(&job))?;
+        if run.cancelled {
+            return Ok((Verdict::Cancelled, Vec::new()));
+        }
+        if run.timed_out.is_some() {
+            hung.push(name.clone());
+        } else if run.report.crash.is_some() {
+            crashed.push(name.clone());
+        }
+        alone.results.extend(run.report.results);
+        alone.panics.extend(run.report.panics);
+    }
+    let failed: Vec<&String> = alone
+        .results
+        .iter()
+        .filter(|(name, s)| **s == outcome::TestStatus::Failed && !crashed.contains(name))
+        .map(|(name, _)| name)
+        .collect();
+    let mut notes = vec![one_by_one_note(&crashed, &hung, &failed, left)];
+    notes.extend(diagnose::notes(&alone));
+    let running = if crashed.is_empty() { running } else { crashed };
+    Ok((Verdict::Crashed { what, running }, notes))
+}
+
+/// What running a crashed stage's tests one at a time showed, in one line.
+fn one_by_one_note(crashed: &[String], hung: &[String], failed: &[&String], left: usize) -> String {
+    let names = |v: &[&String]| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if crashed.is_empty() {
+        parts.push(
+            "no test crashes on its own: the crash needs tests running at the same time (state they share, or a race between them)"
+                .to_string(),
+        );
+    } else {
+        parts.push(format!(
+            "{} crashes on its own",
+            names(&crashed.iter().collect::<Vec<_>>())
+        ));
+    }
+    if !hung.is_empty() {
+        parts.push(format!("{} hangs", names(&hung.iter().collect::<Vec<_>>())));
+    }
+    if !failed.is_empty() {
+        parts.push(format!("{} fails", names(failed)));
+    }
+    if left > 0 {
+        parts.push(format!("{left} more not run (out of time)"));
+    }
+    format!("Each test run alone: {}.", parts.join("; "))
+}
+
+/// The tests of a test binary whose names start with `prefix`, by asking the binary.
+fn stage_tests(workspace: &Path, binary: &str, prefix: &str) -> Vec<String> {
+    process::output_of(
+        &workspace.join(binary).display().to_string(),
+        &["--list", "--format", "terse", prefix],
+        workspace,
+    )
+    .map(|list| {
+        list.lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .filter(|name| name.starts_with(prefix))
+            .map(String::from)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The directory cargo runs a project's tests in: its crate, in the course (`exercises/..`)
+/// or in a copy of the solutions (`NN_name` at the workspace's top).
+fn crate_dir(course: &Course, project: usize, workspace: &Path) -> std::path::PathBuf {
+    let project = &course.projects[project];
+    let in_course = workspace.join(&project.dir);
+    if in_course.join("Cargo.toml").is_file() {
+        in_course
+    } else {
+        workspace.join(project.dir_name())
+    }
 }
 
 /// Runs one cargo job, its command line and output going to `out`.
@@ -350,18 +506,10 @@ fn still_running(finished: &Finished, prefix: &str, workspace: &Path) -> Vec<Str
     let Some(binary) = finished.report.binaries.last() else {
         return Vec::new();
     };
-    let Some(list) = process::output_of(
-        &workspace.join(binary).display().to_string(),
-        &["--list", "--format", "terse", prefix],
-        workspace,
-    ) else {
-        return Vec::new();
-    };
-    list.lines()
-        .filter_map(|l| l.strip_suffix(": test"))
-        .filter(|name| name.starts_with(prefix) && !finished.report.results.contains_key(*name))
+    stage_tests(workspace, binary, prefix)
+        .into_iter()
+        .filter(|name| !finished.report.results.contains_key(name))
         .take(test_threads())
-        .map(String::from)
         .collect()
 }
 

@@ -1240,6 +1240,12 @@ fn a_crash_among_failures_is_the_verdict_and_names_the_test_that_was_running() {
         "  !! test: the test process crashed with a stack overflow (infinite or too deep recursion?). Look for a recursion that never reaches its base case, or a huge value on the stack",
     );
     assert_line(&s, "     running then: s03_crash::tests::depth_counts_down");
+    // Run alone, the crashing test is named and the failure the crash hid keeps its message.
+    assert_line(
+        &s,
+        "     Each test run alone: `s03_crash::tests::depth_counts_down` crashes on its own; `s03_crash::tests::a_plain_failure` fails.",
+    );
+    assert!(s.contains("an ordinary failure"), "{s}");
     assert_line(
         &s,
         "     Miri finds the cause of most crashes: RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never -- s03_crash --color=never",

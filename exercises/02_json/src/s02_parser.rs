@@ -1,9 +1,12 @@
-//! # The parser
+//! # The parser: tokens, numbers and arrays
 //!
 //! Build a recursive-descent parser from JSON text to [`Value`]: [`parse_str`] for `&str`
-//! and [`parse_slice`] for bytes. Most of the work is in [`Parser`]'s methods
-//! `parse_value`, `parse_string` and `parse_number`; the stages after this one reuse them to
-//! read JSON straight into Rust types.
+//! and [`parse_slice`] for bytes. This stage writes [`Parser`]'s `parse_value`,
+//! `parse_array` and `parse_number`; the next two stages add strings (`parse_string`) and
+//! objects (`parse_object`), and the stages after those reuse all of them to read JSON
+//! straight into Rust types. `parse_value` dispatches to every kind of value, so it calls
+//! `parse_string` and `parse_object` already: their stubs wait in the next two files, and
+//! this stage's tests stay clear of strings and objects.
 //!
 //! Follow RFC 8259 exactly. The grammar is small, and the traps are in the details:
 //!
@@ -11,19 +14,16 @@
 //! - a number is `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`: no leading zeros,
 //!   no `+`, no bare `.` or `1.`, no hex, no `NaN`. Integers that fit become
 //!   `PosInt`/`NegInt`; larger ones, and anything with a fraction or exponent, become
-//!   `Float`; `-0` becomes `Float(-0.0)` (there is no negative integer zero); a number whose
-//!   magnitude does not fit in an `f64` (`1e400`) is an error, "number out of range";
-//! - a string may not contain raw control characters (below U+0020); its escapes are
-//!   `\" \\ \/ \b \f \n \r \t \uXXXX`; a `\uXXXX` in D800–DBFF must be followed by a
-//!   `\uXXXX` in DC00–DFFF, and the two combine into one character; any other surrogate is an
-//!   error (Rust's `char` cannot hold one);
-//! - the bytes must be valid UTF-8 (`parse_slice` can be handed anything);
+//!   `Float`, the `f64` nearest to the text; `-0` becomes `Float(-0.0)` (there is no
+//!   negative integer zero); a number whose magnitude does not fit in an `f64` (`1e400`) is
+//!   an error, "number out of range";
+//! - an array is `[`, values separated by `,`, then `]`, with whitespace allowed between
+//!   any two tokens; `[1,]` and `[,1]` are errors;
 //! - after the value, only whitespace may follow: `[1] x` is an error, "trailing characters".
 //!
 //! Recursion has a price: each nested `[` costs a stack frame, and 100 000 of them overflow
 //! the stack and abort the process. So the parser counts its depth and gives up with
-//! "recursion limit exceeded" past [`MAX_DEPTH`] (128, as serde_json). Objects with the same
-//! key twice keep the last value (RFC 8259 leaves this to the implementation).
+//! "recursion limit exceeded" past [`MAX_DEPTH`] (128, as serde_json).
 //!
 //! Every error carries a 1-based line and column (columns count bytes). Computing them only
 //! when an error happens keeps the happy path fast: the parser tracks a byte offset, and
@@ -32,12 +32,12 @@
 //! Afterwards you will be able to turn a grammar into code, one function per rule, and to
 //! say which inputs your parser accepts and why.
 //!
-//! Read: RFC 8259 (<https://www.rfc-editor.org/rfc/rfc8259>), sections 2 to 8; the
+//! Read: RFC 8259 (<https://www.rfc-editor.org/rfc/rfc8259>), sections 2 to 6; the
 //! JSONTestSuite (<https://github.com/nst/JSONTestSuite>) and its write-up "Parsing JSON is a
 //! Minefield" for what real parsers get wrong.
 
 use crate::error::{Error, Result};
-use crate::s01_value::{Map, Number, Value};
+use crate::s01_value::{Number, Value};
 
 /// How deep arrays and objects may nest.
 pub const MAX_DEPTH: usize = 128;
@@ -45,12 +45,12 @@ pub const MAX_DEPTH: usize = 128;
 /// A parser over JSON bytes. It keeps a position and a scratch buffer for strings with
 /// escapes; it never copies the input.
 pub struct Parser<'a> {
-    input: &'a [u8],
-    pos: usize,
+    pub(crate) input: &'a [u8],
+    pub(crate) pos: usize,
     /// How many arrays and objects enclose the current position.
     depth: usize,
-    /// Unescaped string contents, reused between strings.
-    scratch: String,
+    /// Unescaped string contents, reused between strings (stage 3).
+    pub(crate) scratch: String,
 }
 
 // Given: the small helpers the parsing methods are built from.
@@ -154,26 +154,14 @@ impl<'a> Parser<'a> {
     /// Parses one value, with any whitespace before it.
     pub fn parse_value(&mut self) -> Result<Value> {
         // TODO: a literal, a string, a number, an array or an object, whichever comes next;
-        // every array and object level counts against the depth limit (`enter`/`leave`);
         // anything else is "expected value"
         todo!()
     }
 
-    /// Parses an object key and the `:` after it, with whitespace before each.
-    pub fn parse_key(&mut self) -> Result<&str> {
-        // TODO: whitespace, a string ("key must be a string" otherwise), whitespace, a `:`
-        // ("expected `:`"); return the key
-        todo!()
-    }
-
-    /// Parses a string at the current position (which must be at its opening `"`).
-    ///
-    /// The result borrows from the input when the string has no escapes, and from the
-    /// parser's scratch buffer otherwise, so a plain string costs no allocation.
-    pub fn parse_string(&mut self) -> Result<&str> {
-        // TODO: the string's text, both quotes consumed: escapes decoded (surrogate pairs
-        // combine, lone surrogates fail), raw control characters and invalid UTF-8 rejected.
-        // No allocation for a string without escapes (see the doc comment)
+    /// Parses an array at the current position (which must be at its `[`).
+    pub fn parse_array(&mut self) -> Result<Value> {
+        // TODO: the array, both brackets consumed; every array level counts against the depth
+        // limit (`enter`/`leave`)
         todo!()
     }
 
@@ -188,8 +176,7 @@ impl<'a> Parser<'a> {
 
 /// Parses JSON text into a [`Value`].
 pub fn parse_str(input: &str) -> Result<Value> {
-    // TODO: parse the bytes
-    todo!()
+    parse_slice(input.as_bytes())
 }
 
 /// Parses JSON bytes into a [`Value`]; bytes that are not UTF-8 are an error.
@@ -217,7 +204,7 @@ mod tests {
         }
     }
 
-    /// Inputs RFC 8259 allows, each with a description.
+    /// Literals, numbers and arrays RFC 8259 allows, each with a description.
     const MUST_ACCEPT: &[(&str, &str)] = &[
         ("null", "a bare literal at the top level"),
         ("true", "true"),
@@ -239,35 +226,18 @@ mod tests {
             "an integer larger than u64",
         ),
         ("1e-400", "an underflowing number (rounds to 0)"),
-        ("\"\"", "the empty string"),
-        ("\"a\"", "a string at the top level"),
-        ("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "every short escape"),
-        ("\"\\u0000\"", "an escaped NUL"),
-        ("\"\\u00e9\\u00E9\"", "hex escapes in both cases"),
-        ("\"\\ud83d\\ude00\"", "a surrogate pair"),
-        ("\"\\uFFFF\"", "a noncharacter is still a character"),
-        ("\"é😀\u{7f}\"", "raw non-ASCII and DEL"),
-        ("\"\u{2028}\u{2029}\"", "line and paragraph separators"),
         ("[]", "an empty array"),
-        ("{}", "an empty object"),
         ("[ ]", "an empty array with whitespace inside"),
-        ("{ \t\r\n}", "an empty object with whitespace inside"),
         ("[[]]", "nested arrays"),
-        ("[1,\"a\",null,true,{}]", "mixed elements"),
-        ("{\"a\":1}", "a one-member object"),
-        ("{\"\":0}", "an empty key"),
-        ("{\"a\":1,\"a\":2}", "a duplicate key"),
-        ("{\"a\":{\"b\":{\"c\":[]}}}", "nested objects"),
+        ("[1,null,true,[]]", "mixed elements"),
         (
             " \t\r\n[ \t\r\n1 \t\r\n, 2 ] \t\r\n",
             "all four whitespace characters everywhere",
         ),
-        ("{ \"a\" : 1 , \"b\" : 2 }", "whitespace around : and ,"),
         ("[-1.0e-2]", "a full number in an array"),
-        ("\"/\"", "an unescaped solidus"),
     ];
 
-    /// Inputs RFC 8259 forbids, each with a description.
+    /// Literals, numbers and arrays RFC 8259 forbids, each with a description.
     const MUST_REJECT: &[(&[u8], &str)] = &[
         (b"", "empty input"),
         (b"   ", "only whitespace"),
@@ -297,34 +267,6 @@ mod tests {
             b"1e4294967297",
             "an exponent past 32 bits (the number is still too large for f64)",
         ),
-        (b"\"abc", "an unterminated string"),
-        (b"'a'", "single quotes"),
-        (b"\"\\x41\"", "an unknown escape"),
-        (b"\"\\'\"", "an escaped single quote"),
-        (b"\"\\u12\"", "a short hex escape"),
-        (b"\"\\u12G4\"", "a bad hex digit"),
-        (b"\"\\U0041\"", "a capital U escape"),
-        (b"\"\\ud800\"", "a lone leading surrogate"),
-        (b"\"\\ud800x\"", "a leading surrogate followed by text"),
-        (
-            b"\"\\ud800\\u0041\"",
-            "a leading surrogate followed by a non-surrogate",
-        ),
-        (b"\"\\ud800\\ud800\"", "two leading surrogates"),
-        (b"\"\\udc00\"", "a lone trailing surrogate"),
-        (b"\"\\udc00\\ud800\"", "a pair in the wrong order"),
-        (b"\"\t\"", "a raw tab in a string"),
-        (b"\"\n\"", "a raw newline in a string"),
-        (b"\"\x00\"", "a raw NUL in a string"),
-        (b"\"\x1f\"", "a raw U+001F in a string"),
-        (b"\"\xff\"", "a byte that is never UTF-8"),
-        (b"\"\xc0\xaf\"", "an overlong UTF-8 encoding"),
-        (b"\"\xed\xa0\x80\"", "a surrogate encoded in UTF-8"),
-        (b"\"\xe6\x97\"", "a truncated UTF-8 sequence"),
-        (
-            b"\xef\xbb\xbf{}",
-            "a byte-order mark (this parser does not skip one)",
-        ),
         (b"[", "an unclosed array"),
         (b"[1", "an unclosed array after an element"),
         (b"[1,", "an unclosed array after a comma"),
@@ -334,19 +276,9 @@ mod tests {
         (b"[1,,2]", "two commas"),
         (b"]", "a lone closing bracket"),
         (b"[}", "mismatched brackets"),
-        (b"{", "an unclosed object"),
-        (b"{\"a\"", "a key with no colon"),
-        (b"{\"a\":", "a key with no value"),
-        (b"{\"a\":1,}", "a trailing comma in an object"),
-        (b"{\"a\" 1}", "a missing colon"),
-        (b"{\"a\"::1}", "two colons"),
-        (b"{a:1}", "an unquoted key"),
-        (b"{1:1}", "a number as a key"),
-        (b"{null:1}", "null as a key"),
-        (b"{\"a\":1 \"b\":2}", "a missing comma between members"),
         (b"[1] x", "trailing characters"),
         (b"1 2", "two values"),
-        (b"{}{}", "two objects"),
+        (b"[][]", "two arrays"),
         (b"[]]", "an extra closing bracket"),
         (b"[1]\x00", "a trailing NUL"),
         (b"\x0c1", "form feed is not JSON whitespace"),
@@ -356,7 +288,7 @@ mod tests {
     ];
 
     #[test]
-    fn accepts_everything_rfc_8259_allows() {
+    fn accepts_the_literals_numbers_and_arrays_rfc_8259_allows() {
         for (input, what) in MUST_ACCEPT {
             let result = std::panic::catch_unwind(|| parse_str(input)).unwrap_or_else(|_| {
                 panic!("the parser panicked on {what} ({input:?}): it must parse it")
@@ -368,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_everything_rfc_8259_forbids() {
+    fn rejects_the_literals_numbers_and_arrays_rfc_8259_forbids() {
         for (input, what) in MUST_REJECT {
             let result = std::panic::catch_unwind(|| parse_slice(input)).unwrap_or_else(|_| {
                 panic!(
@@ -385,22 +317,19 @@ mod tests {
     }
 
     #[test]
-    fn literals_and_containers_build_the_right_values() {
+    fn literals_and_arrays_build_the_right_values() {
         assert_eq!(parse_str("null").unwrap(), Value::Null);
         assert_eq!(parse_str(" true ").unwrap(), Value::Bool(true));
         assert_eq!(parse_str("false").unwrap(), Value::Bool(false));
         assert_eq!(
-            parse_str("[1, [2], []]").unwrap(),
+            parse_str("[1, [2], [], null]").unwrap(),
             Value::Array(vec![
                 int(1),
                 Value::Array(vec![int(2)]),
-                Value::Array(vec![])
+                Value::Array(vec![]),
+                Value::Null
             ])
         );
-        let v = parse_str(r#"{"name": "Ada", "tags": ["x"], "none": null}"#).unwrap();
-        assert_eq!(v.get("name").and_then(Value::as_str), Some("Ada"));
-        assert_eq!(v.get("tags"), Some(&Value::Array(vec![Value::from("x")])));
-        assert_eq!(v.get("none"), Some(&Value::Null));
     }
 
     #[test]
@@ -463,81 +392,8 @@ mod tests {
     }
 
     #[test]
-    fn escapes_are_decoded() {
-        let s = |src: &str| parse_str(src).unwrap().as_str().unwrap().to_owned();
-        assert_eq!(s(r#""a\"b\\c\/d""#), "a\"b\\c/d");
-        assert_eq!(s(r#""\b\f\n\r\t""#), "\u{8}\u{c}\n\r\t");
-        assert_eq!(s(r#""\u0041\u00e9\u4e2d""#), "Aé中");
-        assert_eq!(s(r#""x\u0000y""#), "x\0y");
-        assert_eq!(s(r#""plain""#), "plain");
-        assert_eq!(s(r#""\n""#), "\n", "a string that is only an escape");
-        assert_eq!(
-            s(r#""ab\ncd\tef""#),
-            "ab\ncd\tef",
-            "text between escapes is kept"
-        );
-    }
-
-    #[test]
-    fn surrogate_pairs_combine_into_one_character() {
-        let v = parse_str(r#""\ud83d\ude00 \uD834\uDD1E""#).unwrap();
-        assert_eq!(v.as_str(), Some("😀 𝄞"));
-        assert_eq!(v.as_str().unwrap().chars().count(), 3);
-    }
-
-    #[test]
-    fn lone_surrogates_are_errors_with_a_clear_message() {
-        let e = parse_err(br#""\ud800""#);
-        assert_eq!(e.category(), Category::Syntax);
-        assert!(
-            e.message().contains("surrogate"),
-            "say what is wrong: {:?}",
-            e.message()
-        );
-        assert!(parse_err(br#""\udfff""#).message().contains("surrogate"));
-    }
-
-    #[test]
-    fn strings_in_keys_and_values_are_unescaped_independently() {
-        let v = parse_str(r#"{"k\u0041": "v\n", "plain": "x", "B": "\u00e9"}"#).unwrap();
-        assert_eq!(
-            v.get("kA").and_then(Value::as_str),
-            Some("v\n"),
-            "each string with escapes starts from an empty scratch buffer"
-        );
-        assert_eq!(v.get("plain").and_then(Value::as_str), Some("x"));
-        assert_eq!(v.get("B").and_then(Value::as_str), Some("é"));
-    }
-
-    #[test]
-    fn a_duplicate_key_keeps_the_last_value() {
-        let v = parse_str(r#"{"a": 1, "a": 2}"#).unwrap();
-        assert_eq!(
-            v.get("a"),
-            Some(&int(2)),
-            "RFC 8259 leaves duplicate keys open; this parser keeps the last value, as serde_json does"
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_is_rejected_in_strings() {
-        let e = parse_err(b"[\"ok\", \"bad \xff\"]");
-        assert_eq!(e.category(), Category::Syntax);
-        assert!(e.message().contains("UTF-8"), "got {:?}", e.message());
-        assert_eq!(
-            (e.line(), e.column()),
-            (1, 13),
-            "the column is that of the first bad byte"
-        );
-        assert_eq!(
-            parse_slice("\"日本\"".as_bytes()).unwrap().as_str(),
-            Some("日本")
-        );
-    }
-
-    #[test]
     fn trailing_characters_are_an_error() {
-        let e = parse_err(b"{} x");
+        let e = parse_err(b"[] x");
         assert_eq!(e.category(), Category::Syntax);
         assert_eq!(e.message(), "trailing characters");
         assert_eq!((e.line(), e.column()), (1, 4));
@@ -545,19 +401,32 @@ mod tests {
 
     #[test]
     fn errors_carry_line_and_column() {
-        let e = parse_err(b"{\n  \"a\": 1,\n  \"b\": tru\n}");
+        let e = parse_err(b"[\n  1,\n  tru\n]");
         assert_eq!(e.line(), 3, "the error is on the third line");
-        assert_eq!(e.column(), 11, "at the byte that broke the literal");
+        assert_eq!(e.column(), 6, "at the byte that broke the literal");
         let e = parse_err(b"[1,\n\n  01]");
         assert_eq!((e.line(), e.column()), (3, 4), "the second digit of 01");
         let e = parse_err(b"[1 2]");
         assert_eq!((e.line(), e.column()), (1, 4));
         assert_eq!(e.message(), "expected `,` or `]`");
+        let e = parse_err(b"[1, 1e999]");
+        assert_eq!(e.message(), "number out of range");
+        assert_eq!(e.column(), 5, "at the start of the number");
     }
 
     #[test]
     fn running_out_of_input_is_an_eof_error() {
-        for input in [&b""[..], b"[", b"[1,", b"{\"a\":", b"\"abc", b"tr", b"  "] {
+        for input in [
+            &b""[..],
+            b"[",
+            b"[1,",
+            b"[1",
+            b"tr",
+            b"  ",
+            b"-",
+            b"1.",
+            b"1e-",
+        ] {
             let e = parse_err(input);
             assert_eq!(
                 e.category(),
@@ -573,19 +442,17 @@ mod tests {
     fn nesting_up_to_the_limit_is_accepted() {
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(parse_str(&ok).is_ok(), "{MAX_DEPTH} levels must parse");
-        let objects = format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
-        assert!(parse_str(&objects).is_ok());
     }
 
     #[test]
-    fn containers_side_by_side_do_not_add_up_to_the_limit() {
+    fn arrays_side_by_side_do_not_add_up_to_the_limit() {
         let n = 2 * MAX_DEPTH;
-        for item in ["[]", "{}", "[1]", "{\"a\":1}"] {
+        for item in ["[]", "[ ]", "[1]", "[[]]"] {
             let text = format!("[{}]", vec![item; n].join(","));
             if let Err(e) = parse_str(&text) {
                 panic!(
-                    "an array of {n} `{item}` is two levels deep, not {}: every `enter` needs its \
-                     `leave`, on every path out of an array or object; got {e:?}",
+                    "an array of {n} `{item}` is at most three levels deep, not {}: every `enter` \
+                     needs its `leave`, on every path out of an array; got {e:?}",
                     n + 1
                 );
             }
@@ -610,25 +477,11 @@ mod tests {
         // process, bounded recursion fits easily.
         let handle = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(|| {
-                let arrays = parse_slice("[".repeat(100_000).as_bytes()).map_err(|e| e.category());
-                let objects =
-                    parse_slice("{\"a\":".repeat(100_000).as_bytes()).map_err(|e| e.category());
-                (arrays, objects)
-            })
+            .spawn(|| parse_slice("[".repeat(100_000).as_bytes()).map_err(|e| e.category()))
             .unwrap();
-        let (arrays, objects) = handle
+        let arrays = handle
             .join()
             .expect("the parser must not overflow its stack");
         assert_eq!(arrays, Err(Category::Syntax));
-        assert_eq!(objects, Err(Category::Syntax));
-    }
-
-    #[test]
-    fn values_round_trip_through_the_writer() {
-        let text = r#"{"a":[1,-2,3.5,"x\n",null,true],"b":{"c":{}},"d":"é😀"}"#;
-        let v = parse_str(text).unwrap();
-        assert_eq!(v.to_compact(), text);
-        assert_eq!(parse_str(&v.to_pretty()).unwrap(), v);
     }
 }

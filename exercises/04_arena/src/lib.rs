@@ -11,6 +11,7 @@
 #[cfg(test)]
 mod test_support;
 
+pub mod s00_align;
 pub mod s01_chunk;
 pub mod s02_lifetimes;
 pub mod s03_api;

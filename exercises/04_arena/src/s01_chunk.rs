@@ -13,10 +13,9 @@
 //!
 //! Three details decide whether it is correct:
 //!
-//! - **Align the address, not the offset.** A `u64` needs an address that is a multiple of 8.
-//!   Rounding the *offset* up is only right when the buffer itself happens to start at a
-//!   multiple of the alignment; a 64-byte aligned type exposes the mistake. Round
-//!   `start + offset` up, then turn it back into an offset.
+//! - **Align the address, not the offset**, and count the padding in the bounds check: the
+//!   previous stage's arithmetic, now with `start.addr()` as the base. Call its `bump_up`, or
+//!   write it again here; a 64-byte aligned type exposes an aligned offset.
 //! - **Derive every pointer from `start` (strict provenance).** A pointer carries the right to
 //!   access one allocation. `start.add(n)` keeps that right; an address cast to a pointer
 //!   (`n as *mut u8`) has none, and Miri (`-Zmiri-strict-provenance`) rejects it:
@@ -25,20 +24,18 @@
 //! - **Never touch the buffer through a reference.** `alloc` takes `&self` and returns
 //!   `&mut T`. That is sound only because the arena never again reads or writes those bytes,
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
-//!   buffer inside `alloc` (`slice::from_raw_parts_mut(start, capacity)`, then indexing it)
-//!   breaks that promise. The tests pass natively; under Miri the first test that reads an
-//!   earlier reference again (`curriculum_example_prints_both_values`, which allocates two
-//!   values and then prints the first) stops with `Undefined Behavior: trying to retag from
-//!   <TAG> for SharedReadOnly permission at alloc..[0x0], but that tag does not exist in the
-//!   borrow stack for this location`. The place it shows is inside `core::fmt` (the printing);
-//!   the lines that find the bug come below it: `help: <TAG> was created by a Unique retag`
-//!   points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help: <TAG> was
-//!   later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
-//!   `from_raw_parts_mut` line. A new unique reference to the whole buffer revoked every
-//!   reference handed out before. Holding the buffer as a
-//!   `Box<[u8]>` and writing through `buf.as_ptr() as *mut u8` from `&self` fails differently:
-//!   "that tag only grants SharedReadOnly permission for this location": a pointer obtained
-//!   from a shared reference may never write.
+//!   buffer in `try_alloc_layout` (`slice::from_raw_parts_mut(start, capacity)`, then
+//!   indexing it to find the room) breaks that promise. The tests pass natively; under Miri,
+//!   `curriculum_example_prints_both_values` (two `alloc`s, then the first value printed)
+//!   stops with `Miri found an aliasing violation (Stacked/Tree Borrows)`, and Miri said:
+//!   `trying to retag from <TAG> for SharedReadOnly permission at allocN[0x0], but that tag
+//!   does not exist in the borrow stack for this location`. The summary names the test; the
+//!   error itself points into `core::fmt` (the printing). The lines that find the bug come
+//!   below it in the full report: `help: <TAG> was created by a Unique retag at offsets
+//!   [0x0..0x4]` points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help:
+//!   <TAG> was later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
+//!   `from_raw_parts_mut` line: a new unique reference to the whole buffer revoked every
+//!   reference handed out before.
 //!
 //! Zero-sized values need no memory at all: any non-null, aligned pointer is valid for them,
 //! so they never fail and never use capacity. A request whose size overflows must return

@@ -24,6 +24,9 @@
 //! sizes past `isize::MAX`: each of these is `None`, never a panic or a wrap-around. When
 //! `std::alloc::alloc` returns null, `try_alloc_layout` returns `None` too.
 //!
+//! `try_alloc`, `alloc`, `alloc_slice_copy` and `alloc_str` are written: they are the first
+//! stages' methods on top of this stage's `try_alloc_layout`.
+//!
 //! Afterwards you can manage several raw allocations with one owner, keep a fast path fast,
 //! and explain why references into old chunks survive growth (nothing ever moves).
 //!
@@ -130,8 +133,13 @@ impl Bump {
     /// Moves `value` into the arena, or returns `None` (dropping `value`) if it cannot.
     #[inline]
     pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
-        // TODO: as in the first stage, on top of `try_alloc_layout`.
-        todo!()
+        let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: `ptr` is aligned, valid for a `T` and unique; chunks are freed only by
+        // `reset` or `drop`, which need the arena unborrowed.
+        unsafe {
+            ptr.write(value);
+            Some(&mut *ptr.as_ptr())
+        }
     }
 
     /// Moves `value` into the arena.
@@ -140,8 +148,10 @@ impl Bump {
     /// With "arena is full" if it cannot grow.
     #[inline]
     pub fn alloc<T>(&self, value: T) -> &mut T {
-        // TODO: `try_alloc`, or `full`.
-        todo!()
+        match self.try_alloc(value) {
+            Some(r) => r,
+            None => full(Layout::new::<T>()),
+        }
     }
 
     /// Copies `src` into the arena.
@@ -150,8 +160,18 @@ impl Bump {
     /// With "arena is full" if it cannot grow.
     #[inline]
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        // TODO: reserve `Layout::for_value(src)` (or `full`) and copy.
-        todo!()
+        let layout = Layout::for_value(src);
+        let Some(ptr) = self.try_alloc_layout(layout) else {
+            full(layout)
+        };
+        let ptr = ptr.cast::<T>();
+        // SAFETY: `ptr` is valid for `src.len()` values of `T` and does not overlap `src`;
+        // after the copy every element is initialised.
+        unsafe {
+            ptr.as_ptr()
+                .copy_from_nonoverlapping(src.as_ptr(), src.len());
+            std::slice::from_raw_parts_mut(ptr.as_ptr(), src.len())
+        }
     }
 
     /// Copies `s` into the arena.
@@ -159,8 +179,9 @@ impl Bump {
     /// # Panics
     /// With "arena is full" if it cannot grow.
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        // TODO: copy the bytes of `s`.
-        todo!()
+        let bytes = self.alloc_slice_copy(s.as_bytes());
+        // SAFETY: an exact copy of a valid `str`.
+        unsafe { std::str::from_utf8_unchecked_mut(bytes) }
     }
 
     /// Frees every chunk but the last (the largest) and rewinds into it. Destructors of the

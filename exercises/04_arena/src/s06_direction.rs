@@ -11,7 +11,9 @@
 //! close much of the gap: measure, don't assume.
 //!
 //! Build [`DownArena`], the first stage's fixed arena bumping downwards: the bump pointer
-//! starts one past the end of the buffer and moves towards `start`. The same rules hold:
+//! starts one past the end of the buffer and moves towards `start`. What does not change is
+//! written: `new` (which also sets the bump pointer one past the end), `try_alloc`, `alloc`
+//! and `Drop`. Write what does: `try_alloc_layout`, `used` and `reset`. The same rules hold:
 //! every pointer is derived from the buffer's start pointer (here: from the bump pointer,
 //! which was), zero-sized values take no space, a request that does not fit returns `None`
 //! without moving the pointer and without wrapping below address zero.
@@ -61,8 +63,21 @@ impl DownArena {
     /// # Panics
     /// If `capacity` exceeds `isize::MAX`; aborts if the system is out of memory.
     pub fn new(capacity: usize) -> DownArena {
-        // TODO: allocate as in the first stage; the bump pointer starts one past the end.
-        todo!()
+        let start = if capacity == 0 {
+            dangling(BUFFER_ALIGN)
+        } else {
+            let layout = Self::buffer_layout(capacity);
+            // SAFETY: the layout has a non-zero size.
+            let ptr = unsafe { alloc::alloc(layout) };
+            NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout))
+        };
+        // SAFETY: one past the end of the allocation (or `start` itself for capacity 0).
+        let end = unsafe { start.add(capacity) };
+        DownArena {
+            start,
+            capacity,
+            ptr: Cell::new(end),
+        }
     }
 
     /// The number of bytes used so far, alignment padding included.
@@ -75,16 +90,21 @@ impl DownArena {
     /// fit. Zero-sized layouts always succeed and use no capacity.
     #[inline]
     pub fn try_alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
-        // TODO: as the doc comment says, bumping down: the guarantees of the first stage's
-        // `try_alloc_layout` (alignment, provenance, no overflow, a refusal changes nothing).
+        // TODO: as the doc comment says, bumping down, with the guarantees of the first
+        // stage's `try_alloc_layout` (alignment, provenance, no overflow, a refusal changes
+        // nothing).
         todo!()
     }
 
     /// Moves `value` into the arena, or returns `None` (dropping `value`) if there is no room.
     #[inline]
     pub fn try_alloc<T>(&self, value: T) -> Option<&mut T> {
-        // TODO: as in the first stage.
-        todo!()
+        let ptr = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: aligned, valid for a `T`, unique, and alive as long as `&self`.
+        unsafe {
+            ptr.write(value);
+            Some(&mut *ptr.as_ptr())
+        }
     }
 
     /// Moves `value` into the arena.
@@ -93,8 +113,10 @@ impl DownArena {
     /// With "arena is full" if there is no room.
     #[inline]
     pub fn alloc<T>(&self, value: T) -> &mut T {
-        // TODO: `try_alloc`, or `full`.
-        todo!()
+        match self.try_alloc(value) {
+            Some(r) => r,
+            None => full(Layout::new::<T>()),
+        }
     }
 
     /// Makes the whole capacity available again. Destructors do not run.
@@ -106,8 +128,10 @@ impl DownArena {
 
 impl Drop for DownArena {
     fn drop(&mut self) {
-        // TODO: free the buffer (nothing for capacity 0). No `todo!()` here: a panic in `drop`
-        // while a test is already panicking aborts the run.
+        if self.capacity > 0 {
+            // SAFETY: allocated in `new` with this layout, freed once, here.
+            unsafe { alloc::dealloc(self.start.as_ptr(), Self::buffer_layout(self.capacity)) }
+        }
     }
 }
 
@@ -131,7 +155,11 @@ mod tests {
             (4, 4),
             "u32s bumped downwards are packed tightly"
         );
-        assert_eq!(arena.used(), 12);
+        assert_eq!(
+            arena.used(),
+            12,
+            "used counts the bytes from the bump pointer up to the end of the buffer"
+        );
     }
 
     #[test]

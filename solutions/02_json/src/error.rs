@@ -1,7 +1,7 @@
 //! The one error type of the crate, shared by every stage.
 //!
 //! It is given: the stages build errors with these constructors and read them with these
-//! accessors. Stage 7 (`s07_errors`) gives it `Display`, `std::error::Error`, `From<io::Error>`
+//! accessors. Stage 11 (`s11_errors`) gives it `Display`, `std::error::Error`, `From<io::Error>`
 //! and the `custom` constructor. Until then, tests look at `category()`, `message()`, `line()`
 //! and `column()`, never at `to_string()`.
 

@@ -7,7 +7,10 @@ pub mod s03_peek;
 pub mod s04_drops;
 pub mod s05_iter;
 pub mod s06_cursor;
-pub mod s07_raw;
+pub mod s07_cursor_edit;
+pub mod s08_raw;
+pub mod s09_raw_break;
+pub mod s10_raw_iter;
 
 #[cfg(test)]
 mod testing;
@@ -15,4 +18,4 @@ mod testing;
 pub use s01_front::List;
 pub use s05_iter::IntoIter;
 pub use s06_cursor::CursorMut;
-pub use s07_raw::RawList;
+pub use s08_raw::RawList;

@@ -24,6 +24,9 @@
 //! sizes past `isize::MAX`: each of these is `None`, never a panic or a wrap-around. When
 //! `std::alloc::alloc` returns null, `try_alloc_layout` returns `None` too.
 //!
+//! `try_alloc`, `alloc`, `alloc_slice_copy` and `alloc_str` are written: they are the first
+//! stages' methods on top of this stage's `try_alloc_layout`.
+//!
 //! Afterwards you can manage several raw allocations with one owner, keep a fast path fast,
 //! and explain why references into old chunks survive growth (nothing ever moves).
 //!

@@ -11,7 +11,9 @@
 //! close much of the gap: measure, don't assume.
 //!
 //! Build [`DownArena`], the first stage's fixed arena bumping downwards: the bump pointer
-//! starts one past the end of the buffer and moves towards `start`. The same rules hold:
+//! starts one past the end of the buffer and moves towards `start`. What does not change is
+//! written: `new` (which also sets the bump pointer one past the end), `try_alloc`, `alloc`
+//! and `Drop`. Write what does: `try_alloc_layout`, `used` and `reset`. The same rules hold:
 //! every pointer is derived from the buffer's start pointer (here: from the bump pointer,
 //! which was), zero-sized values take no space, a request that does not fit returns `None`
 //! without moving the pointer and without wrapping below address zero.
@@ -163,7 +165,11 @@ mod tests {
             (4, 4),
             "u32s bumped downwards are packed tightly"
         );
-        assert_eq!(arena.used(), 12);
+        assert_eq!(
+            arena.used(),
+            12,
+            "used counts the bytes from the bump pointer up to the end of the buffer"
+        );
     }
 
     #[test]
