@@ -67,10 +67,10 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
             crate::term::cmd("doctor")
         )
     })?;
-    if let Some(secs) = done.timed_out {
+    if let Some(secs) = done.timed_out() {
         bail!("the benchmark took more than {secs} s and was stopped");
     }
-    Ok(if done.exit_ok {
+    Ok(if done.exit_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -125,23 +125,18 @@ impl Ctx<'_> {
         stages: &[usize],
         progress: bool,
     ) -> Result<Vec<run::StageResult>> {
-        run::run_batch(
+        let results = run::run_all(
             &Batch::new(self.course, workspace, kinds),
-            self.project,
-            stages,
+            &[self.project],
             self.log,
             self.cancel,
-            &mut |kind, verdicts| {
+            &mut |_, kind, verdicts| {
                 if progress {
-                    let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                    println!(
-                        "    {:5} {passed}/{} stages pass",
-                        kind.name(),
-                        verdicts.len()
-                    );
+                    println!("    {}", run::progress_line(kind, verdicts));
                 }
             },
-        )
+        )?;
+        Ok(stages.iter().map(|&s| results[s].clone()).collect())
     }
 }
 
@@ -388,12 +383,12 @@ fn cargo_clean_build(
                 .iter()
                 .filter(|l| l.starts_with("warning:") && !l.contains("generated"))
                 .collect();
-            if let Some(secs) = done.timed_out {
+            if let Some(secs) = done.timed_out() {
                 problems.add(format!(
                     "{what}: `cargo {}` took more than {secs} s and was stopped",
                     args.join(" ")
                 ));
-            } else if !done.exit_ok {
+            } else if !done.exit_ok() {
                 let first = lines
                     .iter()
                     .find(|l| l.starts_with("error"))

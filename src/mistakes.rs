@@ -159,6 +159,26 @@ pub fn parse(course: &Course, shown: &Path, text: &str) -> Result<Vec<Mistake>, 
     }
 }
 
+/// The check a mistake names, one of its stage's.
+fn caught_by(st: &crate::course::Stage, entry: &Spanned<String>) -> Result<CheckKind, String> {
+    let Some(kind) = CheckKind::parse(entry.get_ref()) else {
+        return Err(format!(
+            "unknown check `{}`; the checks are {}",
+            entry.get_ref(),
+            CheckKind::names_in_words()
+        ));
+    };
+    if !st.has_check(kind) {
+        let has: Vec<&str> = st.checks.iter().map(|k| k.name()).collect();
+        return Err(format!(
+            "stage {} has no `{kind}` check (it has {})",
+            st.name,
+            has.join(", ")
+        ));
+    }
+    Ok(kind)
+}
+
 /// One entry of a corpus file, checked against the course; `at` names the file and line of an
 /// offset.
 fn mistake(
@@ -187,27 +207,7 @@ fn mistake(
             format!("the name `{name}` is not kebab-case (a-z, 0-9, -)"),
         ));
     }
-    let Some(caught_by) = CheckKind::parse(entry.caught_by.get_ref()) else {
-        return Err(fail(
-            entry.caught_by.span(),
-            format!(
-                "unknown check `{}`; the checks are {}",
-                entry.caught_by.get_ref(),
-                CheckKind::names_in_words()
-            ),
-        ));
-    };
-    if !st.has_check(caught_by) {
-        let has: Vec<&str> = st.checks.iter().map(|k| k.name()).collect();
-        return Err(fail(
-            entry.caught_by.span(),
-            format!(
-                "stage {} has no `{caught_by}` check (it has {})",
-                st.name,
-                has.join(", ")
-            ),
-        ));
-    }
+    let caught_by = caught_by(st, &entry.caught_by).map_err(|e| fail(entry.caught_by.span(), e))?;
     if entry.edits.get_ref().is_empty() {
         return Err(fail(
             entry.edits.span(),

@@ -3,6 +3,7 @@
 //! lines (colours already stripped), never processes.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::course::CheckKind;
 
@@ -23,7 +24,7 @@ pub struct Report {
     /// Cargo could not compile a crate.
     pub compile_error: bool,
     /// A test process died of a signal or a stack overflow: a plain description.
-    pub crash: Option<String>,
+    pub crash: Option<Crash>,
     /// Miri found undefined behaviour or a leak: its one-line summary.
     pub miri_error: Option<String>,
     /// The build is over and the tests run: the timeout clock runs from here.
@@ -143,7 +144,7 @@ impl Report {
         {
             self.compile_error = true;
         } else if line.contains("has overflowed its stack") {
-            self.crash = Some("a stack overflow (infinite or too deep recursion?)".to_string());
+            self.crash = Some(Crash::StackOverflow);
         } else if let Some(signal) = signal_of(line) {
             if self.crash.is_none() {
                 self.crash = Some(signal);
@@ -256,22 +257,53 @@ fn panic_header(line: &str) -> Option<Panic> {
 }
 
 /// `process didn't exit successfully: `...` (signal: 11, SIGSEGV: invalid memory reference)`
-fn signal_of(line: &str) -> Option<String> {
+fn signal_of(line: &str) -> Option<Crash> {
     let start = line.find("(signal: ")?;
     let inner = line[start + 1..].trim_end().strip_suffix(')')?;
     let name = inner.split(", ").nth(1).unwrap_or(inner);
-    let words = match name.split(':').next().unwrap_or_default() {
-        "SIGSEGV" => "a segmentation fault (an invalid memory access)",
-        "SIGBUS" => "a bus error (a misaligned or invalid memory access)",
-        "SIGABRT" => "an abort (a failed allocation, a double panic, or `std::process::abort`)",
-        "SIGILL" => {
-            "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"
-        }
-        "SIGKILL" => "being killed (out of memory?)",
-        "SIGFPE" => "an arithmetic fault",
-        _ => return Some(format!("the signal {name}")),
-    };
-    Some(words.to_string())
+    Some(match name.split(':').next().unwrap_or_default() {
+        "SIGSEGV" => Crash::Segfault,
+        "SIGBUS" => Crash::BusError,
+        "SIGABRT" => Crash::Abort,
+        "SIGILL" => Crash::IllegalInstruction,
+        "SIGKILL" => Crash::Killed,
+        "SIGFPE" => Crash::ArithmeticFault,
+        _ => Crash::Signal(name.to_string()),
+    })
+}
+
+/// How a test process crashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Crash {
+    StackOverflow,
+    Segfault,
+    BusError,
+    Abort,
+    IllegalInstruction,
+    Killed,
+    ArithmeticFault,
+    /// Another signal, by the name the OS gives it.
+    Signal(String),
+}
+
+impl fmt::Display for Crash {
+    /// The crash in plain words, to follow "crashed with".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Crash::StackOverflow => "a stack overflow (infinite or too deep recursion?)",
+            Crash::Segfault => "a segmentation fault (an invalid memory access)",
+            Crash::BusError => "a bus error (a misaligned or invalid memory access)",
+            Crash::Abort => {
+                "an abort (a failed allocation, a double panic, or `std::process::abort`)"
+            }
+            Crash::IllegalInstruction => {
+                "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"
+            }
+            Crash::Killed => "being killed (out of memory?)",
+            Crash::ArithmeticFault => "an arithmetic fault",
+            Crash::Signal(name) => return write!(f, "the signal {name}"),
+        })
+    }
 }
 
 /// The verdict of one check on one stage.
@@ -290,7 +322,7 @@ pub enum Verdict {
         running: Vec<String>,
     },
     Crashed {
-        what: String,
+        what: Crash,
         /// The tests that were running when it crashed, where known.
         running: Vec<String>,
     },
@@ -349,8 +381,12 @@ impl Verdict {
                 "{kind}: timed out after {secs} s while {} was still running; it may loop forever or deadlock",
                 running.join(", ")
             ),
-            Verdict::Crashed { what, .. } if what.starts_with("a stack overflow") => format!(
-                "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
+            Verdict::Crashed {
+                what: Crash::StackOverflow,
+                ..
+            } => format!(
+                "{kind}: the test process crashed with {}. Look for a recursion that never reaches its base case, or a huge value on the stack",
+                Crash::StackOverflow
             ),
             // loom turns a panic while another unwinds (a failed assertion, then a Drop that
             // panics on the state it left) into an abort: the first panic is the finding.
@@ -562,7 +598,7 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a segmentation fault (an invalid memory access)".into(),
+                what: Crash::Segfault,
                 running: vec![]
             }
         );
@@ -572,7 +608,7 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a stack overflow (infinite or too deep recursion?)".into(),
+                what: Crash::StackOverflow,
                 running: vec![]
             }
         );
@@ -581,7 +617,7 @@ mod tests {
     #[test]
     fn an_abort_in_a_loom_model_points_at_the_first_panic_not_at_unsafe_code() {
         let abort = Verdict::Crashed {
-            what: "an abort".into(),
+            what: Crash::Abort,
             running: vec![],
         };
         let loom = abort.describe(CheckKind::Loom);

@@ -86,10 +86,35 @@ fn quote(s: &str) -> String {
 #[derive(Debug)]
 pub struct Finished {
     pub report: Report,
-    pub exit_ok: bool,
-    /// Set when the job was killed for taking too long: the limit that was hit, in seconds.
-    pub timed_out: Option<u64>,
-    pub cancelled: bool,
+    pub end: End,
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// It exited by itself (or died of a signal: then not a success).
+    Exited { success: bool },
+    /// Killed for taking too long: the limit that was hit, in seconds.
+    TimedOut { secs: u64 },
+    /// Killed by `cancel`.
+    Cancelled,
+}
+
+impl Finished {
+    pub fn exit_ok(&self) -> bool {
+        self.end == End::Exited { success: true }
+    }
+
+    pub fn timed_out(&self) -> Option<u64> {
+        match self.end {
+            End::TimedOut { secs } => Some(secs),
+            _ => None,
+        }
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.end == End::Cancelled
+    }
 }
 
 /// The longest line kept whole; longer ones are cut (the rest still goes to the log).
@@ -328,24 +353,12 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
     for reader in readers {
         let _ = reader.join();
     }
-    let (timed_out, cancelled) = match end {
-        Some(End::TimedOut(secs)) => (Some(secs), false),
-        Some(End::Cancelled) => (None, true),
-        None => (None, false),
-    };
     Ok(Finished {
         report,
-        exit_ok: status.success() && timed_out.is_none() && !cancelled,
-        timed_out,
-        cancelled,
+        end: end.unwrap_or(End::Exited {
+            success: status.success(),
+        }),
     })
-}
-
-/// How a job ended when the runner ended it.
-enum End {
-    /// Killed at this limit, in seconds.
-    TimedOut(u64),
-    Cancelled,
 }
 
 /// A thread per output stream of the child, each sending its lines to the one channel.
@@ -376,7 +389,7 @@ fn spawn_readers(tree: &mut Tree) -> (mpsc::Receiver<String>, Vec<thread::JoinHa
 }
 
 /// Reads the job's lines until its output ends, or kills its tree on a timeout or `cancel`
-/// (then `End` says which).
+/// (then `End` says which; `None` when it exited by itself).
 fn follow(
     job: &Job,
     rx: &mpsc::Receiver<String>,
@@ -406,9 +419,13 @@ fn follow(
         let end = if cancel.load(Ordering::SeqCst) {
             Some(End::Cancelled)
         } else if run_start.is_some_and(|t| t.elapsed() > job.run_timeout) {
-            Some(End::TimedOut(job.run_timeout.as_secs()))
+            Some(End::TimedOut {
+                secs: job.run_timeout.as_secs(),
+            })
         } else if start.elapsed() > job.total_timeout {
-            Some(End::TimedOut(job.total_timeout.as_secs()))
+            Some(End::TimedOut {
+                secs: job.total_timeout.as_secs(),
+            })
         } else {
             None
         };
@@ -728,7 +745,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert!(done.exit_ok);
+        assert!(done.exit_ok());
         assert_eq!(done.report.results.len(), 1);
         lines.sort();
         assert_eq!(lines, vec!["oops", "test a::b ... ok"]);
@@ -746,8 +763,8 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert_eq!(done.timed_out, Some(1));
-        assert!(!done.exit_ok);
+        assert_eq!(done.timed_out(), Some(1));
+        assert!(!done.exit_ok());
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the group was killed, the pipes closed"
@@ -762,7 +779,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert_eq!(done.timed_out, None, "building is not running");
+        assert_eq!(done.timed_out(), None, "building is not running");
     }
 
     #[test]
@@ -770,7 +787,7 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let started = Instant::now();
         let done = run(&sh("sleep 30", 30), &mut |_| {}, &cancel).unwrap();
-        assert!(done.cancelled);
+        assert!(done.cancelled());
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
@@ -795,11 +812,11 @@ mod tests {
         let started = Instant::now();
         cancel(&mine);
         let done = a.join().unwrap();
-        assert!(done.cancelled && !done.exit_ok);
+        assert!(done.cancelled() && !done.exit_ok());
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(!b.is_finished(), "the other run goes on");
         cancel(&other);
-        assert!(b.join().unwrap().cancelled);
+        assert!(b.join().unwrap().cancelled());
     }
 
     #[test]
@@ -827,14 +844,14 @@ mod tests {
             .unwrap();
         assert!(active_trees().contains(&pid));
         let short = run(&sh("true", 5), &mut |_| {}, &AtomicBool::new(false)).unwrap();
-        assert!(short.exit_ok);
+        assert!(short.exit_ok());
         assert!(
             active_trees().contains(&pid),
             "the run still going is registered after another run ended: {:?}",
             active_trees()
         );
         cancel.store(true, Ordering::SeqCst);
-        assert!(long.join().unwrap().cancelled);
+        assert!(long.join().unwrap().cancelled());
         assert!(
             !active_trees().contains(&pid),
             "a run ended is unregistered"
@@ -892,7 +909,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert!(done.exit_ok);
+        assert!(done.exit_ok());
         assert!(
             longest <= MAX_LINE + 16 * 1024,
             "a line of {longest} bytes was kept whole"

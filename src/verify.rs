@@ -95,35 +95,22 @@ fn run_every_project(
     out: &mut Output,
     progress: bool,
 ) -> Result<Vec<StageResult>> {
-    let mut results: Vec<StageResult> = vec![StageResult::default(); course.stages.len()];
-    for (p, project) in course.projects.iter().enumerate() {
-        let stages: Vec<usize> = course.stages_of(p).collect();
-        if stages.is_empty() {
-            continue;
-        }
-        let batch = run::run_batch(
-            &run::Batch::new(course, &course.root, kinds.iter().copied()),
-            p,
-            &stages,
-            out,
-            &std::sync::atomic::AtomicBool::new(false),
-            &mut |kind, verdicts| {
-                if progress {
-                    let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                    eprintln!(
-                        "  {:16} {:5} {passed}/{} stages pass",
-                        project.name,
-                        kind.name(),
-                        verdicts.len()
-                    );
-                }
-            },
-        )?;
-        for (s, r) in stages.into_iter().zip(batch) {
-            results[s] = r;
-        }
-    }
-    Ok(results)
+    let projects: Vec<usize> = (0..course.projects.len()).collect();
+    run::run_all(
+        &run::Batch::new(course, &course.root, kinds.iter().copied()),
+        &projects,
+        out,
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut |p, kind, verdicts| {
+            if progress {
+                eprintln!(
+                    "  {:16} {}",
+                    course.projects[p].name,
+                    run::progress_line(kind, verdicts)
+                );
+            }
+        },
+    )
 }
 
 fn json_rows<'a>(

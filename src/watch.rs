@@ -582,37 +582,23 @@ fn check_all(
     tx: &Sender<Event>,
     id: u64,
 ) -> Result<Vec<StageResult>> {
-    let mut results = vec![StageResult::default(); course.stages.len()];
     // One log for every project: a new `Output` would start the log again.
     let mut quiet = Output::new(&course.root, false, false, false);
-    for p in 0..course.projects.len() {
-        if cancel.load(Ordering::SeqCst) {
-            break;
-        }
-        let stages: Vec<usize> = course.stages_of(p).collect();
-        let name = course.projects[p].name.clone();
-        let batch = run::run_batch(
-            &run::Batch::new(course, &course.root, CheckKind::ALL),
-            p,
-            &stages,
-            &mut quiet,
-            cancel,
-            &mut |kind, verdicts| {
-                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                let _ = tx.send(Event::Line(
-                    id,
-                    format!(
-                        "  {name:16} {:5} {passed}/{} stages pass",
-                        kind.name(),
-                        verdicts.len()
-                    ),
-                ));
-            },
-        )?;
-        for (s, r) in stages.into_iter().zip(batch) {
-            results[s] = r;
-        }
-    }
+    let projects: Vec<usize> = (0..course.projects.len()).collect();
+    let results = run::run_all(
+        &run::Batch::new(course, &course.root, CheckKind::ALL),
+        &projects,
+        &mut quiet,
+        cancel,
+        &mut |p, kind, verdicts| {
+            let line = format!(
+                "  {:16} {}",
+                course.projects[p].name,
+                run::progress_line(kind, verdicts)
+            );
+            let _ = tx.send(Event::Line(id, line));
+        },
+    )?;
     quiet.finish();
     out.finish();
     Ok(results)

@@ -255,7 +255,7 @@ fn a_crash_is_named_in_plain_words() {
     let s = stdout(&out);
     assert_line(
         &s,
-        "  !! test: the test process crashed with a stack overflow (infinite or too deep recursion?)",
+        "  !! test: the test process crashed with a stack overflow (infinite or too deep recursion?). Look for a recursion that never reaches its base case, or a huge value on the stack",
     );
 }
 
