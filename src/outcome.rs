@@ -87,51 +87,11 @@ impl Report {
         if self.follow(line, trimmed) {
             return;
         }
-        if let Some(at) = line.find("error: Undefined Behavior: ") {
-            let rest = &line[at + "error: Undefined Behavior: ".len()..];
-            self.miri_error
-                .get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
-            self.start_miri(&line[at + "error: ".len()..]);
-        } else if let Some(at) = line.find("error: memory leaked") {
-            self.miri_error
-                .get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
-            self.start_miri(&line[at + "error: ".len()..]);
-        } else if let Some(at) = line.find("error: unsupported operation: ") {
-            let rest = &line[at + "error: unsupported operation: ".len()..];
-            self.miri_error
-                .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
-            self.start_miri(&line[at + "error: ".len()..]);
-        } else if let Some(rest) = line.strip_prefix("test ") {
-            if let Some(name) = rest
-                .strip_suffix(" ... ")
-                .or_else(|| rest.strip_suffix(" ..."))
-            {
-                // Miri's seeds interleave: `test a ... test a ... ` is `a`.
-                let name = name.rsplit(" ... test ").next().unwrap_or(name);
-                self.unfinished = Some(name.to_string());
-                return;
-            }
-            if let Some((name, status)) = rest.rsplit_once(" ... ") {
-                // Miri's many seeds run at once and their lines interleave:
-                // `test a ... test a ... okok` is two reports of `a`.
-                let name = name.rsplit(" ... test ").next().unwrap_or(name);
-                let status = match status.trim_end() {
-                    "ok" => TestStatus::Ok,
-                    "FAILED" => TestStatus::Failed,
-                    s if s.starts_with("ignored") => TestStatus::Ignored,
-                    s if s.contains("FAILED") => TestStatus::Failed,
-                    s if !s.is_empty() && s.split("ok").all(str::is_empty) => TestStatus::Ok,
-                    _ => return,
-                };
-                if self.unfinished.as_deref() == Some(name) {
-                    self.unfinished = None;
-                }
-                // A test reported twice (Miri's many seeds) failed if any report failed.
-                let entry = self.results.entry(name.to_string()).or_insert(status);
-                if *entry != TestStatus::Failed {
-                    *entry = status;
-                }
-            }
+        if self.miri_line(line) {
+            return;
+        }
+        if let Some(rest) = line.strip_prefix("test ") {
+            self.test_line(rest);
         } else if let Some(rest) = trimmed.strip_prefix("Running ") {
             self.tests_started = true;
             if let (Some(open), true) = (rest.rfind('('), rest.ends_with(')')) {
@@ -156,6 +116,62 @@ impl Report {
         } else if let Some(panic) = panic_header(trimmed) {
             self.panics.push(panic);
             self.state = ReadState::PanicMessage;
+        }
+    }
+
+    /// Miri's report starts: its summary, kept; false when the line is none of these.
+    fn miri_line(&mut self, line: &str) -> bool {
+        if let Some(at) = line.find("error: Undefined Behavior: ") {
+            let rest = &line[at + "error: Undefined Behavior: ".len()..];
+            self.miri_error
+                .get_or_insert_with(|| format!("undefined behaviour: {}", rest.trim()));
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else if let Some(at) = line.find("error: memory leaked") {
+            self.miri_error
+                .get_or_insert_with(|| "memory leaked: an allocation was never freed".to_string());
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else if let Some(at) = line.find("error: unsupported operation: ") {
+            let rest = &line[at + "error: unsupported operation: ".len()..];
+            self.miri_error
+                .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
+            self.start_miri(&line[at + "error: ".len()..]);
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// A libtest result line (`test NAME ... ok`), or a test that started (`test NAME ...`).
+    fn test_line(&mut self, rest: &str) {
+        if let Some(name) = rest
+            .strip_suffix(" ... ")
+            .or_else(|| rest.strip_suffix(" ..."))
+        {
+            // Miri's seeds interleave: `test a ... test a ... ` is `a`.
+            let name = name.rsplit(" ... test ").next().unwrap_or(name);
+            self.unfinished = Some(name.to_string());
+            return;
+        }
+        if let Some((name, status)) = rest.rsplit_once(" ... ") {
+            // Miri's many seeds run at once and their lines interleave:
+            // `test a ... test a ... okok` is two reports of `a`.
+            let name = name.rsplit(" ... test ").next().unwrap_or(name);
+            let status = match status.trim_end() {
+                "ok" => TestStatus::Ok,
+                "FAILED" => TestStatus::Failed,
+                s if s.starts_with("ignored") => TestStatus::Ignored,
+                s if s.contains("FAILED") => TestStatus::Failed,
+                s if !s.is_empty() && s.split("ok").all(str::is_empty) => TestStatus::Ok,
+                _ => return,
+            };
+            if self.unfinished.as_deref() == Some(name) {
+                self.unfinished = None;
+            }
+            // A test reported twice (Miri's many seeds) failed if any report failed.
+            let entry = self.results.entry(name.to_string()).or_insert(status);
+            if *entry != TestStatus::Failed {
+                *entry = status;
+            }
         }
     }
 
