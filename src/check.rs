@@ -5,17 +5,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::course::{CheckKind, Course, Stage};
-use crate::kind::Targets;
+use crate::kind::{Selection, Targets};
 use crate::process::Job;
 
 /// Building (not running) a check may take this long at most: a first build of a crate and
 /// its dependencies on a slow machine, or Miri's first run.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
 
-/// Where the tests of `stage` are found in the output of `kind`: unit tests by module path,
-/// doctests by file.
-pub fn test_prefix(stage: &Stage, kind: CheckKind) -> String {
-    kind.test_prefix(stage.module(), &doc_file(stage))
+/// How a run of `kind` selects the tests of `stage` and finds them in its output.
+pub fn selection(stage: &Stage, kind: CheckKind) -> Selection {
+    kind.selection(stage.module(), &doc_file(stage))
 }
 
 /// Doctests are named by their file's path from the workspace root; they are matched by
@@ -28,16 +27,6 @@ fn doc_file(stage: &Stage) -> String {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     format!("src/{name}")
-}
-
-/// The libtest filter that selects the tests of `stage` in a run of `kind`.
-fn filter(stage: &Stage, kind: CheckKind) -> String {
-    kind.filter(stage.module(), &doc_file(stage))
-}
-
-/// Where the doctests of `stage` are found in a Miri run, which has them too.
-pub fn miri_doc_prefix(stage: &Stage) -> String {
-    test_prefix(stage, CheckKind::Doc)
 }
 
 /// Options for the commands.
@@ -74,7 +63,11 @@ pub fn job(
         Targets::LibAndDoc => {}
     }
     args.push("--".into());
-    args.extend(stages.iter().map(|&s| filter(&course.stages[s], kind)));
+    args.extend(
+        stages
+            .iter()
+            .map(|&s| selection(&course.stages[s], kind).filter),
+    );
     args.push(format!("--color={color}"));
 
     let run_secs: u64 = stages
@@ -145,7 +138,7 @@ fn env(
 /// The job that runs the unit tests of `stage` and then its doctests, in one cargo invocation:
 /// cargo builds the test harness and the library the doctests link to at the same time, and
 /// stops before the doctests when a unit test fails. Each part is judged on its own, by the
-/// prefixes of `test_prefix`.
+/// prefixes of `selection`.
 pub fn tests_and_doctests(course: &Course, stage: usize, workspace: &Path, opts: &Options) -> Job {
     let st = &course.stages[stage];
     let mut job = job(
@@ -159,7 +152,8 @@ pub fn tests_and_doctests(course: &Course, stage: usize, workspace: &Path, opts:
     // The lib's unit tests and its doctests: the course crates have no other targets.
     job.args.retain(|a| a != "--lib");
     let filters = job.args.iter().position(|a| a == "--").map_or(0, |i| i + 1);
-    job.args.insert(filters + 1, filter(st, CheckKind::Doc));
+    job.args
+        .insert(filters + 1, selection(st, CheckKind::Doc).filter);
     let doc = Duration::from_secs(st.timeout_secs(CheckKind::Doc));
     job.run_timeout = job.run_timeout.saturating_add(doc);
     job.total_timeout = job.total_timeout.saturating_add(doc);
@@ -268,7 +262,10 @@ hints = ["h"]
             job.display(),
             "RUST_BACKTRACE=0 cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
         );
-        assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
+        assert_eq!(
+            selection(&c.stages[0], CheckKind::Doc).prefix,
+            "src/s01_a.rs - "
+        );
     }
 
     #[test]

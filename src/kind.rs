@@ -157,26 +157,45 @@ impl CheckKind {
         }
     }
 
-    /// The libtest filter that selects a stage's tests, from its module (`s03_heap`) and its
-    /// doctests' file (`src/s03_heap.rs`). Miri runs the unit tests and the doctests in one go:
-    /// the module's name matches both (`s03_heap::tests::x` and `src/s03_heap.rs - s03_heap
-    /// (line 40)`), since the header's examples are the code a learner copies first.
-    pub fn filter(self, module: &str, doc_file: &str) -> String {
+    /// How a run of this kind selects a stage's tests (one libtest filter), and finds them in
+    /// its output, from the stage's module (`s03_heap`) and its doctests' file
+    /// (`src/s03_heap.rs`): unit tests by module path, doctests by file. Miri runs the unit
+    /// tests and the doctests in one go: the module's name matches both (`s03_heap::tests::x`
+    /// and `src/s03_heap.rs - s03_heap (line 40)`), since the header's examples are the code a
+    /// learner copies first.
+    pub fn selection(self, module: &str, doc_file: &str) -> Selection {
+        let unit = format!("{module}::");
+        let doc = format!("{doc_file} - ");
         match self {
-            CheckKind::Doc => doc_file.to_string(),
-            CheckKind::Miri => module.to_string(),
-            CheckKind::Test | CheckKind::Loom => format!("{module}::"),
+            CheckKind::Test | CheckKind::Loom => Selection {
+                filter: unit.clone(),
+                prefix: unit,
+                doc_prefix: None,
+            },
+            CheckKind::Doc => Selection {
+                filter: doc_file.to_string(),
+                prefix: doc,
+                doc_prefix: None,
+            },
+            CheckKind::Miri => Selection {
+                filter: module.to_string(),
+                prefix: unit,
+                doc_prefix: Some(doc),
+            },
         }
     }
+}
 
-    /// Where a stage's tests are found in the check's output: unit tests by module path,
-    /// doctests by file.
-    pub fn test_prefix(self, module: &str, doc_file: &str) -> String {
-        match self {
-            CheckKind::Doc => format!("{doc_file} - "),
-            CheckKind::Test | CheckKind::Miri | CheckKind::Loom => format!("{module}::"),
-        }
-    }
+/// One stage's tests in one run: the filter that selects them, and the prefixes their names
+/// start with in the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The libtest filter (one argument after `--`).
+    pub filter: String,
+    /// The names of the kind's own tests start with this.
+    pub prefix: String,
+    /// The stage's doctests, when the run has them besides its own tests (Miri's).
+    pub doc_prefix: Option<String>,
 }
 
 /// The cfg that switches a crate's `sync` module to loom.

@@ -247,7 +247,7 @@ fn after_crash(
         return Ok((verdict, notes));
     };
     let st = &course.stages[stage];
-    let prefix = check::test_prefix(st, kind);
+    let prefix = check::selection(st, kind).prefix;
     let tests = match finished.report.binaries.last() {
         Some(binary) if kind == CheckKind::Test => stage_tests(workspace, binary, &prefix),
         _ => Vec::new(),
@@ -427,7 +427,7 @@ fn cannot_start(job: &process::Job) -> String {
 /// interleave as they will), but by what cargo's fail-fast makes certain: it starts the
 /// doctests only after the unit tests' binary succeeded. So once `Doc-tests` was seen, every
 /// compile error, crash, panic and timeout is the doctests'; before that, the unit tests'.
-/// Test results are told apart by name (`test_prefix`).
+/// Test results are told apart by name (`check::selection`).
 fn run_tests_and_doctests(
     job: &process::Job,
     out: &mut Output,
@@ -483,7 +483,8 @@ fn verdict_for(
     alone: bool,
 ) -> Verdict {
     let st = &course.stages[stage];
-    let prefix = check::test_prefix(st, kind);
+    let selection = check::selection(st, kind);
+    let prefix = selection.prefix;
     if finished.cancelled() {
         return Verdict::Cancelled;
     }
@@ -494,14 +495,9 @@ fn verdict_for(
         };
     }
     let verdict = outcome::judge(&finished.report, &prefix, finished.exit_ok(), alone);
-    let verdict = if kind == CheckKind::Miri {
+    let verdict = if let Some(doc_prefix) = &selection.doc_prefix {
         // The same run has the stage's doctests: their failures are the stage's too.
-        let docs = outcome::judge(
-            &finished.report,
-            &check::miri_doc_prefix(st),
-            finished.exit_ok(),
-            alone,
-        );
+        let docs = outcome::judge(&finished.report, doc_prefix, finished.exit_ok(), alone);
         match (verdict, docs) {
             (Verdict::Passed { tests }, Verdict::Passed { tests: more }) => Verdict::Passed {
                 tests: tests + more,
