@@ -150,9 +150,10 @@ impl App {
         out
     }
 
-    /// What to do after a stage's run, as text.
+    /// What to do after a stage's run, as text: the verdict of each check, the notes, and the
+    /// closing line.
     pub fn verdict_text(&self, stage: usize, result: &StageResult) -> String {
-        let mut out = term::result_lines(result);
+        let mut out = result_lines(result);
         if result.passed() {
             out.push_str(&format!(
                 "\n{}\n",
@@ -372,6 +373,23 @@ impl App {
         self.save()?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The verdict lines of a stage's result: one per check, then the notes.
+fn result_lines(result: &StageResult) -> String {
+    let mut out = String::new();
+    for (kind, verdict) in &result.checks {
+        let mark = if verdict.passed() {
+            term::good("ok")
+        } else {
+            term::bad("!!")
+        };
+        out.push_str(&format!("  {mark} {}\n", verdict.describe(*kind)));
+    }
+    for note in &result.notes {
+        out.push_str(&format!("     {note}\n"));
+    }
+    out
 }
 
 /// The course root, for commands that need no progress.

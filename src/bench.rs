@@ -40,22 +40,7 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
             "your code"
         }
     );
-    let manifest = manifest.display().to_string();
-    let job = Job::new(
-        "cargo",
-        ["run", "--release", "--quiet", "--manifest-path", &manifest],
-        &course.root,
-        Duration::from_secs(60 * 60),
-    )
-    .env(
-        "CARGO_TARGET_DIR",
-        &course
-            .root
-            .join("benches")
-            .join("target")
-            .display()
-            .to_string(),
-    );
+    let job = bench_job(&course.root, &manifest);
     let done = process::run(
         &job,
         &mut |line| println!("{line}"),
@@ -67,14 +52,29 @@ pub fn cmd_bench(course: &Course, name: &str, solution: bool) -> Result<ExitCode
             crate::term::cmd("doctor")
         )
     })?;
-    if let Some(secs) = done.timed_out {
+    if let Some(secs) = done.timed_out() {
         bail!("the benchmark took more than {secs} s and was stopped");
     }
-    Ok(if done.exit_ok {
+    Ok(if done.exit_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `cargo run --release` of the bench crate at `manifest`, in the benches' target directory.
+fn bench_job(root: &Path, manifest: &Path) -> Job {
+    let manifest = manifest.display().to_string();
+    Job::new(
+        "cargo",
+        ["run", "--release", "--quiet", "--manifest-path", &manifest],
+        root,
+        Duration::from_secs(60 * 60),
+    )
+    .env(
+        "CARGO_TARGET_DIR",
+        &root.join("benches").join("target").display().to_string(),
+    )
 }
 
 /// A manifest for the bench crate with its dependency on the exercise crate pointed at the

@@ -5,22 +5,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::course::{CheckKind, Course, Stage};
+use crate::kind::{Selection, Targets};
 use crate::process::Job;
 
 /// Building (not running) a check may take this long at most: a first build of a crate and
 /// its dependencies on a slow machine, or Miri's first run.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
 
-/// The cfg that switches a crate's `sync` module to loom.
-pub const LOOM_CFG: &str = "mastery_loom";
-
-/// Where the tests of `stage` are found in the output of `kind`: unit tests by module path,
-/// doctests by file.
-pub fn test_prefix(stage: &Stage, kind: CheckKind) -> String {
-    match kind {
-        CheckKind::Doc => format!("{} - ", doc_file(stage)),
-        _ => format!("{}::", stage.module()),
-    }
+/// How a run of `kind` selects the tests of `stage` and finds them in its output.
+pub fn selection(stage: &Stage, kind: CheckKind) -> Selection {
+    kind.selection(stage.module(), &doc_file(stage))
 }
 
 /// Doctests are named by their file's path from the workspace root; they are matched by
@@ -33,23 +27,6 @@ fn doc_file(stage: &Stage) -> String {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     format!("src/{name}")
-}
-
-/// The libtest filter that selects the tests of `stage`. Miri runs the unit tests and the
-/// doctests in one go: the module's name matches both (`s03_heap::tests::x` and
-/// `src/s03_heap.rs - s03_heap (line 40)`), since the header's examples are the code a learner
-/// copies first.
-fn filter(stage: &Stage, kind: CheckKind) -> String {
-    match kind {
-        CheckKind::Doc => doc_file(stage),
-        CheckKind::Miri => stage.module().to_string(),
-        _ => format!("{}::", stage.module()),
-    }
-}
-
-/// Where the doctests of `stage` are found in a Miri run, which has them too.
-pub fn miri_doc_prefix(stage: &Stage) -> String {
-    test_prefix(stage, CheckKind::Doc)
 }
 
 /// Options for the commands.
@@ -77,49 +54,20 @@ pub fn job(
 ) -> Job {
     let package = &course.projects[project].name;
     let color = if opts.color { "always" } else { "never" };
-    let mut args: Vec<String> = Vec::new();
-    let mut env: Vec<(String, String)> = Vec::new();
-    match kind {
-        CheckKind::Test | CheckKind::Doc => args.push("test".into()),
-        CheckKind::Miri => {
-            args.extend(["+nightly", "miri", "test"].map(String::from));
-            // The project's flags, then those of the stages (one stage's, in a run of one).
-            let mut flags = course.projects[project].miri_flags.clone();
-            for &s in stages {
-                for f in &course.stages[s].miri_flags {
-                    if !flags.contains(f) {
-                        flags.push(f.clone());
-                    }
-                }
-            }
-            if !flags.is_empty() {
-                env.push(("MIRIFLAGS".into(), flags.join(" ")));
-            }
-        }
-        CheckKind::Loom => {
-            args.extend(["test", "--release"].map(String::from));
-            env.push(("RUSTFLAGS".into(), loom_rustflags()));
-            env.push(("LOOM_MAX_PREEMPTIONS".into(), "2".into()));
-            // The source lines of the accesses that conflict, in loom's report.
-            env.push(("LOOM_LOCATION".into(), "1".into()));
-            env.push(("CARGO_TARGET_DIR".into(), loom_target_dir(workspace, opts)));
-        }
-    }
-    if !opts.backtrace {
-        env.push(("RUST_BACKTRACE".into(), "0".into()));
-    }
-    if let (Some(dir), false) = (&opts.target_dir, kind == CheckKind::Loom) {
-        env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
-    }
+    let mut args: Vec<String> = kind.cargo_args().iter().map(|a| a.to_string()).collect();
+    let env = env(course, project, stages, kind, workspace, opts);
     args.extend(["-p".into(), package.clone(), format!("--color={color}")]);
-    match kind {
-        CheckKind::Doc => args.push("--doc".into()),
-        // The lib's unit tests and its doctests (the course crates have no other targets).
-        CheckKind::Miri => {}
-        CheckKind::Test | CheckKind::Loom => args.push("--lib".into()),
+    match kind.targets() {
+        Targets::Lib => args.push("--lib".into()),
+        Targets::Doc => args.push("--doc".into()),
+        Targets::LibAndDoc => {}
     }
     args.push("--".into());
-    args.extend(stages.iter().map(|&s| filter(&course.stages[s], kind)));
+    args.extend(
+        stages
+            .iter()
+            .map(|&s| selection(&course.stages[s], kind).filter),
+    );
     args.push(format!("--color={color}"));
 
     let run_secs: u64 = stages
@@ -139,10 +87,58 @@ pub fn job(
     }
 }
 
+/// The environment of a run of `kind`: its flags and variables, its own target directory if it
+/// builds with a cfg of its own, and backtraces only when asked for.
+fn env(
+    course: &Course,
+    project: usize,
+    stages: &[usize],
+    kind: CheckKind,
+    workspace: &Path,
+    opts: &Options,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    if kind.takes_miri_flags() {
+        // The project's flags, then those of the stages (one stage's, in a run of one).
+        let mut flags = course.projects[project].miri_flags.clone();
+        for &s in stages {
+            for f in &course.stages[s].miri_flags {
+                if !flags.contains(f) {
+                    flags.push(f.clone());
+                }
+            }
+        }
+        if !flags.is_empty() {
+            env.push(("MIRIFLAGS".into(), flags.join(" ")));
+        }
+    }
+    if let Some(cfg) = kind.cfg() {
+        env.push(("RUSTFLAGS".into(), rustflags_with(cfg)));
+    }
+    env.extend(
+        kind.env()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    if let Some(dir) = kind.own_target_dir() {
+        env.push((
+            "CARGO_TARGET_DIR".into(),
+            own_target_dir(workspace, opts, dir),
+        ));
+    }
+    if !opts.backtrace {
+        env.push(("RUST_BACKTRACE".into(), "0".into()));
+    }
+    if let (Some(dir), None) = (&opts.target_dir, kind.own_target_dir()) {
+        env.push(("CARGO_TARGET_DIR".into(), dir.display().to_string()));
+    }
+    env
+}
+
 /// The job that runs the unit tests of `stage` and then its doctests, in one cargo invocation:
 /// cargo builds the test harness and the library the doctests link to at the same time, and
 /// stops before the doctests when a unit test fails. Each part is judged on its own, by the
-/// prefixes of `test_prefix`.
+/// prefixes of `selection`.
 pub fn tests_and_doctests(course: &Course, stage: usize, workspace: &Path, opts: &Options) -> Job {
     let st = &course.stages[stage];
     let mut job = job(
@@ -156,28 +152,29 @@ pub fn tests_and_doctests(course: &Course, stage: usize, workspace: &Path, opts:
     // The lib's unit tests and its doctests: the course crates have no other targets.
     job.args.retain(|a| a != "--lib");
     let filters = job.args.iter().position(|a| a == "--").map_or(0, |i| i + 1);
-    job.args.insert(filters + 1, filter(st, CheckKind::Doc));
+    job.args
+        .insert(filters + 1, selection(st, CheckKind::Doc).filter);
     let doc = Duration::from_secs(st.timeout_secs(CheckKind::Doc));
     job.run_timeout = job.run_timeout.saturating_add(doc);
     job.total_timeout = job.total_timeout.saturating_add(doc);
     job
 }
 
-/// The RUSTFLAGS of a loom build: the caller's own, plus the cfg that switches to loom.
-pub fn loom_rustflags() -> String {
+/// The RUSTFLAGS of a build with `cfg`: the caller's own, plus the cfg.
+pub fn rustflags_with(cfg: &str) -> String {
     let rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-    format!("{rustflags} --cfg {LOOM_CFG}").trim().to_string()
+    format!("{rustflags} --cfg {cfg}").trim().to_string()
 }
 
-/// Loom builds with other RUSTFLAGS: a target directory of their own keeps the ordinary build
-/// from being thrown away at every switch.
-fn loom_target_dir(workspace: &Path, opts: &Options) -> String {
+/// A build with other RUSTFLAGS gets a target directory of its own (`sub`, under the usual
+/// one): it keeps the ordinary build from being thrown away at every switch.
+fn own_target_dir(workspace: &Path, opts: &Options, sub: &str) -> String {
     let base = opts
         .target_dir
         .clone()
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from))
         .unwrap_or_else(|| workspace.join("target"));
-    base.join("loom").display().to_string()
+    base.join(sub).display().to_string()
 }
 
 #[cfg(test)]
@@ -265,7 +262,10 @@ hints = ["h"]
             job.display(),
             "RUST_BACKTRACE=0 cargo test -p demo --color=never --doc -- src/s01_a.rs --color=never"
         );
-        assert_eq!(test_prefix(&c.stages[0], CheckKind::Doc), "src/s01_a.rs - ");
+        assert_eq!(
+            selection(&c.stages[0], CheckKind::Doc).prefix,
+            "src/s01_a.rs - "
+        );
     }
 
     #[test]

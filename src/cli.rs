@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::course::CheckKind;
+
 /// mastery: learn the hard parts of Rust by building real things.
 ///
 /// Run `mastery` in the course directory to start (or continue) where you left off: it watches
@@ -48,9 +50,8 @@ pub enum Command {
         /// Print the results as JSON, for tools.
         #[arg(long)]
         json: bool,
-        /// Only these check kinds (comma-separated: test,doc,miri,loom). Stages are then
-        /// reported as passing only in those checks, and progress is not saved.
-        #[arg(long, value_delimiter = ',')]
+        // The help names the kinds from `CheckKind::ALL`.
+        #[arg(long, value_delimiter = ',', help = only_help())]
         only: Vec<String>,
     },
     /// Restore a stage's original stub; your version is saved under .mastery/backups/ first.
@@ -126,4 +127,13 @@ pub enum DevCommand {
     },
     /// Record the stubs' git blob ids in stubs.lock, so `mastery reset` can restore them.
     Lock,
+}
+
+/// The help of `verify --only`.
+fn only_help() -> String {
+    let names: Vec<&str> = CheckKind::ALL.iter().map(|k| k.name()).collect();
+    format!(
+        "Only these check kinds (comma-separated: {}). Stages are then reported as passing only in those checks, and progress is not saved.",
+        names.join(",")
+    )
 }

@@ -2,12 +2,13 @@
 //! runner works with. The serde structs mirror the file; the model is what is true after
 //! validation (names unique, files present, paths inside the course). No I/O after `load`.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
+
+pub use crate::kind::CheckKind;
 
 /// The only `format_version` this runner understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -91,55 +92,6 @@ struct BreaksEntry {
 
 // ---------------------------------------------------------------------------------------------
 // The model.
-
-/// One kind of check a stage can ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CheckKind {
-    /// The stage's unit tests.
-    Test,
-    /// The stage's doctests (compile_fail included).
-    Doc,
-    /// The unit tests again, under Miri.
-    Miri,
-    /// The loom models, built with `--cfg mastery_loom`.
-    Loom,
-}
-
-impl CheckKind {
-    pub const ALL: [CheckKind; 4] = [
-        CheckKind::Test,
-        CheckKind::Doc,
-        CheckKind::Miri,
-        CheckKind::Loom,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::Test => "test",
-            CheckKind::Doc => "doc",
-            CheckKind::Miri => "miri",
-            CheckKind::Loom => "loom",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CheckKind> {
-        CheckKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-
-    /// How long the tests of one stage may run (after building) unless the stage says otherwise.
-    pub fn default_timeout_secs(self) -> u64 {
-        match self {
-            CheckKind::Test | CheckKind::Doc => 60,
-            CheckKind::Miri | CheckKind::Loom => 300,
-        }
-    }
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 #[derive(Debug)]
 pub struct Phase {
@@ -370,261 +322,37 @@ pub fn parse(
     text: &str,
     file_exists: &dyn Fn(&Path) -> bool,
 ) -> Result<Course, CourseError> {
-    let file = root.join(INFO_FILE);
-    let err = |span: Option<std::ops::Range<usize>>, message: String| CourseError {
-        file: file.clone(),
-        line: span.map(|s| line_of(text, s.start)),
-        message,
+    let v = Validator {
+        file: root.join(INFO_FILE),
+        text,
+        file_exists,
     };
-
     let raw: InfoFile = toml::from_str(text).map_err(|e| {
         let message = e.message().trim_end().to_string();
-        err(
+        v.err(
             e.span(),
             format!("{message} (fix the TOML syntax; COURSE_FORMAT.md describes every field)"),
         )
     })?;
-
-    if *raw.format_version.get_ref() != FORMAT_VERSION {
-        return Err(err(
-            Some(raw.format_version.span()),
-            format!(
-                "format_version {} is not supported: this runner reads format_version {FORMAT_VERSION}. Update the runner (`git pull`, then `cargo run --release`).",
-                raw.format_version.get_ref()
-            ),
-        ));
-    }
-
-    let mut phases = Vec::new();
-    for p in raw.phases {
-        if phases.iter().any(|q: &Phase| q.id == *p.id.get_ref()) {
-            return Err(err(
-                Some(p.id.span()),
-                format!(
-                    "the phase id `{}` is used twice; phase ids must be unique",
-                    p.id.get_ref()
-                ),
-            ));
-        }
-        phases.push(Phase {
-            id: p.id.into_inner(),
-            title: p.title,
-            goal: p.goal,
-            readings: p.readings,
-        });
-    }
-
+    v.format_version(&raw.format_version)?;
+    let phases = v.phases(raw.phases)?;
     let mut projects: Vec<Project> = Vec::new();
     for p in raw.projects {
-        let name = p.name.get_ref();
-        if projects.iter().any(|q| q.name == *name) {
-            return Err(err(
-                Some(p.name.span()),
-                format!("the project name `{name}` is used twice; project names must be unique"),
-            ));
-        }
-        let phase = phases
-            .iter()
-            .position(|ph| ph.id == *p.phase.get_ref())
-            .ok_or_else(|| {
-                err(
-                    Some(p.phase.span()),
-                    format!(
-                        "project `{name}` names the phase `{}`, which no [[phases]] entry defines",
-                        p.phase.get_ref()
-                    ),
-                )
-            })?;
-        let dir = PathBuf::from(p.dir.get_ref());
-        if !is_inside(&dir) || dir.parent() != Some(Path::new("exercises")) {
-            return Err(err(
-                Some(p.dir.span()),
-                format!(
-                    "the project dir `{}` must be a directory directly under `exercises/`",
-                    p.dir.get_ref()
-                ),
-            ));
-        }
-        if !file_exists(&dir.join("Cargo.toml")) {
-            return Err(err(
-                Some(p.dir.span()),
-                format!("the project dir `{}` has no Cargo.toml", p.dir.get_ref()),
-            ));
-        }
-        if projects.iter().any(|q| q.dir == dir) {
-            return Err(err(
-                Some(p.dir.span()),
-                format!("the project dir `{}` is used twice", p.dir.get_ref()),
-            ));
-        }
-        projects.push(Project {
-            name: p.name.into_inner(),
-            dir,
-            phase,
-            title: p.title,
-            optional: p.optional,
-            outcomes: p.outcomes,
-            readings: p.readings,
-            miri_flags: p.miri_flags,
-        });
+        let project = v.project(p, &phases, &projects)?;
+        projects.push(project);
     }
-
     let mut stages: Vec<Stage> = Vec::new();
-    let mut names = HashSet::new();
     for s in raw.stages {
-        let name = s.name.get_ref().clone();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(err(
-                Some(s.name.span()),
-                format!("the stage name `{name}` may hold only letters, digits, `-` and `_`"),
-            ));
-        }
-        if !names.insert(name.clone()) {
-            return Err(err(
-                Some(s.name.span()),
-                format!("the stage name `{name}` is used twice; stage names must be unique"),
-            ));
-        }
-        let project = projects.iter().position(|p| p.name == *s.project.get_ref()).ok_or_else(|| {
-            err(Some(s.project.span()), format!("stage `{name}` names the project `{}`, which no [[projects]] entry defines", s.project.get_ref()))
-        })?;
-        let file = PathBuf::from(s.file.get_ref());
-        if !is_inside(&file) || file.extension().and_then(|e| e.to_str()) != Some("rs") {
-            return Err(err(
-                Some(s.file.span()),
-                format!(
-                    "the stage file `{}` must be a relative `.rs` path inside its project",
-                    s.file.get_ref()
-                ),
-            ));
-        }
-        let full = projects[project].dir.join(&file);
-        if !file_exists(&full) {
-            return Err(err(
-                Some(s.file.span()),
-                format!(
-                    "stage `{name}`: the file `{}` does not exist",
-                    full.display()
-                ),
-            ));
-        }
-        if let Some(last) = stages.last()
-            && last.project != project
-            && stages.iter().any(|st| st.project == project)
-        {
-            return Err(err(
-                Some(s.project.span()),
-                format!(
-                    "stage `{name}`: the stages of project `{}` must be listed together",
-                    projects[project].name
-                ),
-            ));
-        }
-        let mut checks = Vec::new();
-        for c in s.checks.get_ref() {
-            let kind = CheckKind::parse(c.get_ref()).ok_or_else(|| {
-                err(Some(c.span()), format!("stage `{name}`: unknown check `{}`; the checks are test, doc, miri and loom", c.get_ref()))
-            })?;
-            if !checks.contains(&kind) {
-                checks.push(kind);
-            }
-        }
-        if checks.is_empty() {
-            return Err(err(
-                Some(s.checks.span()),
-                format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`"),
-            ));
-        }
-        let hints = s.hints.get_ref();
-        if hints.is_empty() || hints.len() > 3 || hints.iter().any(|h| h.trim().is_empty()) {
-            return Err(err(
-                Some(s.hints.span()),
-                format!("stage `{name}` needs one to three non-empty hints, a nudge first"),
-            ));
-        }
-        let timeout_secs = match s.timeout_secs {
-            Some(t) if *t.get_ref() == 0 || *t.get_ref() > MAX_TIMEOUT_SECS => {
-                return Err(err(
-                    Some(t.span()),
-                    format!(
-                        "stage `{name}`: timeout_secs is {}; it must be from 1 to {MAX_TIMEOUT_SECS} (a day)",
-                        t.get_ref()
-                    ),
-                ));
-            }
-            Some(t) => Some(t.into_inner()),
-            None => None,
-        };
-        let hours = match s.hours {
-            Some(h)
-                if !(h.get_ref().is_finite() && *h.get_ref() > 0.0 && *h.get_ref() <= 100.0) =>
-            {
-                return Err(err(
-                    Some(h.span()),
-                    format!(
-                        "stage `{name}`: hours is {}; it must be more than 0 and at most 100",
-                        h.get_ref()
-                    ),
-                ));
-            }
-            Some(h) => Some(h.into_inner()),
-            None => None,
-        };
-        let breaks = match s.breaks {
-            None => None,
-            Some(b) => {
-                let span = b.span();
-                let b = b.into_inner();
-                let check = CheckKind::parse(&b.check)
-                    .filter(|k| matches!(k, CheckKind::Miri | CheckKind::Loom) && checks.contains(k))
-                    .ok_or_else(|| {
-                        err(
-                            Some(span.clone()),
-                            format!(
-                                "stage `{name}`: breaks.check is `{}`; it must be `miri` or `loom`, one of the stage's checks",
-                                b.check
-                            ),
-                        )
-                    })?;
-                if b.finds.trim().is_empty() {
-                    return Err(err(
-                        Some(span),
-                        format!("stage `{name}`: breaks.finds says what the check must find"),
-                    ));
-                }
-                Some(Breaks {
-                    check,
-                    finds: b.finds,
-                })
-            }
-        };
-        stages.push(Stage {
-            name,
-            project,
-            file,
-            title: s.title,
-            teaches: s.teaches,
-            checks,
-            timeout_secs,
-            hours,
-            breaks,
-            miri_flags: s.miri_flags,
-            hints: s.hints.into_inner(),
-        });
+        let stage = v.stage(s, &projects, &stages)?;
+        stages.push(stage);
     }
-
     if stages.is_empty() {
-        return Err(err(
+        return Err(v.err(
             None,
             "the course has no stages: add a [[stages]] entry (COURSE_FORMAT.md describes one)"
                 .to_string(),
         ));
     }
-
     Ok(Course {
         root: root.to_path_buf(),
         welcome: raw.welcome,
@@ -634,6 +362,311 @@ pub fn parse(
         projects,
         stages,
     })
+}
+
+/// Turns the entries of `info.toml` into the model, one entry at a time, or says what is wrong
+/// and on which line.
+struct Validator<'a> {
+    file: PathBuf,
+    text: &'a str,
+    file_exists: &'a dyn Fn(&Path) -> bool,
+}
+
+impl Validator<'_> {
+    fn err(&self, span: Option<std::ops::Range<usize>>, message: String) -> CourseError {
+        CourseError {
+            file: self.file.clone(),
+            line: span.map(|s| line_of(self.text, s.start)),
+            message,
+        }
+    }
+
+    fn format_version(&self, version: &Spanned<u32>) -> Result<(), CourseError> {
+        if *version.get_ref() == FORMAT_VERSION {
+            return Ok(());
+        }
+        Err(self.err(
+            Some(version.span()),
+            format!(
+                "format_version {} is not supported: this runner reads format_version {FORMAT_VERSION}. Update the runner (`git pull`, then `cargo run --release`).",
+                version.get_ref()
+            ),
+        ))
+    }
+
+    fn phases(&self, entries: Vec<PhaseEntry>) -> Result<Vec<Phase>, CourseError> {
+        let mut phases: Vec<Phase> = Vec::new();
+        for p in entries {
+            if phases.iter().any(|q| q.id == *p.id.get_ref()) {
+                return Err(self.err(
+                    Some(p.id.span()),
+                    format!(
+                        "the phase id `{}` is used twice; phase ids must be unique",
+                        p.id.get_ref()
+                    ),
+                ));
+            }
+            phases.push(Phase {
+                id: p.id.into_inner(),
+                title: p.title,
+                goal: p.goal,
+                readings: p.readings,
+            });
+        }
+        Ok(phases)
+    }
+
+    /// One project, checked against the phases and the projects before it.
+    fn project(
+        &self,
+        p: ProjectEntry,
+        phases: &[Phase],
+        projects: &[Project],
+    ) -> Result<Project, CourseError> {
+        let name = p.name.get_ref();
+        if projects.iter().any(|q| q.name == *name) {
+            return Err(self.err(
+                Some(p.name.span()),
+                format!("the project name `{name}` is used twice; project names must be unique"),
+            ));
+        }
+        let phase = phases
+            .iter()
+            .position(|ph| ph.id == *p.phase.get_ref())
+            .ok_or_else(|| {
+                self.err(
+                    Some(p.phase.span()),
+                    format!(
+                        "project `{name}` names the phase `{}`, which no [[phases]] entry defines",
+                        p.phase.get_ref()
+                    ),
+                )
+            })?;
+        let dir = self.project_dir(&p.dir, projects)?;
+        Ok(Project {
+            name: p.name.into_inner(),
+            dir,
+            phase,
+            title: p.title,
+            optional: p.optional,
+            outcomes: p.outcomes,
+            readings: p.readings,
+            miri_flags: p.miri_flags,
+        })
+    }
+
+    fn project_dir(
+        &self,
+        dir: &Spanned<String>,
+        projects: &[Project],
+    ) -> Result<PathBuf, CourseError> {
+        let path = PathBuf::from(dir.get_ref());
+        let problem = if !is_inside(&path) || path.parent() != Some(Path::new("exercises")) {
+            "must be a directory directly under `exercises/`"
+        } else if !(self.file_exists)(&path.join("Cargo.toml")) {
+            "has no Cargo.toml"
+        } else if projects.iter().any(|q| q.dir == path) {
+            "is used twice"
+        } else {
+            return Ok(path);
+        };
+        Err(self.err(
+            Some(dir.span()),
+            format!("the project dir `{}` {problem}", dir.get_ref()),
+        ))
+    }
+
+    /// One stage, checked against the projects and the stages before it.
+    fn stage(
+        &self,
+        s: StageEntry,
+        projects: &[Project],
+        stages: &[Stage],
+    ) -> Result<Stage, CourseError> {
+        let name = self.stage_name(&s.name, stages)?;
+        let project = projects.iter().position(|p| p.name == *s.project.get_ref()).ok_or_else(|| {
+            self.err(Some(s.project.span()), format!("stage `{name}` names the project `{}`, which no [[projects]] entry defines", s.project.get_ref()))
+        })?;
+        let file = self.stage_file(&name, &s.file, &projects[project])?;
+        if let Some(last) = stages.last()
+            && last.project != project
+            && stages.iter().any(|st| st.project == project)
+        {
+            return Err(self.err(
+                Some(s.project.span()),
+                format!(
+                    "stage `{name}`: the stages of project `{}` must be listed together",
+                    projects[project].name
+                ),
+            ));
+        }
+        let checks = self.checks(&name, &s.checks)?;
+        let hints = s.hints.get_ref();
+        if hints.is_empty() || hints.len() > 3 || hints.iter().any(|h| h.trim().is_empty()) {
+            return Err(self.err(
+                Some(s.hints.span()),
+                format!("stage `{name}` needs one to three non-empty hints, a nudge first"),
+            ));
+        }
+        Ok(Stage {
+            project,
+            file,
+            title: s.title,
+            teaches: s.teaches,
+            timeout_secs: self.timeout_secs(&name, s.timeout_secs)?,
+            hours: self.hours(&name, s.hours)?,
+            breaks: self.breaks(&name, s.breaks, &checks)?,
+            checks,
+            miri_flags: s.miri_flags,
+            hints: s.hints.into_inner(),
+            name,
+        })
+    }
+
+    fn stage_name(&self, name: &Spanned<String>, stages: &[Stage]) -> Result<String, CourseError> {
+        let text = name.get_ref();
+        let problem = if text.is_empty()
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            "may hold only letters, digits, `-` and `_`"
+        } else if stages.iter().any(|st| st.name == *text) {
+            "is used twice; stage names must be unique"
+        } else {
+            return Ok(text.clone());
+        };
+        Err(self.err(
+            Some(name.span()),
+            format!("the stage name `{text}` {problem}"),
+        ))
+    }
+
+    fn stage_file(
+        &self,
+        name: &str,
+        file: &Spanned<String>,
+        project: &Project,
+    ) -> Result<PathBuf, CourseError> {
+        let path = PathBuf::from(file.get_ref());
+        if !is_inside(&path) || path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            return Err(self.err(
+                Some(file.span()),
+                format!(
+                    "the stage file `{}` must be a relative `.rs` path inside its project",
+                    file.get_ref()
+                ),
+            ));
+        }
+        let full = project.dir.join(&path);
+        if !(self.file_exists)(&full) {
+            return Err(self.err(
+                Some(file.span()),
+                format!(
+                    "stage `{name}`: the file `{}` does not exist",
+                    full.display()
+                ),
+            ));
+        }
+        Ok(path)
+    }
+
+    fn checks(
+        &self,
+        name: &str,
+        entries: &Spanned<Vec<Spanned<String>>>,
+    ) -> Result<Vec<CheckKind>, CourseError> {
+        let mut checks = Vec::new();
+        for c in entries.get_ref() {
+            let kind = CheckKind::parse(c.get_ref()).ok_or_else(|| {
+                self.err(
+                    Some(c.span()),
+                    format!(
+                        "stage `{name}`: unknown check `{}`; the checks are {}",
+                        c.get_ref(),
+                        CheckKind::names_in_words()
+                    ),
+                )
+            })?;
+            if !checks.contains(&kind) {
+                checks.push(kind);
+            }
+        }
+        if checks.is_empty() {
+            return Err(self.err(
+                Some(entries.span()),
+                format!("stage `{name}` lists no checks; give at least `checks = [\"test\"]`"),
+            ));
+        }
+        Ok(checks)
+    }
+
+    fn timeout_secs(
+        &self,
+        name: &str,
+        entry: Option<Spanned<u64>>,
+    ) -> Result<Option<u64>, CourseError> {
+        match entry {
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > MAX_TIMEOUT_SECS => Err(self.err(
+                Some(t.span()),
+                format!(
+                    "stage `{name}`: timeout_secs is {}; it must be from 1 to {MAX_TIMEOUT_SECS} (a day)",
+                    t.get_ref()
+                ),
+            )),
+            t => Ok(t.map(Spanned::into_inner)),
+        }
+    }
+
+    fn hours(&self, name: &str, entry: Option<Spanned<f64>>) -> Result<Option<f64>, CourseError> {
+        match entry {
+            Some(h)
+                if !(h.get_ref().is_finite() && *h.get_ref() > 0.0 && *h.get_ref() <= 100.0) =>
+            {
+                Err(self.err(
+                    Some(h.span()),
+                    format!(
+                        "stage `{name}`: hours is {}; it must be more than 0 and at most 100",
+                        h.get_ref()
+                    ),
+                ))
+            }
+            h => Ok(h.map(Spanned::into_inner)),
+        }
+    }
+
+    fn breaks(
+        &self,
+        name: &str,
+        entry: Option<Spanned<BreaksEntry>>,
+        checks: &[CheckKind],
+    ) -> Result<Option<Breaks>, CourseError> {
+        let Some(b) = entry else { return Ok(None) };
+        let span = b.span();
+        let b = b.into_inner();
+        let check = CheckKind::parse(&b.check)
+            .filter(|k| k.has_findings() && checks.contains(k))
+            .ok_or_else(|| {
+                self.err(
+                    Some(span.clone()),
+                    format!(
+                        "stage `{name}`: breaks.check is `{}`; it must be {}, one of the stage's checks",
+                        b.check,
+                        CheckKind::with_findings_in_words()
+                    ),
+                )
+            })?;
+        if b.finds.trim().is_empty() {
+            return Err(self.err(
+                Some(span),
+                format!("stage `{name}`: breaks.finds says what the check must find"),
+            ));
+        }
+        Ok(Some(Breaks {
+            check,
+            finds: b.finds,
+        }))
+    }
 }
 
 /// A relative path with no `..`, root or prefix: it cannot leave the directory it is joined to.

@@ -63,121 +63,25 @@ pub fn cmd_check(course: &Course, only: Option<&str>, tree_only: bool) -> Result
         ));
     }
 
-    let root = &course.root;
-    let solutions = root.join("solutions");
-    let mut log = Output::new(root, false, false, false).keeping();
+    let mut log = Output::new(&course.root, false, false, false).keeping();
     let cancel = AtomicBool::new(false);
-
     for &p in &projects {
-        let project = &course.projects[p];
         let stages: Vec<usize> = course.stages_of(p).collect();
         if stages.is_empty() {
             continue;
         }
-
-        step(&format!("{}: stubs compile without warnings", project.name));
-        cargo_clean_build(
-            root,
-            &["test", "--no-run", "--lib", "-p", &project.name],
-            &format!("the stubs of {}", project.name),
-            &[],
-            &mut log,
-            &mut problems,
-        );
-
-        step(&format!(
-            "{}: every stub fails its tests as shipped",
-            project.name
-        ));
-        let shipped = run::run_batch(
-            &Batch::new(course, root, [CheckKind::Test]),
-            p,
-            &stages,
-            &mut log,
-            &cancel,
-            &mut |_, _| {},
-        )?;
-        for (&s, r) in stages.iter().zip(&shipped) {
-            expect_failure(course, s, r, "as shipped", &mut problems);
-        }
-
-        step(&format!(
-            "{}: every solution passes all its checks",
-            project.name
-        ));
-        let solved = run::run_batch(
-            &Batch::new(course, &solutions, CheckKind::ALL),
-            p,
-            &stages,
-            &mut log,
-            &cancel,
-            &mut |kind, verdicts| {
-                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                println!(
-                    "    {:5} {passed}/{} stages pass",
-                    kind.name(),
-                    verdicts.len()
-                );
-            },
-        )?;
-        for (&s, r) in stages.iter().zip(&solved) {
-            for (kind, verdict) in &r.checks {
-                if !verdict.passed() {
-                    problems.add(format!(
-                        "{} (solution): {}",
-                        course.stages[s].name,
-                        verdict.describe(*kind)
-                    ));
-                }
-            }
-        }
-
-        step(&format!("{}: solutions are clippy-clean", project.name));
-        let clippy = [
-            "clippy",
-            "--all-targets",
-            "-p",
-            &project.name,
-            "--",
-            "-D",
-            "warnings",
-        ];
-        let what = format!("the solution of {}", project.name);
-        cargo_clean_build(&solutions, &clippy, &what, &[], &mut log, &mut problems);
-        if stages
-            .iter()
-            .any(|&s| course.stages[s].has_check(CheckKind::Loom))
-        {
-            // The loom build compiles other code (`cfg(mastery_loom)` branches, loom models).
-            let target = solutions.join("target").join("loom-clippy");
-            cargo_clean_build(
-                &solutions,
-                &clippy,
-                &format!("{what} under loom"),
-                &[
-                    ("RUSTFLAGS", &check::loom_rustflags()),
-                    ("CARGO_TARGET_DIR", &target.display().to_string()),
-                ],
-                &mut log,
-                &mut problems,
-            );
-        }
-
-        step(&format!(
-            "{}: every stage's tests fail with its stub when the rest is solved",
-            project.name
-        ));
-        teeth(course, p, &stages, &mut log, &cancel, &mut problems)?;
-
-        step(&format!(
-            "{}: every mistake is rejected by the check it names",
-            project.name
-        ));
         let mine: Vec<&Mistake> = corpus
             .iter()
             .filter(|m| course.stages[m.stage].project == p)
             .collect();
-        prove_mistakes(course, p, &mine, &mut log, &cancel, &mut problems)?;
+        let mut ctx = Ctx {
+            course,
+            project: p,
+            log: &mut log,
+            cancel: &cancel,
+            problems: &mut problems,
+        };
+        check_project(&mut ctx, &stages, &mine)?;
     }
     log.finish();
     let stages = course
@@ -194,6 +98,130 @@ pub fn cmd_check(course: &Course, only: Option<&str>, tree_only: bool) -> Result
             corpus.len()
         ),
     ))
+}
+
+/// What the steps of `dev check` over one project share.
+struct Ctx<'a> {
+    course: &'a Course,
+    project: usize,
+    log: &'a mut Output,
+    cancel: &'a AtomicBool,
+    problems: &'a mut Problems,
+}
+
+impl Ctx<'_> {
+    fn step(&self, what: &str) {
+        step(&format!(
+            "{}: {what}",
+            self.course.projects[self.project].name
+        ));
+    }
+
+    /// `run_batch` over `stages` in `workspace`, with a progress line per kind when `progress`.
+    fn batch(
+        &mut self,
+        workspace: &Path,
+        kinds: impl IntoIterator<Item = CheckKind>,
+        stages: &[usize],
+        progress: bool,
+    ) -> Result<Vec<run::StageResult>> {
+        let results = run::run_all(
+            &Batch::new(self.course, workspace, kinds),
+            &[self.project],
+            self.log,
+            self.cancel,
+            &mut |_, kind, verdicts| {
+                if progress {
+                    println!("    {}", run::progress_line(kind, verdicts));
+                }
+            },
+        )?;
+        Ok(stages.iter().map(|&s| results[s].clone()).collect())
+    }
+}
+
+/// Steps 2 to 5 for one project.
+fn check_project(ctx: &mut Ctx, stages: &[usize], mistakes: &[&Mistake]) -> Result<()> {
+    let course = ctx.course;
+    let name = &course.projects[ctx.project].name;
+    ctx.step("stubs compile without warnings");
+    cargo_clean_build(
+        &course.root,
+        &["test", "--no-run", "--lib", "-p", name],
+        &format!("the stubs of {name}"),
+        &[],
+        ctx.log,
+        ctx.problems,
+    );
+
+    ctx.step("every stub fails its tests as shipped");
+    let shipped = ctx.batch(&course.root, [CheckKind::Test], stages, false)?;
+    for (&s, r) in stages.iter().zip(&shipped) {
+        expect_failure(course, s, r, "as shipped", ctx.problems);
+    }
+
+    ctx.step("every solution passes all its checks");
+    let solved = ctx.batch(&course.root.join("solutions"), CheckKind::ALL, stages, true)?;
+    for (&s, r) in stages.iter().zip(&solved) {
+        for (kind, verdict) in &r.checks {
+            if !verdict.passed() {
+                ctx.problems.add(format!(
+                    "{} (solution): {}",
+                    course.stages[s].name,
+                    verdict.describe(*kind)
+                ));
+            }
+        }
+    }
+
+    ctx.step("solutions are clippy-clean");
+    solutions_clippy(ctx, stages);
+
+    ctx.step("every stage's tests fail with its stub when the rest is solved");
+    teeth(ctx, stages)?;
+
+    ctx.step("every mistake is rejected by the check it names");
+    prove_mistakes(ctx, mistakes)
+}
+
+/// Clippy over the solution crate, and again with the cfg of each check kind that builds with
+/// one (`mastery_loom`), since that compiles other code (`cfg(mastery_loom)` branches, loom
+/// models).
+fn solutions_clippy(ctx: &mut Ctx, stages: &[usize]) {
+    let course = ctx.course;
+    let name = &course.projects[ctx.project].name;
+    let solutions = course.root.join("solutions");
+    let clippy = [
+        "clippy",
+        "--all-targets",
+        "-p",
+        name,
+        "--",
+        "-D",
+        "warnings",
+    ];
+    let what = format!("the solution of {name}");
+    cargo_clean_build(&solutions, &clippy, &what, &[], ctx.log, ctx.problems);
+    for kind in CheckKind::ALL {
+        let (Some(cfg), Some(dir)) = (kind.cfg(), kind.own_target_dir()) else {
+            continue;
+        };
+        if !stages.iter().any(|&s| course.stages[s].has_check(kind)) {
+            continue;
+        }
+        let target = solutions.join("target").join(format!("{dir}-clippy"));
+        cargo_clean_build(
+            &solutions,
+            &clippy,
+            &format!("{what} under {kind}"),
+            &[
+                ("RUSTFLAGS", &check::rustflags_with(cfg)),
+                ("CARGO_TARGET_DIR", &target.display().to_string()),
+            ],
+            ctx.log,
+            ctx.problems,
+        );
+    }
 }
 
 /// `mastery dev mistakes`: only step 5, for one project or one stage, or the whole corpus.
@@ -227,11 +255,15 @@ pub fn cmd_mistakes(
         if mine.is_empty() {
             continue;
         }
-        step(&format!(
-            "{}: every mistake is rejected by the check it names",
-            course.projects[p].name
-        ));
-        prove_mistakes(course, p, &mine, &mut log, &cancel, &mut problems)?;
+        let mut ctx = Ctx {
+            course,
+            project: p,
+            log: &mut log,
+            cancel: &cancel,
+            problems: &mut problems,
+        };
+        ctx.step("every mistake is rejected by the check it names");
+        prove_mistakes(&mut ctx, &mine)?;
     }
     log.finish();
     Ok(verdict(
@@ -351,12 +383,12 @@ fn cargo_clean_build(
                 .iter()
                 .filter(|l| l.starts_with("warning:") && !l.contains("generated"))
                 .collect();
-            if let Some(secs) = done.timed_out {
+            if let Some(secs) = done.timed_out() {
                 problems.add(format!(
                     "{what}: `cargo {}` took more than {secs} s and was stopped",
                     args.join(" ")
                 ));
-            } else if !done.exit_ok {
+            } else if !done.exit_ok() {
                 let first = lines
                     .iter()
                     .find(|l| l.starts_with("error"))
@@ -388,38 +420,14 @@ pub fn shared_parts(text: &str) -> (String, String) {
 }
 
 fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut Problems) {
-    let root = &course.root;
-    if whole && let Ok(entries) = std::fs::read_dir(root.join("exercises")) {
-        for entry in entries.flatten() {
-            let dir = Path::new("exercises").join(entry.file_name());
-            if entry.path().join("Cargo.toml").is_file()
-                && !course.projects.iter().any(|p| p.dir == dir)
-            {
-                problems.add(format!(
-                    "{} is a crate but no project in info.toml names it",
-                    dir.display()
-                ));
-            }
-        }
+    if whole {
+        unlisted_crates(course, problems);
     }
-    let lock = lock::read_lock(root).ok();
-    if lock.is_none() {
-        problems.add(format!(
-            "{} is missing or unreadable: run `mastery dev lock`",
-            lock::LOCK_FILE
-        ));
-    }
-    let current = match lock::lock_entries(course) {
-        Ok(current) => current,
-        Err(e) => {
-            problems.add(format!("cannot compute the stubs' blob ids: {e:#}"));
-            Default::default()
-        }
-    };
+    let lock = StubsLock::load(course, problems);
     for &p in projects {
         let project = &course.projects[p];
         let sol = project.solution_dir();
-        if !root.join(&sol).join("Cargo.toml").is_file() {
+        if !course.root.join(&sol).join("Cargo.toml").is_file() {
             problems.add(format!(
                 "project `{}` has no solution crate at {}",
                 project.name,
@@ -427,7 +435,12 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             ));
             continue;
         }
-        if !root.join(project.bench_dir()).join("Cargo.toml").is_file() {
+        if !course
+            .root
+            .join(project.bench_dir())
+            .join("Cargo.toml")
+            .is_file()
+        {
             problems.add(format!(
                 "project `{}` has no benchmark crate at {}",
                 project.name,
@@ -442,131 +455,195 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
             .iter()
             .map(|&s| course.stages[s].file.clone())
             .collect();
-        for d in crate::twins::differences(root, &project.dir, &sol, &stage_files) {
+        for d in crate::twins::differences(&course.root, &project.dir, &sol, &stage_files) {
             problems.add(d);
         }
-        // Every stage-like file is a stage.
-        let src = root.join(&project.dir).join("src");
-        if let Ok(entries) = std::fs::read_dir(&src) {
-            let mut files: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| PathBuf::from("src").join(e.file_name()))
-                .collect();
-            files.sort();
-            for file in files {
-                let stem = file
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or_default();
-                let stage_like = stem.len() > 3
-                    && stem.starts_with('s')
-                    && stem[1..3].chars().all(|c| c.is_ascii_digit())
-                    && stem.as_bytes()[3] == b'_';
-                if stage_like
-                    && !stages.iter().any(|&s| {
-                        course.stages[s].file == file || course.stages[s].module() == stem
-                    })
-                {
-                    problems.add(format!(
-                        "{}: a stage file that no stage in info.toml lists",
-                        project.dir.join(&file).display()
-                    ));
-                }
-            }
-        }
-        for tree in [project.dir.clone(), sol.clone()] {
-            let lib =
-                std::fs::read_to_string(root.join(&tree).join("src/lib.rs")).unwrap_or_default();
-            for &s in &stages {
-                let st = &course.stages[s];
-                if st.file.parent() == Some(Path::new("src"))
-                    && !lib.lines().any(|l| {
-                        l.trim_start()
-                            .trim_start_matches("pub ")
-                            .starts_with(&format!("mod {};", st.module()))
-                    })
-                {
-                    problems.add(format!(
-                        "{}: src/lib.rs does not declare `mod {};` for stage {}",
-                        tree.display(),
-                        st.module(),
-                        st.name
-                    ));
-                }
-            }
-        }
+        unlisted_stage_files(course, p, &stages, problems);
+        undeclared_stages(course, p, &stages, problems);
         for &s in &stages {
-            let st = &course.stages[s];
-            let stub_path = course.stage_path(s);
-            let sol_path = course.solution_path(s);
-            let (Ok(stub), Ok(solution)) = (
-                std::fs::read_to_string(root.join(&stub_path)),
-                std::fs::read_to_string(root.join(&sol_path)),
-            ) else {
-                problems.add(format!(
-                    "{}: the stub {} or the solution {} cannot be read",
-                    st.name,
-                    stub_path.display(),
-                    sol_path.display()
-                ));
-                continue;
-            };
-            let (stub_header, stub_tests) = shared_parts(&stub);
-            let (sol_header, sol_tests) = shared_parts(&solution);
-            if stub_header.is_empty() {
-                problems.add(format!(
-                    "{}: the stage has no `//!` header",
-                    stub_path.display()
-                ));
-            }
-            if stub_header != sol_header {
-                problems.add(format!(
-                    "{}: the `//!` header differs from the solution's ({})",
-                    stub_path.display(),
-                    first_difference(&stub_header, &sol_header)
-                ));
-            }
-            if stub_tests.is_empty() && st.checks.iter().any(|k| *k != CheckKind::Doc) {
-                problems.add(format!(
-                    "{}: no tests section (`#[cfg(test)] mod tests`)",
-                    stub_path.display()
-                ));
-            }
-            if stub_tests != sol_tests {
-                problems.add(format!(
-                    "{}: the tests differ from the solution's ({})",
-                    stub_path.display(),
-                    first_difference(&stub_tests, &sol_tests)
-                ));
-            }
-            if stub == solution {
-                problems.add(format!("{}: the stub is the solution", stub_path.display()));
-            }
-            if st.has_check(CheckKind::Miri) {
-                for (line, reason) in miri_gated_examples(&sol_header) {
-                    let place = format!("{}:{line}", sol_path.display());
-                    match reason {
-                        Some(why) => println!("  note: {place}: a header example Miri does not run in full: {why}"),
-                        None => problems.add(format!("{place}: a header example changes under Miri; a `// Miri: ...` comment above it must say why")),
-                    }
-                }
-            }
-            if let Some(lock) = &lock {
-                let key = stub_path.display().to_string();
-                match (lock.get(&key), current.get(&key)) {
-                    (Some(id), Some(actual)) if id == actual => {}
-                    (None, _) => problems.add(format!(
-                        "{key}: not in {}; run `mastery dev lock`",
-                        lock::LOCK_FILE
-                    )),
-                    (Some(_), _) => problems.add(format!(
-                        "{key}: changed since {} was written; run `mastery dev lock`",
-                        lock::LOCK_FILE
-                    )),
-                }
+            if stage_twins(course, s, problems) {
+                lock.check(&course.stage_path(s), problems);
             }
         }
     }
+}
+
+/// Every crate under `exercises/` is a project.
+fn unlisted_crates(course: &Course, problems: &mut Problems) {
+    let Ok(entries) = std::fs::read_dir(course.root.join("exercises")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = Path::new("exercises").join(entry.file_name());
+        if entry.path().join("Cargo.toml").is_file()
+            && !course.projects.iter().any(|p| p.dir == dir)
+        {
+            problems.add(format!(
+                "{} is a crate but no project in info.toml names it",
+                dir.display()
+            ));
+        }
+    }
+}
+
+/// `stubs.lock` as written, and the stubs' blob ids as they are.
+struct StubsLock {
+    written: Option<std::collections::BTreeMap<String, String>>,
+    current: std::collections::BTreeMap<String, String>,
+}
+
+impl StubsLock {
+    fn load(course: &Course, problems: &mut Problems) -> StubsLock {
+        let written = lock::read_lock(&course.root).ok();
+        if written.is_none() {
+            problems.add(format!(
+                "{} is missing or unreadable: run `mastery dev lock`",
+                lock::LOCK_FILE
+            ));
+        }
+        let current = match lock::lock_entries(course) {
+            Ok(current) => current,
+            Err(e) => {
+                problems.add(format!("cannot compute the stubs' blob ids: {e:#}"));
+                Default::default()
+            }
+        };
+        StubsLock { written, current }
+    }
+
+    /// The stub at `stub_path` is in the lock, as it is now.
+    fn check(&self, stub_path: &Path, problems: &mut Problems) {
+        let Some(written) = &self.written else { return };
+        let key = stub_path.display().to_string();
+        match (written.get(&key), self.current.get(&key)) {
+            (Some(id), Some(actual)) if id == actual => {}
+            (None, _) => problems.add(format!(
+                "{key}: not in {}; run `mastery dev lock`",
+                lock::LOCK_FILE
+            )),
+            (Some(_), _) => problems.add(format!(
+                "{key}: changed since {} was written; run `mastery dev lock`",
+                lock::LOCK_FILE
+            )),
+        }
+    }
+}
+
+/// Every stage-like file (`src/sNN_*.rs`) of a project is a stage.
+fn unlisted_stage_files(course: &Course, p: usize, stages: &[usize], problems: &mut Problems) {
+    let project = &course.projects[p];
+    let Ok(entries) = std::fs::read_dir(course.root.join(&project.dir).join("src")) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| PathBuf::from("src").join(e.file_name()))
+        .collect();
+    files.sort();
+    for file in files {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let stage_like = stem.len() > 3
+            && stem.starts_with('s')
+            && stem[1..3].chars().all(|c| c.is_ascii_digit())
+            && stem.as_bytes()[3] == b'_';
+        if stage_like
+            && !stages
+                .iter()
+                .any(|&s| course.stages[s].file == file || course.stages[s].module() == stem)
+        {
+            problems.add(format!(
+                "{}: a stage file that no stage in info.toml lists",
+                project.dir.join(&file).display()
+            ));
+        }
+    }
+}
+
+/// Both `lib.rs` files (exercise and solution) declare every stage's module.
+fn undeclared_stages(course: &Course, p: usize, stages: &[usize], problems: &mut Problems) {
+    let project = &course.projects[p];
+    for tree in [project.dir.clone(), project.solution_dir()] {
+        let lib =
+            std::fs::read_to_string(course.root.join(&tree).join("src/lib.rs")).unwrap_or_default();
+        for &s in stages {
+            let st = &course.stages[s];
+            if st.file.parent() == Some(Path::new("src"))
+                && !lib.lines().any(|l| {
+                    l.trim_start()
+                        .trim_start_matches("pub ")
+                        .starts_with(&format!("mod {};", st.module()))
+                })
+            {
+                problems.add(format!(
+                    "{}: src/lib.rs does not declare `mod {};` for stage {}",
+                    tree.display(),
+                    st.module(),
+                    st.name
+                ));
+            }
+        }
+    }
+}
+
+/// Stub and solution of one stage: the same header and tests, different code, and every header
+/// example that Miri runs otherwise says why. False when they cannot be read.
+fn stage_twins(course: &Course, s: usize, problems: &mut Problems) -> bool {
+    let st = &course.stages[s];
+    let stub_path = course.stage_path(s);
+    let sol_path = course.solution_path(s);
+    let (Ok(stub), Ok(solution)) = (
+        std::fs::read_to_string(course.root.join(&stub_path)),
+        std::fs::read_to_string(course.root.join(&sol_path)),
+    ) else {
+        problems.add(format!(
+            "{}: the stub {} or the solution {} cannot be read",
+            st.name,
+            stub_path.display(),
+            sol_path.display()
+        ));
+        return false;
+    };
+    let (stub_header, stub_tests) = shared_parts(&stub);
+    let (sol_header, sol_tests) = shared_parts(&solution);
+    let stub_path = stub_path.display();
+    if stub_header.is_empty() {
+        problems.add(format!("{stub_path}: the stage has no `//!` header"));
+    }
+    if stub_header != sol_header {
+        problems.add(format!(
+            "{stub_path}: the `//!` header differs from the solution's ({})",
+            first_difference(&stub_header, &sol_header)
+        ));
+    }
+    if stub_tests.is_empty() && st.checks.iter().any(|k| k.runs_unit_tests()) {
+        problems.add(format!(
+            "{stub_path}: no tests section (`#[cfg(test)] mod tests`)"
+        ));
+    }
+    if stub_tests != sol_tests {
+        problems.add(format!(
+            "{stub_path}: the tests differ from the solution's ({})",
+            first_difference(&stub_tests, &sol_tests)
+        ));
+    }
+    if stub == solution {
+        problems.add(format!("{stub_path}: the stub is the solution"));
+    }
+    if st.has_check(CheckKind::Miri) {
+        for (line, reason) in miri_gated_examples(&sol_header) {
+            let place = format!("{}:{line}", sol_path.display());
+            match reason {
+                Some(why) => println!(
+                    "  note: {place}: a header example Miri does not run in full: {why}"
+                ),
+                None => problems.add(format!("{place}: a header example changes under Miri; a `// Miri: ...` comment above it must say why")),
+            }
+        }
+    }
+    true
 }
 
 /// The header examples (doctests, which the `miri` check runs) that test `cfg(miri)`: the line
@@ -622,23 +699,16 @@ fn first_difference(a: &str, b: &str) -> String {
 
 /// For each stage: the solutions with that one file swapped for its stub must fail the stage's
 /// tests, in the project's scratch copy (`scratch_copy`).
-fn teeth(
-    course: &Course,
-    project: usize,
-    stages: &[usize],
-    log: &mut Output,
-    cancel: &AtomicBool,
-    problems: &mut Problems,
-) -> Result<()> {
+fn teeth(ctx: &mut Ctx, stages: &[usize]) -> Result<()> {
+    let (course, project) = (ctx.course, ctx.project);
     let root = &course.root;
     let ws = scratch_copy(course, project)?;
     let dir_name = course.projects[project].dir_name().to_string();
     for &s in stages {
         let st = &course.stages[s];
-        let kind = [CheckKind::Test, CheckKind::Loom, CheckKind::Miri]
-            .into_iter()
-            .find(|k| st.has_check(*k));
-        let Some(kind) = kind else { continue };
+        let Some(kind) = CheckKind::for_teeth(&st.checks) else {
+            continue;
+        };
         let target = ws.join(&dir_name).join(&st.file);
         let solution =
             std::fs::read(&target).with_context(|| format!("cannot read {}", target.display()))?;
@@ -650,7 +720,7 @@ fn teeth(
             opts: Options::default(),
             kinds: [kind].into(),
         };
-        let result = run::run_batch(&batch, project, &[s], log, cancel, &mut |_, _| {});
+        let result = run::run_batch(&batch, project, &[s], ctx.log, ctx.cancel, &mut |_, _| {});
         std::fs::write(&target, solution)
             .with_context(|| format!("cannot restore {}", target.display()))?;
         let result = result?;
@@ -663,12 +733,12 @@ fn teeth(
                 _,
                 Verdict::TimedOut { .. } | Verdict::Crashed { .. } | Verdict::MiriError { .. },
             )) => println!("    {} {}", term::good("ok"), st.name),
-            Some((k, v)) => problems.add(format!(
+            Some((k, v)) => ctx.problems.add(format!(
                 "{}: no teeth: with its stub and every other stage solved, {}",
                 st.name,
                 v.describe(*k)
             )),
-            None => problems.add(format!("{}: no teeth check ran", st.name)),
+            None => ctx.problems.add(format!("{}: no teeth check ran", st.name)),
         }
     }
     Ok(())
@@ -707,18 +777,12 @@ fn scratch_copy(course: &Course, project: usize) -> Result<PathBuf> {
 
 /// Each mistake, applied to an otherwise solved copy of its crate, must make its stage fail,
 /// first in the check it names, with its `expect` text in that check's output.
-fn prove_mistakes(
-    course: &Course,
-    project: usize,
-    corpus: &[&Mistake],
-    log: &mut Output,
-    cancel: &AtomicBool,
-    problems: &mut Problems,
-) -> Result<()> {
+fn prove_mistakes(ctx: &mut Ctx, corpus: &[&Mistake]) -> Result<()> {
+    let (course, project) = (ctx.course, ctx.project);
     if corpus.is_empty() {
         return Ok(());
     }
-    log.take_kept();
+    ctx.log.take_kept();
     let ws = scratch_copy(course, project)?;
     let crate_dir = ws.join(course.projects[project].dir_name());
     let opts = Options::default();
@@ -730,22 +794,23 @@ fn prove_mistakes(
         let wrong = match mistakes::apply(&solution, &m.edits) {
             Ok(wrong) => wrong,
             Err(e) => {
-                problems.add(format!("{id} ({}): {e} in {}", m.origin, m.file.display()));
+                ctx.problems
+                    .add(format!("{id} ({}): {e} in {}", m.origin, m.file.display()));
                 continue;
             }
         };
         std::fs::write(&target, wrong)
             .with_context(|| format!("cannot write {}", target.display()))?;
-        log.log(&format!("=== mistake {id}: {}", m.bug));
+        ctx.log.log(&format!("=== mistake {id}: {}", m.bug));
         let clock = Instant::now();
-        let result = run::run_stage(course, m.stage, &ws, &opts, log, cancel);
+        let result = run::run_stage(course, m.stage, &ws, &opts, ctx.log, ctx.cancel);
         std::fs::write(&target, &solution)
             .with_context(|| format!("cannot restore {}", target.display()))?;
-        let output = log.take_kept();
+        let output = ctx.log.take_kept();
         let secs = clock.elapsed().as_secs_f64();
         match judge_mistake(m, &result?, &output) {
             Ok(how) => println!("    {} {id}: {how} ({secs:.0} s)", term::good("ok")),
-            Err(why) => problems.add(format!("{id} ({}): {why}", m.origin)),
+            Err(why) => ctx.problems.add(format!("{id} ({}): {why}", m.origin)),
         }
     }
     Ok(())

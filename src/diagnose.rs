@@ -107,95 +107,133 @@ struct Kind {
 
 const NOMICON: &str = "https://doc.rust-lang.org/nomicon/";
 
-fn classify(message: &str) -> Kind {
-    let m = message.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
-    if m.starts_with("memory leaked") {
+/// How a kind is recognised in Miri's message (lower-cased).
+enum Match {
+    Starts(&'static str),
+    Any(&'static [&'static str]),
+}
+
+/// The kinds in the order they are tried: the first that matches is the kind.
+const KINDS: &[(Match, Kind)] = &[
+    (
+        Match::Starts("memory leaked"),
         Kind {
             words: "a memory leak: an allocation was never freed",
             usually: "a value forgotten instead of dropped, a count that never reaches zero, or a cycle of strong references",
             read: "https://doc.rust-lang.org/nomicon/leaking.html",
-        }
-    } else if has(&["data race"]) {
+        },
+    ),
+    (
+        Match::Any(&["data race"]),
         Kind {
             words: "a data race: two threads touched the same memory, at least one writing, with no happens-before between them",
             usually: "a Relaxed access where a Release store / Acquire load pair must order the data, or a missing fence",
             read: "https://doc.rust-lang.org/nomicon/atomics.html",
-        }
-    } else if has(&["has been freed", "use-after-free"]) {
+        },
+    ),
+    (
+        Match::Any(&["has been freed", "use-after-free"]),
         Kind {
             words: "a use after free: memory was used after it was deallocated",
             usually: "a pointer or reference kept past the drop of what it points to, a count decremented after the free, or a double free",
             read: "https://doc.rust-lang.org/nomicon/ownership.html",
-        }
-    } else if has(&[
-        "out-of-bounds",
-        "beyond the end",
-        "outside the bounds",
-        "out of bounds",
-    ]) {
+        },
+    ),
+    (
+        Match::Any(&[
+            "out-of-bounds",
+            "beyond the end",
+            "outside the bounds",
+            "out of bounds",
+        ]),
         Kind {
             words: "an out-of-bounds access: a pointer reached past the end (or before the start) of its allocation",
             usually: "an offset or bounds check computed before alignment or with an off-by-one, or a copy of the wrong length",
             read: "https://doc.rust-lang.org/std/primitive.pointer.html#method.add",
-        }
-    } else if has(&["misaligned", "alignment"]) {
+        },
+    ),
+    (
+        Match::Any(&["misaligned", "alignment"]),
         Kind {
             words: "a misaligned access: a value read or written at an address its type's alignment does not allow",
             usually: "an address not rounded up to `align_of::<T>()`, or rounding the offset instead of the address",
             read: "https://doc.rust-lang.org/reference/type-layout.html#size-and-alignment",
-        }
-    } else if has(&["uninitialized", "uninit"]) {
+        },
+    ),
+    (
+        Match::Any(&["uninitialized", "uninit"]),
         Kind {
             words: "a read of uninitialised memory",
             usually: "reading a slot before writing it, or `assume_init` on memory nothing wrote",
             read: "https://doc.rust-lang.org/nomicon/uninitialized.html",
-        }
-    } else if has(&["only grants sharedreadonly"]) {
+        },
+    ),
+    (
+        Match::Any(&["only grants sharedreadonly"]),
         Kind {
             words: "an aliasing violation (Stacked/Tree Borrows): a write (or a `&mut`) through a pointer that came from a shared `&` reference",
             usually: "a `*mut` made from a `&T` (`&x as *const T as *mut T`, `NonNull::from(&x)`): derive it from a `&mut` or from the original raw pointer",
             read: "https://doc.rust-lang.org/nomicon/aliasing.html",
-        }
-    } else if has(&[
-        "borrow stack",
-        "retag",
-        "protected",
-        "tree borrows",
-        "forbidden",
-        "foreign",
-        "permission",
-    ]) {
+        },
+    ),
+    (
+        Match::Any(&[
+            "borrow stack",
+            "retag",
+            "protected",
+            "tree borrows",
+            "forbidden",
+            "foreign",
+            "permission",
+        ]),
         Kind {
             words: "an aliasing violation (Stacked/Tree Borrows): memory was used through a pointer that a later `&mut` (or `&`) invalidated",
             usually: "a `&mut` created over memory another live pointer still uses, or a pointer derived from a reference that covers less than it touches",
             read: "https://doc.rust-lang.org/nomicon/aliasing.html",
-        }
-    } else if has(&["provenance", "dangling", "integer"]) {
+        },
+    ),
+    (
+        Match::Any(&["provenance", "dangling", "integer"]),
         Kind {
             words: "a pointer without the right provenance: it does not point into an allocation it may use",
             usually: "a pointer made from an integer, or one derived from a different (or freed) allocation",
             read: "https://doc.rust-lang.org/std/ptr/index.html#provenance",
-        }
-    } else if has(&["invalid value", "constructing invalid"]) {
+        },
+    ),
+    (
+        Match::Any(&["invalid value", "constructing invalid"]),
         Kind {
             words: "an invalid value: bytes that are not a valid value of their type (a null reference, a bool that is not 0 or 1, ...)",
             usually: "a transmute or a read of the wrong type, or a reference made from a null or dangling pointer",
             read: "https://doc.rust-lang.org/reference/behavior-considered-undefined.html",
-        }
-    } else if m.starts_with("unsupported operation") {
+        },
+    ),
+    (
+        Match::Starts("unsupported operation"),
         Kind {
             words: "an operation Miri cannot run (a foreign function, a system call it does not model)",
             usually: "a test that needs the real OS; such a test is gated with `#[cfg_attr(miri, ignore)]`",
             read: "https://github.com/rust-lang/miri#miri",
-        }
-    } else {
-        Kind {
-            words: "undefined behaviour",
-            usually: "an `unsafe` block whose SAFETY argument does not hold",
-            read: NOMICON,
-        }
-    }
+        },
+    ),
+];
+
+/// What no entry of `KINDS` matches.
+const OTHER: Kind = Kind {
+    words: "undefined behaviour",
+    usually: "an `unsafe` block whose SAFETY argument does not hold",
+    read: NOMICON,
+};
+
+fn classify(message: &str) -> &'static Kind {
+    let m = message.to_ascii_lowercase();
+    KINDS
+        .iter()
+        .find(|(how, _)| match how {
+            Match::Starts(prefix) => m.starts_with(prefix),
+            Match::Any(words) => words.iter().any(|w| m.contains(w)),
+        })
+        .map_or(&OTHER, |(_, kind)| kind)
 }
 
 /// Code that is not the learner's: the standard library, the toolchain, dependencies.

@@ -9,6 +9,7 @@ mod course;
 mod dev;
 mod diagnose;
 mod doctor;
+mod kind;
 mod lock;
 mod mistakes;
 mod outcome;
@@ -68,43 +69,44 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Bench { project, solution } => {
             bench::cmd_bench(&course::load(&app::root_from(&cwd)?)?, &project, solution)
         }
-        command => {
-            let mut app = App::load(&cwd)?;
-            let saves = match &command {
-                Command::Verify { only, .. } => only.is_empty(),
-                Command::List | Command::Solution { .. } => false,
-                _ => true,
-            };
-            if saves {
-                app.check_writable()?;
-            }
-            match command {
-                Command::Watch(args)
-                    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() =>
-                {
-                    watch::cmd_watch(&mut app, args)
-                }
-                Command::Watch(_) => app.cmd_run(None),
-                Command::Run { stage, backtrace } => {
-                    app.backtrace = backtrace;
-                    app.cmd_run(stage.as_deref())
-                }
-                Command::Hint { stage, all } => app.cmd_hint(stage.as_deref(), all),
-                Command::Verify { json, only } => verify::cmd_verify(&mut app, json, &only),
-                Command::Reset { stage, yes } => reset::cmd_reset(&mut app, &stage, yes),
-                Command::List => {
-                    print!("{}", app.list_text());
-                    Ok(ExitCode::SUCCESS)
-                }
-                Command::Solution { stage, force } => app.cmd_solution(stage.as_deref(), force),
-                Command::Skip { project, undo } => app.cmd_skip(&project, undo),
-                Command::Doctor
-                | Command::Dev(_)
-                | Command::Bench { .. }
-                | Command::Completions { .. } => {
-                    unreachable!("handled above")
-                }
-            }
+        command => with_progress(&cwd, command),
+    }
+}
+
+/// The commands that load the progress with the course; those that save it check first that
+/// they can.
+fn with_progress(cwd: &std::path::Path, command: Command) -> Result<ExitCode> {
+    let mut app = App::load(cwd)?;
+    let saves = match &command {
+        Command::Verify { only, .. } => only.is_empty(),
+        Command::List | Command::Solution { .. } => false,
+        _ => true,
+    };
+    if saves {
+        app.check_writable()?;
+    }
+    match command {
+        Command::Watch(args)
+            if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() =>
+        {
+            watch::cmd_watch(&mut app, args)
+        }
+        Command::Watch(_) => app.cmd_run(None),
+        Command::Run { stage, backtrace } => {
+            app.backtrace = backtrace;
+            app.cmd_run(stage.as_deref())
+        }
+        Command::Hint { stage, all } => app.cmd_hint(stage.as_deref(), all),
+        Command::Verify { json, only } => verify::cmd_verify(&mut app, json, &only),
+        Command::Reset { stage, yes } => reset::cmd_reset(&mut app, &stage, yes),
+        Command::List => {
+            print!("{}", app.list_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Solution { stage, force } => app.cmd_solution(stage.as_deref(), force),
+        Command::Skip { project, undo } => app.cmd_skip(&project, undo),
+        Command::Doctor | Command::Dev(_) | Command::Bench { .. } | Command::Completions { .. } => {
+            unreachable!("handled in dispatch")
         }
     }
 }

@@ -82,7 +82,7 @@ impl fmt::Display for CorpusError {
 pub fn minimum(course: &Course, stage: usize) -> usize {
     let st = &course.stages[stage];
     let [plain, checked] = course.mistakes_per_stage.unwrap_or([0, 0]);
-    if st.has_check(CheckKind::Miri) || st.has_check(CheckKind::Loom) {
+    if st.checks.iter().any(|k| k.has_findings()) {
         checked
     } else {
         plain
@@ -147,82 +147,89 @@ pub fn parse(course: &Course, shown: &Path, text: &str) -> Result<Vec<Mistake>, 
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for entry in file.mistakes {
-        let origin = at(entry.name.span().start);
-        let mut fail = |span: std::ops::Range<usize>, msg: String| {
-            errors.push(CorpusError(format!("{}: {msg}", at(span.start))));
-        };
-        let Some(stage) = course.stage_index(entry.stage.get_ref()) else {
-            fail(
-                entry.stage.span(),
-                format!("no stage named `{}` in info.toml", entry.stage.get_ref()),
-            );
-            continue;
-        };
-        let st = &course.stages[stage];
-        let name = entry.name.get_ref();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            fail(
-                entry.name.span(),
-                format!("the name `{name}` is not kebab-case (a-z, 0-9, -)"),
-            );
-            continue;
+        match mistake(course, entry, &at) {
+            Ok(m) => out.push(m),
+            Err(e) => errors.push(e),
         }
-        let Some(caught_by) = CheckKind::parse(entry.caught_by.get_ref()) else {
-            fail(
-                entry.caught_by.span(),
-                format!(
-                    "unknown check `{}`; the checks are test, doc, miri and loom",
-                    entry.caught_by.get_ref()
-                ),
-            );
-            continue;
-        };
-        if !st.has_check(caught_by) {
-            fail(
-                entry.caught_by.span(),
-                format!(
-                    "stage {} has no `{caught_by}` check (it has {})",
-                    st.name,
-                    st.checks
-                        .iter()
-                        .map(|k| k.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            continue;
-        }
-        if entry.edits.get_ref().is_empty() {
-            fail(entry.edits.span(), format!("mistake `{name}` has no edits"));
-            continue;
-        }
-        if entry.expect.trim().is_empty() {
-            fail(
-                entry.name.span(),
-                format!("mistake `{name}` has an empty `expect`"),
-            );
-            continue;
-        }
-        out.push(Mistake {
-            stage,
-            name: name.clone(),
-            bug: entry.bug,
-            caught_by,
-            expect: entry.expect,
-            file: entry.file.map_or_else(|| st.file.clone(), PathBuf::from),
-            edits: entry.edits.into_inner(),
-            origin,
-        });
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
     }
+}
+
+/// The check a mistake names, one of its stage's.
+fn caught_by(st: &crate::course::Stage, entry: &Spanned<String>) -> Result<CheckKind, String> {
+    let Some(kind) = CheckKind::parse(entry.get_ref()) else {
+        return Err(format!(
+            "unknown check `{}`; the checks are {}",
+            entry.get_ref(),
+            CheckKind::names_in_words()
+        ));
+    };
+    if !st.has_check(kind) {
+        let has: Vec<&str> = st.checks.iter().map(|k| k.name()).collect();
+        return Err(format!(
+            "stage {} has no `{kind}` check (it has {})",
+            st.name,
+            has.join(", ")
+        ));
+    }
+    Ok(kind)
+}
+
+/// One entry of a corpus file, checked against the course; `at` names the file and line of an
+/// offset.
+fn mistake(
+    course: &Course,
+    entry: Entry,
+    at: &dyn Fn(usize) -> String,
+) -> Result<Mistake, CorpusError> {
+    let fail = |span: std::ops::Range<usize>, msg: String| {
+        CorpusError(format!("{}: {msg}", at(span.start)))
+    };
+    let Some(stage) = course.stage_index(entry.stage.get_ref()) else {
+        return Err(fail(
+            entry.stage.span(),
+            format!("no stage named `{}` in info.toml", entry.stage.get_ref()),
+        ));
+    };
+    let st = &course.stages[stage];
+    let name = entry.name.get_ref();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(fail(
+            entry.name.span(),
+            format!("the name `{name}` is not kebab-case (a-z, 0-9, -)"),
+        ));
+    }
+    let caught_by = caught_by(st, &entry.caught_by).map_err(|e| fail(entry.caught_by.span(), e))?;
+    if entry.edits.get_ref().is_empty() {
+        return Err(fail(
+            entry.edits.span(),
+            format!("mistake `{name}` has no edits"),
+        ));
+    }
+    if entry.expect.trim().is_empty() {
+        return Err(fail(
+            entry.name.span(),
+            format!("mistake `{name}` has an empty `expect`"),
+        ));
+    }
+    Ok(Mistake {
+        stage,
+        name: name.clone(),
+        bug: entry.bug,
+        caught_by,
+        expect: entry.expect,
+        file: entry.file.map_or_else(|| st.file.clone(), PathBuf::from),
+        edits: entry.edits.into_inner(),
+        origin: at(entry.name.span().start),
+    })
 }
 
 /// The text with every edit applied in turn; each `find` must occur exactly once.

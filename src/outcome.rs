@@ -3,11 +3,9 @@
 //! lines (colours already stripped), never processes.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::course::CheckKind;
-
-/// How a stack overflow's crash is named (the start of `Verdict::Crashed`'s `what`).
-const STACK_OVERFLOW: &str = "a stack overflow";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestStatus {
@@ -26,7 +24,7 @@ pub struct Report {
     /// Cargo could not compile a crate.
     pub compile_error: bool,
     /// A test process died of a signal or a stack overflow: a plain description.
-    pub crash: Option<String>,
+    pub crash: Option<Crash>,
     /// Miri found undefined behaviour or a leak: its one-line summary.
     pub miri_error: Option<String>,
     /// The build is over and the tests run: the timeout clock runs from here.
@@ -89,6 +87,40 @@ impl Report {
         if self.follow(line, trimmed) {
             return;
         }
+        if self.miri_line(line) {
+            return;
+        }
+        if let Some(rest) = line.strip_prefix("test ") {
+            self.test_line(rest);
+        } else if let Some(rest) = trimmed.strip_prefix("Running ") {
+            self.tests_started = true;
+            if let (Some(open), true) = (rest.rfind('('), rest.ends_with(')')) {
+                self.binaries
+                    .push(rest[open + 1..rest.len() - 1].to_string());
+            }
+        } else if trimmed.starts_with("Doc-tests ") {
+            self.tests_started = true;
+        } else if trimmed.starts_with("error: could not compile") || trimmed.starts_with("error[E")
+        {
+            self.compile_error = true;
+        } else if line.contains("has overflowed its stack") {
+            self.crash = Some(Crash::StackOverflow);
+        } else if let Some(signal) = signal_of(line) {
+            if self.crash.is_none() {
+                self.crash = Some(signal);
+            }
+        } else if let Some(seed) = trimmed.strip_prefix("FAILING SEED: ") {
+            if let Ok(seed) = seed.trim().parse() {
+                self.failing_seeds.push(seed);
+            }
+        } else if let Some(panic) = panic_header(trimmed) {
+            self.panics.push(panic);
+            self.state = ReadState::PanicMessage;
+        }
+    }
+
+    /// Miri's report starts: its summary, kept; false when the line is none of these.
+    fn miri_line(&mut self, line: &str) -> bool {
         if let Some(at) = line.find("error: Undefined Behavior: ") {
             let rest = &line[at + "error: Undefined Behavior: ".len()..];
             self.miri_error
@@ -103,63 +135,43 @@ impl Report {
             self.miri_error
                 .get_or_insert_with(|| format!("an operation Miri cannot run: {}", rest.trim()));
             self.start_miri(&line[at + "error: ".len()..]);
-        } else if let Some(rest) = line.strip_prefix("test ") {
-            if let Some(name) = rest
-                .strip_suffix(" ... ")
-                .or_else(|| rest.strip_suffix(" ..."))
-            {
-                // Miri's seeds interleave: `test a ... test a ... ` is `a`.
-                let name = name.rsplit(" ... test ").next().unwrap_or(name);
-                self.unfinished = Some(name.to_string());
-                return;
-            }
-            if let Some((name, status)) = rest.rsplit_once(" ... ") {
-                // Miri's many seeds run at once and their lines interleave:
-                // `test a ... test a ... okok` is two reports of `a`.
-                let name = name.rsplit(" ... test ").next().unwrap_or(name);
-                let status = match status.trim_end() {
-                    "ok" => TestStatus::Ok,
-                    "FAILED" => TestStatus::Failed,
-                    s if s.starts_with("ignored") => TestStatus::Ignored,
-                    s if s.contains("FAILED") => TestStatus::Failed,
-                    s if !s.is_empty() && s.split("ok").all(str::is_empty) => TestStatus::Ok,
-                    _ => return,
-                };
-                if self.unfinished.as_deref() == Some(name) {
-                    self.unfinished = None;
-                }
-                // A test reported twice (Miri's many seeds) failed if any report failed.
-                let entry = self.results.entry(name.to_string()).or_insert(status);
-                if *entry != TestStatus::Failed {
-                    *entry = status;
-                }
-            }
-        } else if let Some(rest) = trimmed.strip_prefix("Running ") {
-            self.tests_started = true;
-            if let (Some(open), true) = (rest.rfind('('), rest.ends_with(')')) {
-                self.binaries
-                    .push(rest[open + 1..rest.len() - 1].to_string());
-            }
-        } else if trimmed.starts_with("Doc-tests ") {
-            self.tests_started = true;
-        } else if trimmed.starts_with("error: could not compile") || trimmed.starts_with("error[E")
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// A libtest result line (`test NAME ... ok`), or a test that started (`test NAME ...`).
+    fn test_line(&mut self, rest: &str) {
+        if let Some(name) = rest
+            .strip_suffix(" ... ")
+            .or_else(|| rest.strip_suffix(" ..."))
         {
-            self.compile_error = true;
-        } else if line.contains("has overflowed its stack") {
-            self.crash = Some(format!(
-                "{STACK_OVERFLOW} (infinite or too deep recursion?)"
-            ));
-        } else if let Some(signal) = signal_of(line) {
-            if self.crash.is_none() {
-                self.crash = Some(signal);
+            // Miri's seeds interleave: `test a ... test a ... ` is `a`.
+            let name = name.rsplit(" ... test ").next().unwrap_or(name);
+            self.unfinished = Some(name.to_string());
+            return;
+        }
+        if let Some((name, status)) = rest.rsplit_once(" ... ") {
+            // Miri's many seeds run at once and their lines interleave:
+            // `test a ... test a ... okok` is two reports of `a`.
+            let name = name.rsplit(" ... test ").next().unwrap_or(name);
+            let status = match status.trim_end() {
+                "ok" => TestStatus::Ok,
+                "FAILED" => TestStatus::Failed,
+                s if s.starts_with("ignored") => TestStatus::Ignored,
+                s if s.contains("FAILED") => TestStatus::Failed,
+                s if !s.is_empty() && s.split("ok").all(str::is_empty) => TestStatus::Ok,
+                _ => return,
+            };
+            if self.unfinished.as_deref() == Some(name) {
+                self.unfinished = None;
             }
-        } else if let Some(seed) = trimmed.strip_prefix("FAILING SEED: ") {
-            if let Ok(seed) = seed.trim().parse() {
-                self.failing_seeds.push(seed);
+            // A test reported twice (Miri's many seeds) failed if any report failed.
+            let entry = self.results.entry(name.to_string()).or_insert(status);
+            if *entry != TestStatus::Failed {
+                *entry = status;
             }
-        } else if let Some(panic) = panic_header(trimmed) {
-            self.panics.push(panic);
-            self.state = ReadState::PanicMessage;
         }
     }
 
@@ -261,22 +273,53 @@ fn panic_header(line: &str) -> Option<Panic> {
 }
 
 /// `process didn't exit successfully: `...` (signal: 11, SIGSEGV: invalid memory reference)`
-fn signal_of(line: &str) -> Option<String> {
+fn signal_of(line: &str) -> Option<Crash> {
     let start = line.find("(signal: ")?;
     let inner = line[start + 1..].trim_end().strip_suffix(')')?;
     let name = inner.split(", ").nth(1).unwrap_or(inner);
-    let words = match name.split(':').next().unwrap_or_default() {
-        "SIGSEGV" => "a segmentation fault (an invalid memory access)",
-        "SIGBUS" => "a bus error (a misaligned or invalid memory access)",
-        "SIGABRT" => "an abort (a failed allocation, a double panic, or `std::process::abort`)",
-        "SIGILL" => {
-            "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"
-        }
-        "SIGKILL" => "being killed (out of memory?)",
-        "SIGFPE" => "an arithmetic fault",
-        _ => return Some(format!("the signal {name}")),
-    };
-    Some(words.to_string())
+    Some(match name.split(':').next().unwrap_or_default() {
+        "SIGSEGV" => Crash::Segfault,
+        "SIGBUS" => Crash::BusError,
+        "SIGABRT" => Crash::Abort,
+        "SIGILL" => Crash::IllegalInstruction,
+        "SIGKILL" => Crash::Killed,
+        "SIGFPE" => Crash::ArithmeticFault,
+        _ => Crash::Signal(name.to_string()),
+    })
+}
+
+/// How a test process crashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Crash {
+    StackOverflow,
+    Segfault,
+    BusError,
+    Abort,
+    IllegalInstruction,
+    Killed,
+    ArithmeticFault,
+    /// Another signal, by the name the OS gives it.
+    Signal(String),
+}
+
+impl fmt::Display for Crash {
+    /// The crash in plain words, to follow "crashed with".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Crash::StackOverflow => "a stack overflow (infinite or too deep recursion?)",
+            Crash::Segfault => "a segmentation fault (an invalid memory access)",
+            Crash::BusError => "a bus error (a misaligned or invalid memory access)",
+            Crash::Abort => {
+                "an abort (a failed allocation, a double panic, or `std::process::abort`)"
+            }
+            Crash::IllegalInstruction => {
+                "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"
+            }
+            Crash::Killed => "being killed (out of memory?)",
+            Crash::ArithmeticFault => "an arithmetic fault",
+            Crash::Signal(name) => return write!(f, "the signal {name}"),
+        })
+    }
 }
 
 /// The verdict of one check on one stage.
@@ -295,7 +338,7 @@ pub enum Verdict {
         running: Vec<String>,
     },
     Crashed {
-        what: String,
+        what: Crash,
         /// The tests that were running when it crashed, where known.
         running: Vec<String>,
     },
@@ -326,7 +369,13 @@ impl Verdict {
     /// A crash of the kind Miri cannot help with: a stack overflow is the program's recursion,
     /// not undefined behaviour (and Miri would take ages to reach it).
     pub fn is_stack_overflow(&self) -> bool {
-        matches!(self, Verdict::Crashed { what, .. } if what.starts_with(STACK_OVERFLOW))
+        matches!(
+            self,
+            Verdict::Crashed {
+                what: Crash::StackOverflow,
+                ..
+            }
+        )
     }
 
     /// One sentence for the learner, with what to do next.
@@ -360,8 +409,12 @@ impl Verdict {
                 "{kind}: timed out after {secs} s while {} was still running; it may loop forever or deadlock",
                 running.join(", ")
             ),
-            Verdict::Crashed { what, .. } if what.starts_with(STACK_OVERFLOW) => format!(
-                "{kind}: the test process crashed with {what}. Look for a recursion that never reaches its base case, or a huge value on the stack"
+            Verdict::Crashed {
+                what: Crash::StackOverflow,
+                ..
+            } => format!(
+                "{kind}: the test process crashed with {}. Look for a recursion that never reaches its base case, or a huge value on the stack",
+                Crash::StackOverflow
             ),
             // loom turns a panic while another unwinds (a failed assertion, then a Drop that
             // panics on the state it left) into an abort: the first panic is the finding.
@@ -573,7 +626,7 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a segmentation fault (an invalid memory access)".into(),
+                what: Crash::Segfault,
                 running: vec![]
             }
         );
@@ -583,7 +636,7 @@ mod tests {
         assert_eq!(
             judge(&r, "s01_a::", false, true),
             Verdict::Crashed {
-                what: "a stack overflow (infinite or too deep recursion?)".into(),
+                what: Crash::StackOverflow,
                 running: vec![]
             }
         );
@@ -592,7 +645,7 @@ mod tests {
     #[test]
     fn an_abort_in_a_loom_model_points_at_the_first_panic_not_at_unsafe_code() {
         let abort = Verdict::Crashed {
-            what: "an abort".into(),
+            what: Crash::Abort,
             running: vec![],
         };
         let loom = abort.describe(CheckKind::Loom);

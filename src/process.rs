@@ -86,10 +86,35 @@ fn quote(s: &str) -> String {
 #[derive(Debug)]
 pub struct Finished {
     pub report: Report,
-    pub exit_ok: bool,
-    /// Set when the job was killed for taking too long: the limit that was hit, in seconds.
-    pub timed_out: Option<u64>,
-    pub cancelled: bool,
+    pub end: End,
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// It exited by itself (or died of a signal: then not a success).
+    Exited { success: bool },
+    /// Killed for taking too long: the limit that was hit, in seconds.
+    TimedOut { secs: u64 },
+    /// Killed by `cancel`.
+    Cancelled,
+}
+
+impl Finished {
+    pub fn exit_ok(&self) -> bool {
+        self.end == End::Exited { success: true }
+    }
+
+    pub fn timed_out(&self) -> Option<u64> {
+        match self.end {
+            End::TimedOut { secs } => Some(secs),
+            _ => None,
+        }
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.end == End::Cancelled
+    }
 }
 
 /// The longest line kept whole; longer ones are cut (the rest still goes to the log).
@@ -321,8 +346,25 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
         tree.kill();
     }
 
+    let (rx, readers) = spawn_readers(&mut tree);
+    let (report, end) = follow(job, &rx, sink, cancel, &mut tree);
+    drop(registered);
+    let status = tree.finish()?;
+    for reader in readers {
+        let _ = reader.join();
+    }
+    Ok(Finished {
+        report,
+        end: end.unwrap_or(End::Exited {
+            success: status.success(),
+        }),
+    })
+}
+
+/// A thread per output stream of the child, each sending its lines to the one channel.
+fn spawn_readers(tree: &mut Tree) -> (mpsc::Receiver<String>, Vec<thread::JoinHandle<()>>) {
     let (tx, rx) = mpsc::sync_channel::<String>(256);
-    let readers: Vec<_> = [
+    let streams = [
         tree.child
             .stdout
             .take()
@@ -331,24 +373,33 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|stream| {
-        let tx = tx.clone();
-        thread::Builder::new()
-            .name("mastery-output".into())
-            .spawn(move || read_lines(stream, &tx))
-            .expect("spawning a reader thread")
-    })
-    .collect();
-    drop(tx);
+    ];
+    let readers = streams
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let tx = tx.clone();
+            thread::Builder::new()
+                .name("mastery-output".into())
+                .spawn(move || read_lines(stream, &tx))
+                .expect("spawning a reader thread")
+        })
+        .collect();
+    (rx, readers)
+}
 
+/// Reads the job's lines until its output ends, or kills its tree on a timeout or `cancel`
+/// (then `End` says which; `None` when it exited by itself).
+fn follow(
+    job: &Job,
+    rx: &mpsc::Receiver<String>,
+    sink: &mut dyn FnMut(&str),
+    cancel: &AtomicBool,
+    tree: &mut Tree,
+) -> (Report, Option<End>) {
     let start = Instant::now();
     let mut run_start: Option<Instant> = None;
     let mut report = Report::default();
-    let mut timed_out = None;
-    let mut cancelled = false;
     loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(line) => {
@@ -360,36 +411,31 @@ pub fn run(job: &Job, sink: &mut dyn FnMut(&str), cancel: &AtomicBool) -> io::Re
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 // The output ended: the child exited, or `cancel` killed its tree.
-                cancelled = cancel.load(Ordering::SeqCst);
-                break;
+                let end = cancel.load(Ordering::SeqCst).then_some(End::Cancelled);
+                return (report, end);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if cancel.load(Ordering::SeqCst) {
-            cancelled = true;
+        let end = if cancel.load(Ordering::SeqCst) {
+            Some(End::Cancelled)
         } else if run_start.is_some_and(|t| t.elapsed() > job.run_timeout) {
-            timed_out = Some(job.run_timeout.as_secs());
+            Some(End::TimedOut {
+                secs: job.run_timeout.as_secs(),
+            })
         } else if start.elapsed() > job.total_timeout {
-            timed_out = Some(job.total_timeout.as_secs());
-        }
-        if cancelled || timed_out.is_some() {
+            Some(End::TimedOut {
+                secs: job.total_timeout.as_secs(),
+            })
+        } else {
+            None
+        };
+        if end.is_some() {
             tree.kill();
             // The pipes close once every process of the group is gone; drop what is left.
             while rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
-            break;
+            return (report, end);
         }
     }
-    drop(registered);
-    let status = tree.finish()?;
-    for reader in readers {
-        let _ = reader.join();
-    }
-    Ok(Finished {
-        report,
-        exit_ok: status.success() && timed_out.is_none() && !cancelled,
-        timed_out,
-        cancelled,
-    })
 }
 
 /// A short command's whole output, for helpers (a version probe, `git`): its status, stdout and
@@ -699,7 +745,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert!(done.exit_ok);
+        assert!(done.exit_ok());
         assert_eq!(done.report.results.len(), 1);
         lines.sort();
         assert_eq!(lines, vec!["oops", "test a::b ... ok"]);
@@ -717,8 +763,8 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert_eq!(done.timed_out, Some(1));
-        assert!(!done.exit_ok);
+        assert_eq!(done.timed_out(), Some(1));
+        assert!(!done.exit_ok());
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the group was killed, the pipes closed"
@@ -733,7 +779,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert_eq!(done.timed_out, None, "building is not running");
+        assert_eq!(done.timed_out(), None, "building is not running");
     }
 
     #[test]
@@ -741,7 +787,7 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let started = Instant::now();
         let done = run(&sh("sleep 30", 30), &mut |_| {}, &cancel).unwrap();
-        assert!(done.cancelled);
+        assert!(done.cancelled());
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
@@ -766,11 +812,11 @@ mod tests {
         let started = Instant::now();
         cancel(&mine);
         let done = a.join().unwrap();
-        assert!(done.cancelled && !done.exit_ok);
+        assert!(done.cancelled() && !done.exit_ok());
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(!b.is_finished(), "the other run goes on");
         cancel(&other);
-        assert!(b.join().unwrap().cancelled);
+        assert!(b.join().unwrap().cancelled());
     }
 
     #[test]
@@ -798,14 +844,14 @@ mod tests {
             .unwrap();
         assert!(active_trees().contains(&pid));
         let short = run(&sh("true", 5), &mut |_| {}, &AtomicBool::new(false)).unwrap();
-        assert!(short.exit_ok);
+        assert!(short.exit_ok());
         assert!(
             active_trees().contains(&pid),
             "the run still going is registered after another run ended: {:?}",
             active_trees()
         );
         cancel.store(true, Ordering::SeqCst);
-        assert!(long.join().unwrap().cancelled);
+        assert!(long.join().unwrap().cancelled());
         assert!(
             !active_trees().contains(&pid),
             "a run ended is unregistered"
@@ -863,7 +909,7 @@ mod tests {
             &AtomicBool::new(false),
         )
         .unwrap();
-        assert!(done.exit_ok);
+        assert!(done.exit_ok());
         assert!(
             longest <= MAX_LINE + 16 * 1024,
             "a line of {longest} bytes was kept whole"

@@ -14,7 +14,7 @@ use crate::course::{Breaks, CheckKind, Course};
 use crate::diagnose;
 use crate::outcome::{self, Verdict};
 use crate::output::Output;
-use crate::process::{self, Finished};
+use crate::process::{self, End, Finished};
 use crate::toolchain;
 
 /// The verdicts of the checks of one stage, in check order; the first failure ends the list.
@@ -40,6 +40,9 @@ impl StageResult {
     }
 }
 
+/// A check's verdict and the notes under it.
+type Judged = (Verdict, Vec<String>);
+
 /// Runs every check of one stage, in order, stopping at the first that does not pass.
 pub fn run_stage(
     course: &Course,
@@ -53,7 +56,7 @@ pub fn run_stage(
     let mut result = StageResult::default();
     let mut checks = st.checks.iter().copied();
     // The doctests' verdict, when the unit tests' run had them too.
-    let mut doc_ready: Option<(Verdict, Vec<String>)> = None;
+    let mut doc_ready: Option<Judged> = None;
     while let Some(kind) = checks.next() {
         let together = kind == CheckKind::Test
             && checks.clone().next() == Some(CheckKind::Doc)
@@ -68,88 +71,124 @@ pub fn run_stage(
             (Some(ready), _) => ready,
             (None, Some(why)) => (Verdict::Unavailable { why }, Vec::new()),
             (None, None) if together => {
-                let job = check::tests_and_doctests(course, stage, workspace, opts);
-                let (tests, docs) = run_tests_and_doctests(&job, out, cancel)?;
-                let doc = verdict_for(course, stage, CheckKind::Doc, &docs, workspace, true);
-                let doc_notes = if doc.passed() {
-                    Vec::new()
-                } else {
-                    diagnose::notes(&docs.report)
-                };
-                doc_ready = Some((doc, doc_notes));
-                let verdict = verdict_for(course, stage, kind, &tests, workspace, true);
-                let notes = if verdict.passed() {
-                    Vec::new()
-                } else {
-                    diagnose::notes(&tests.report)
-                };
-                after_crash(
-                    course,
-                    stage,
-                    kind,
-                    (verdict, notes),
-                    &tests,
-                    workspace,
-                    opts,
-                    out,
-                    cancel,
-                )?
+                let (tests, docs) = run_together(course, stage, workspace, opts, out, cancel)?;
+                doc_ready = Some(docs);
+                tests
             }
             (None, None) => run_check(course, stage, kind, workspace, opts, out, cancel)?,
         };
         let passed = verdict.passed();
         // A crash Miri can explain: a stack overflow is recursion, not undefined behaviour.
         let crashed = matches!(verdict, Verdict::Crashed { .. }) && !verdict.is_stack_overflow();
-        if let Verdict::Crashed { running, .. } | Verdict::TimedOut { running, .. } = &verdict
-            && !running.is_empty()
-        {
-            result
-                .notes
-                .push(format!("running then: {}", running.join(", ")));
-        }
-        result.checks.push((kind, verdict));
-        result.notes.extend(notes);
+        result.push(kind, verdict, notes);
         if passed {
             continue;
         }
         if crashed && kind == CheckKind::Test {
-            // A crash is undefined behaviour more often than not: Miri says where, when the
-            // stage has it; otherwise the learner gets the command that would.
-            if st.has_check(CheckKind::Miri) {
-                result
-                    .notes
-                    .push("Miri runs next: it shows what the crash hides.".to_string());
-                if checks.by_ref().any(|k| k == CheckKind::Miri) {
-                    let (verdict, notes) = match toolchain::unavailable(CheckKind::Miri) {
-                        Some(why) => (Verdict::Unavailable { why }, Vec::new()),
-                        None => {
-                            run_check(course, stage, CheckKind::Miri, workspace, opts, out, cancel)?
-                        }
-                    };
-                    result.checks.push((CheckKind::Miri, verdict));
-                    result.notes.extend(notes);
-                }
-            } else {
-                let mut miri_opts = opts.clone();
-                miri_opts.color = false;
-                let job = check::job(
-                    course,
-                    st.project,
-                    &[stage],
-                    CheckKind::Miri,
-                    workspace,
-                    &miri_opts,
-                );
-                result.notes.push(format!(
-                    "Miri finds the cause of most crashes: {}",
-                    job.display()
-                ));
-            }
+            let miri_next =
+                st.has_check(CheckKind::Miri) && checks.by_ref().any(|k| k == CheckKind::Miri);
+            after_test_crash(
+                course,
+                stage,
+                miri_next,
+                &mut result,
+                (workspace, opts, out, cancel),
+            )?;
         }
         break;
     }
     out.finish();
     Ok(result)
+}
+
+impl StageResult {
+    /// Adds a check's verdict and its notes, and for a crash or a timeout the tests that were
+    /// running then.
+    fn push(&mut self, kind: CheckKind, verdict: Verdict, notes: Vec<String>) {
+        if let Verdict::Crashed { running, .. } | Verdict::TimedOut { running, .. } = &verdict
+            && !running.is_empty()
+        {
+            self.notes
+                .push(format!("running then: {}", running.join(", ")));
+        }
+        self.checks.push((kind, verdict));
+        self.notes.extend(notes);
+    }
+}
+
+/// A stage's unit tests and doctests in one invocation (`check::tests_and_doctests`), judged
+/// apart: the tests' verdict and notes, then the doctests'.
+fn run_together(
+    course: &Course,
+    stage: usize,
+    workspace: &Path,
+    opts: &Options,
+    out: &mut Output,
+    cancel: &AtomicBool,
+) -> Result<(Judged, Judged)> {
+    let job = check::tests_and_doctests(course, stage, workspace, opts);
+    let (tests, docs) = run_tests_and_doctests(&job, out, cancel)?;
+    let with_notes = |verdict: Verdict, finished: &Finished| {
+        let notes = if verdict.passed() {
+            Vec::new()
+        } else {
+            diagnose::notes(&finished.report)
+        };
+        (verdict, notes)
+    };
+    let doc = verdict_for(course, stage, CheckKind::Doc, &docs, workspace, true);
+    let doc = with_notes(doc, &docs);
+    let verdict = verdict_for(course, stage, CheckKind::Test, &tests, workspace, true);
+    let judged = with_notes(verdict, &tests);
+    let run = (workspace, opts, out, cancel);
+    let tests = after_crash(course, stage, CheckKind::Test, judged, &tests, run)?;
+    Ok((tests, doc))
+}
+
+/// Where a run happens and its output goes: the workspace, the options, the output and the
+/// cancel flag.
+type Place<'a, 'o> = (&'a Path, &'a Options, &'o mut Output, &'a AtomicBool);
+
+/// After a stage's unit tests crashed. A crash is undefined behaviour more often than not:
+/// Miri says where, when the stage has it (`miri_next`: it runs now); otherwise the learner
+/// gets the command that would.
+fn after_test_crash(
+    course: &Course,
+    stage: usize,
+    miri_next: bool,
+    result: &mut StageResult,
+    (workspace, opts, out, cancel): Place,
+) -> Result<()> {
+    let st = &course.stages[stage];
+    if st.has_check(CheckKind::Miri) {
+        result
+            .notes
+            .push("Miri runs next: it shows what the crash hides.".to_string());
+        if miri_next {
+            let (verdict, notes) = match toolchain::unavailable(CheckKind::Miri) {
+                Some(why) => (Verdict::Unavailable { why }, Vec::new()),
+                None => run_check(course, stage, CheckKind::Miri, workspace, opts, out, cancel)?,
+            };
+            result.checks.push((CheckKind::Miri, verdict));
+            result.notes.extend(notes);
+        }
+    } else {
+        let mut miri_opts = opts.clone();
+        miri_opts.color = false;
+        let job = check::job(
+            course,
+            st.project,
+            &[stage],
+            CheckKind::Miri,
+            workspace,
+            &miri_opts,
+        );
+        result.notes.push(format!(
+            "Miri finds the cause of most crashes: {}",
+            job.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Runs one check of one stage: its verdict and the notes under it (for a failure, or for a
@@ -189,10 +228,7 @@ fn run_check(
         kind,
         (verdict, notes),
         &finished,
-        workspace,
-        opts,
-        out,
-        cancel,
+        (workspace, opts, out, cancel),
     )
 }
 
@@ -200,23 +236,19 @@ fn run_check(
 /// the verdict names the tests that crash, and the failures the crash took down with the test
 /// binary (libtest prints a failure's message only at the end) are told with their messages.
 /// Other verdicts and check kinds pass through unchanged.
-#[allow(clippy::too_many_arguments)]
 fn after_crash(
     course: &Course,
     stage: usize,
     kind: CheckKind,
-    (verdict, notes): (Verdict, Vec<String>),
+    (verdict, notes): Judged,
     finished: &Finished,
-    workspace: &Path,
-    opts: &Options,
-    out: &mut Output,
-    cancel: &AtomicBool,
-) -> Result<(Verdict, Vec<String>)> {
+    (workspace, opts, out, cancel): Place,
+) -> Result<Judged> {
     let Verdict::Crashed { what, running } = verdict else {
         return Ok((verdict, notes));
     };
     let st = &course.stages[stage];
-    let prefix = check::test_prefix(st, kind);
+    let prefix = check::selection(st, kind).prefix;
     let tests = match finished.report.binaries.last() {
         Some(binary) if kind == CheckKind::Test => stage_tests(workspace, binary, &prefix),
         _ => Vec::new(),
@@ -227,6 +259,51 @@ fn after_crash(
     let binary = workspace.join(finished.report.binaries.last().expect("tests were listed"));
     let cwd = crate_dir(course, st.project, workspace);
     let budget = Duration::from_secs(st.timeout_secs(kind));
+    let Some(one) = each_alone(
+        &binary,
+        &tests,
+        &cwd,
+        budget,
+        (workspace, opts, out, cancel),
+    )?
+    else {
+        return Ok((Verdict::Cancelled, Vec::new()));
+    };
+    let failed: Vec<&String> = one
+        .report
+        .results
+        .iter()
+        .filter(|(name, s)| **s == outcome::TestStatus::Failed && !one.crashed.contains(name))
+        .map(|(name, _)| name)
+        .collect();
+    let mut notes = vec![one_by_one_note(&one.crashed, &one.hung, &failed, one.left)];
+    notes.extend(diagnose::notes(&one.report));
+    let running = if one.crashed.is_empty() {
+        running
+    } else {
+        one.crashed
+    };
+    Ok((Verdict::Crashed { what, running }, notes))
+}
+
+/// What running a crashed binary's tests one at a time found.
+struct OneByOne {
+    /// The results and panics of every test run.
+    report: outcome::Report,
+    crashed: Vec<String>,
+    hung: Vec<String>,
+    /// Tests not run: the budget was spent.
+    left: usize,
+}
+
+/// Runs each of `tests` alone in `binary`, within `budget` in all; `None` when cancelled.
+fn each_alone(
+    binary: &Path,
+    tests: &[String],
+    cwd: &Path,
+    budget: Duration,
+    (_, opts, out, cancel): Place,
+) -> Result<Option<OneByOne>> {
     let clock = Instant::now();
     let mut alone = outcome::Report::default();
     let (mut crashed, mut hung, mut left) = (Vec::new(), Vec::new(), 0);
@@ -243,7 +320,7 @@ fn after_crash(
                 "--test-threads=1",
                 "--color=never",
             ],
-            &cwd,
+            cwd,
             budget,
         );
         if !opts.backtrace {
@@ -252,10 +329,10 @@ fn after_crash(
         out.log(&format!("$ {}", job.display()));
         let run = process::run(&job, &mut |line| out.log(line), cancel)
             .with_context(|| cannot_start(&job))?;
-        if run.cancelled {
-            return Ok((Verdict::Cancelled, Vec::new()));
+        if run.cancelled() {
+            return Ok(None);
         }
-        if run.timed_out.is_some() {
+        if run.timed_out().is_some() {
             hung.push(name.clone());
         } else if run.report.crash.is_some() {
             crashed.push(name.clone());
@@ -263,16 +340,12 @@ fn after_crash(
         alone.results.extend(run.report.results);
         alone.panics.extend(run.report.panics);
     }
-    let failed: Vec<&String> = alone
-        .results
-        .iter()
-        .filter(|(name, s)| **s == outcome::TestStatus::Failed && !crashed.contains(name))
-        .map(|(name, _)| name)
-        .collect();
-    let mut notes = vec![one_by_one_note(&crashed, &hung, &failed, left)];
-    notes.extend(diagnose::notes(&alone));
-    let running = if crashed.is_empty() { running } else { crashed };
-    Ok((Verdict::Crashed { what, running }, notes))
+    Ok(Some(OneByOne {
+        report: alone,
+        crashed,
+        hung,
+        left,
+    }))
 }
 
 /// What running a crashed stage's tests one at a time showed, in one line.
@@ -355,7 +428,7 @@ fn cannot_start(job: &process::Job) -> String {
 /// interleave as they will), but by what cargo's fail-fast makes certain: it starts the
 /// doctests only after the unit tests' binary succeeded. So once `Doc-tests` was seen, every
 /// compile error, crash, panic and timeout is the doctests'; before that, the unit tests'.
-/// Test results are told apart by name (`test_prefix`).
+/// Test results are told apart by name (`check::selection`).
 fn run_tests_and_doctests(
     job: &process::Job,
     out: &mut Output,
@@ -380,9 +453,7 @@ fn run_tests_and_doctests(
         let tests = Finished { report, ..finished };
         let docs = Finished {
             report: outcome::Report::default(),
-            exit_ok: tests.exit_ok,
-            timed_out: tests.timed_out,
-            cancelled: tests.cancelled,
+            end: tests.end,
         };
         return Ok((tests, docs));
     }
@@ -392,9 +463,11 @@ fn run_tests_and_doctests(
     unit.tests_started = true;
     let tests = Finished {
         report: unit,
-        exit_ok: true,
-        timed_out: None,
-        cancelled: finished.cancelled,
+        end: if finished.cancelled() {
+            End::Cancelled
+        } else {
+            End::Exited { success: true }
+        },
     };
     let mut report = report;
     report.binaries.clear();
@@ -411,25 +484,21 @@ fn verdict_for(
     alone: bool,
 ) -> Verdict {
     let st = &course.stages[stage];
-    let prefix = check::test_prefix(st, kind);
-    if finished.cancelled {
+    let selection = check::selection(st, kind);
+    let prefix = selection.prefix;
+    if finished.cancelled() {
         return Verdict::Cancelled;
     }
-    if let Some(secs) = finished.timed_out {
+    if let Some(secs) = finished.timed_out() {
         return Verdict::TimedOut {
             secs,
             running: still_running(finished, &prefix, workspace),
         };
     }
-    let verdict = outcome::judge(&finished.report, &prefix, finished.exit_ok, alone);
-    let verdict = if kind == CheckKind::Miri {
+    let verdict = outcome::judge(&finished.report, &prefix, finished.exit_ok(), alone);
+    let verdict = if let Some(doc_prefix) = &selection.doc_prefix {
         // The same run has the stage's doctests: their failures are the stage's too.
-        let docs = outcome::judge(
-            &finished.report,
-            &check::miri_doc_prefix(st),
-            finished.exit_ok,
-            alone,
-        );
+        let docs = outcome::judge(&finished.report, doc_prefix, finished.exit_ok(), alone);
         match (verdict, docs) {
             (Verdict::Passed { tests }, Verdict::Passed { tests: more }) => Verdict::Passed {
                 tests: tests + more,
@@ -600,6 +669,46 @@ pub fn run_batch(
     Ok(results)
 }
 
+/// Called after each cargo invocation of `run_all` with the project, the check kind and the
+/// verdicts of its stages.
+pub type ProjectProgress<'p> = &'p mut dyn FnMut(usize, CheckKind, &[(usize, Verdict)]);
+
+/// `run_batch` over every stage of each of `projects` in turn, one invocation per crate and
+/// check kind; stops before the next project once `cancel` is set. Returns a result for every
+/// stage of the course (empty for stages not run).
+pub fn run_all(
+    batch: &Batch,
+    projects: &[usize],
+    out: &mut Output,
+    cancel: &AtomicBool,
+    progress: ProjectProgress,
+) -> Result<Vec<StageResult>> {
+    let course = batch.course;
+    let mut results = vec![StageResult::default(); course.stages.len()];
+    for &p in projects {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let stages: Vec<usize> = course.stages_of(p).collect();
+        if stages.is_empty() {
+            continue;
+        }
+        let batch = run_batch(batch, p, &stages, out, cancel, &mut |kind, verdicts| {
+            progress(p, kind, verdicts)
+        })?;
+        for (s, r) in stages.into_iter().zip(batch) {
+            results[s] = r;
+        }
+    }
+    Ok(results)
+}
+
+/// The progress line of one invocation: `test  3/4 stages pass`.
+pub fn progress_line(kind: CheckKind, verdicts: &[(usize, Verdict)]) -> String {
+    let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
+    format!("{:5} {passed}/{} stages pass", kind.name(), verdicts.len())
+}
+
 /// One invocation of `kind` for `members`; a run that a crash, a timeout or an unknown cause
 /// ended is run again stage by stage.
 #[allow(clippy::too_many_arguments)]
@@ -633,7 +742,7 @@ fn run_group(
             // A crash or a timeout ends the whole test binary, and a failed run with no
             // failed test has an unknown cause: no stage's verdict from it can be trusted,
             // so each stage runs again on its own.
-            let unexplained = !finished.exit_ok
+            let unexplained = !finished.exit_ok()
                 && !finished.report.compile_error
                 && !finished
                     .report
@@ -641,7 +750,9 @@ fn run_group(
                     .values()
                     .any(|s| *s == outcome::TestStatus::Failed);
             if members.len() > 1
-                && (finished.timed_out.is_some() || finished.report.crash.is_some() || unexplained)
+                && (finished.timed_out().is_some()
+                    || finished.report.crash.is_some()
+                    || unexplained)
             {
                 for (s, verdict) in &mut verdicts {
                     let job = check::job(course, project, &[*s], kind, workspace, opts);

@@ -1,5 +1,5 @@
 //! Drawing: colours (only on a terminal, never with NO_COLOR), clickable file links, progress
-//! bars, and the words for a stage's result.
+//! bars, durations.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -7,7 +7,6 @@ use std::path::Path;
 use console::style;
 
 use crate::course::Course;
-use crate::run::StageResult;
 use crate::state::State;
 
 /// Colours on stdout: a terminal that is not `TERM=dumb`, and no NO_COLOR.
@@ -113,23 +112,6 @@ pub fn phase_bars(course: &Course, state: &State) -> String {
                 bar(done, total, 24)
             ));
         }
-    }
-    out
-}
-
-/// The verdict lines of a stage's result.
-pub fn result_lines(result: &StageResult) -> String {
-    let mut out = String::new();
-    for (kind, verdict) in &result.checks {
-        let mark = if verdict.passed() {
-            style("ok").green().bold()
-        } else {
-            style("!!").red().bold()
-        };
-        out.push_str(&format!("  {mark} {}\n", verdict.describe(*kind)));
-    }
-    for note in &result.notes {
-        out.push_str(&format!("     {note}\n"));
     }
     out
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::course::CheckKind;
+use crate::kind::Toolchain;
 use crate::process::output_of;
 
 pub const INSTALL_NIGHTLY: &str = "rustup toolchain install nightly";
@@ -51,10 +52,10 @@ pub fn rust_src() -> bool {
 
 /// Why a check cannot run on this machine, with the command that fixes it; `None` when it can.
 pub fn unavailable(kind: CheckKind) -> Option<String> {
-    if kind != CheckKind::Miri {
-        return None;
+    match kind.toolchain() {
+        Toolchain::Stable => None,
+        Toolchain::NightlyMiri => missing_miri(nightly().is_some(), miri().is_some() && rust_src()),
     }
-    missing_miri(nightly().is_some(), miri().is_some() && rust_src())
 }
 
 /// The message for a machine with or without the nightly toolchain and Miri.

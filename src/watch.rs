@@ -7,6 +7,7 @@
 //! last, with no quiet period to wait out first.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -93,7 +94,7 @@ fn clear() {
 
 pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCode> {
     let first_time = app.state.current.is_none();
-    let Some(mut stage) = app.state.current_index(&app.course) else {
+    let Some(stage) = app.state.current_index(&app.course) else {
         println!("{}", app.course.final_message.trim_end());
         println!(
             "\nEvery stage has passed. `{}` shows them; `{}` reruns one.",
@@ -119,6 +120,7 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
 
     let mut lp = Loop {
         app,
+        stage,
         tx,
         running: None,
         next_id: 0,
@@ -132,7 +134,7 @@ pub fn cmd_watch(app: &mut App, args: WatchArgs) -> Result<std::process::ExitCod
     } else {
         lp.start(Target::Stage(stage), true);
     }
-    let result = lp.run(&rx, &mut stage);
+    let result = lp.run(&rx);
 
     stop.store(true, Ordering::SeqCst);
     lp.cancel();
@@ -248,8 +250,52 @@ fn spawn_keys(tx: Sender<Event>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
         .expect("spawning the key thread")
 }
 
+/// What a key asks the loop to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Quit,
+    Rerun,
+    Hint,
+    List,
+    CheckAll,
+    ToggleBacktrace,
+    Next,
+}
+
+impl Action {
+    fn from_key(key: KeyEvent) -> Option<Action> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Some(Action::Quit);
+        }
+        Some(match key.code {
+            KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+            KeyCode::Char('r') => Action::Rerun,
+            KeyCode::Char('h') => Action::Hint,
+            KeyCode::Char('l') => Action::List,
+            KeyCode::Char('c') => Action::CheckAll,
+            KeyCode::Char('b') => Action::ToggleBacktrace,
+            KeyCode::Char('n') => Action::Next,
+            _ => return None,
+        })
+    }
+}
+
+/// Drains the file events queued behind one (a save is often two or three), so that they give
+/// one start, not one each; returns the first other event, to be handled next.
+fn coalesce_saves(rx: &Receiver<Event>) -> Option<Event> {
+    loop {
+        match rx.try_recv() {
+            Ok(Event::FileChanged) => {}
+            Ok(other) => return Some(other),
+            Err(_) => return None,
+        }
+    }
+}
+
 struct Loop<'a> {
     app: &'a mut App,
+    /// The stage the loop is on.
+    stage: usize,
     tx: Sender<Event>,
     running: Option<(Target, Running)>,
     next_id: u64,
@@ -261,7 +307,8 @@ struct Loop<'a> {
 }
 
 impl Loop<'_> {
-    fn run(&mut self, rx: &Receiver<Event>, stage: &mut usize) -> Result<()> {
+    /// Routes events until a quit key or the end of the channel.
+    fn run(&mut self, rx: &Receiver<Event>) -> Result<()> {
         let mut pending: Option<Event> = None;
         loop {
             let event = match pending.take() {
@@ -273,19 +320,8 @@ impl Loop<'_> {
             };
             match event {
                 Event::FileChanged => {
-                    // The events already queued behind this one (a save is often two or three)
-                    // give one start, not one each.
-                    loop {
-                        match rx.try_recv() {
-                            Ok(Event::FileChanged) => {}
-                            Ok(other) => {
-                                pending = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    self.start(Target::Stage(*stage), true);
+                    pending = coalesce_saves(rx);
+                    self.rerun();
                 }
                 Event::Line(id, line) => {
                     if self.is_current(id) {
@@ -294,95 +330,116 @@ impl Loop<'_> {
                     }
                 }
                 Event::StageDone(id, result) => {
-                    if self.is_current(id) {
-                        let (_, running) = self.running.take().expect("a current run");
-                        let _ = running.handle.join();
-                        self.stage_done(*stage, result?);
+                    if self.take_current(id) {
+                        self.stage_done(result?);
                     }
                 }
                 Event::AllDone(id, results) => {
-                    if self.is_current(id) {
-                        let (_, running) = self.running.take().expect("a current run");
-                        let _ = running.handle.join();
+                    if self.take_current(id) {
                         self.all_done(results?);
                     }
                 }
                 Event::Key(key) => {
-                    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
-                        && key.code == KeyCode::Char('c');
-                    match key.code {
-                        _ if ctrl_c => return Ok(()),
-                        KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
-                        KeyCode::Char('r') => self.start(Target::Stage(*stage), true),
-                        KeyCode::Char('h') => {
-                            let text = self.app.hint_text(*stage, false);
-                            self.app.save()?;
-                            say(&format!("\n{text}"));
-                            self.keys_line();
-                        }
-                        KeyCode::Char('l') => {
-                            say(&format!("\n{}", self.app.list_text()));
-                            self.keys_line();
-                        }
-                        KeyCode::Char('c') => self.start(Target::All, true),
-                        KeyCode::Char('b') => {
-                            self.app.backtrace = !self.app.backtrace;
-                            self.start(Target::Stage(*stage), true);
-                        }
-                        KeyCode::Char('n') => {
-                            if self.app.state.is_passed(&self.app.course, *stage)
-                                && self.running.is_none()
-                            {
-                                let solution = self.app.course.solution_path(*stage);
-                                match self.app.advance(*stage) {
-                                    Some(next) => {
-                                        *stage = next;
-                                        self.app.save()?;
-                                        self.last = None;
-                                        self.start(Target::Stage(next), true);
-                                        say(&format!(
-                                            "{} {}\n\n",
-                                            term::dim(
-                                                "Compare your last stage with the reference:"
-                                            ),
-                                            term::link(&self.app.course.root, &solution)
-                                        ));
-                                    }
-                                    None => {
-                                        self.app.save()?;
-                                        say(&format!(
-                                            "\n{}\n",
-                                            self.app.course.final_message.trim_end()
-                                        ));
-                                        say(&format!(
-                                            "\n{} {}\n",
-                                            term::dim("The reference of your last stage:"),
-                                            term::link(&self.app.course.root, &solution)
-                                        ));
-                                        self.keys_line();
-                                    }
-                                }
-                            } else if self.running.is_some() {
-                                say(&format!(
-                                    "\n{}\n",
-                                    term::dim("A run is in progress: n works once it has passed.")
-                                ));
-                            } else {
-                                say(&format!(
-                                    "\n{}\n",
-                                    term::dim("n moves on once the stage passes.")
-                                ));
-                            }
-                        }
-                        _ => {}
+                    if let Some(action) = Action::from_key(key)
+                        && self.act(action)?.is_break()
+                    {
+                        return Ok(());
                     }
                 }
             }
         }
     }
 
+    fn act(&mut self, action: Action) -> Result<ControlFlow<()>> {
+        match action {
+            Action::Quit => return Ok(ControlFlow::Break(())),
+            Action::Rerun => self.rerun(),
+            Action::Hint => self.hint()?,
+            Action::List => self.list(),
+            Action::CheckAll => self.start(Target::All, true),
+            Action::ToggleBacktrace => self.toggle_backtrace(),
+            Action::Next => self.next()?,
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn rerun(&mut self) {
+        self.start(Target::Stage(self.stage), true);
+    }
+
+    fn hint(&mut self) -> Result<()> {
+        let text = self.app.hint_text(self.stage, false);
+        self.app.save()?;
+        say(&format!("\n{text}"));
+        self.keys_line();
+        Ok(())
+    }
+
+    fn list(&self) {
+        say(&format!("\n{}", self.app.list_text()));
+        self.keys_line();
+    }
+
+    fn toggle_backtrace(&mut self) {
+        self.app.backtrace = !self.app.backtrace;
+        self.rerun();
+    }
+
+    /// `n`: on to the next stage once this one has passed and no run is in progress.
+    fn next(&mut self) -> Result<()> {
+        if self.running.is_some() {
+            say(&format!(
+                "\n{}\n",
+                term::dim("A run is in progress: n works once it has passed.")
+            ));
+            return Ok(());
+        }
+        if !self.app.state.is_passed(&self.app.course, self.stage) {
+            say(&format!(
+                "\n{}\n",
+                term::dim("n moves on once the stage passes.")
+            ));
+            return Ok(());
+        }
+        let solution = self.app.course.solution_path(self.stage);
+        let next = self.app.advance(self.stage);
+        self.app.save()?;
+        match next {
+            Some(next) => {
+                self.stage = next;
+                self.last = None;
+                self.rerun();
+                say(&format!(
+                    "{} {}\n\n",
+                    term::dim("Compare your last stage with the reference:"),
+                    term::link(&self.app.course.root, &solution)
+                ));
+            }
+            None => {
+                say(&format!("\n{}\n", self.app.course.final_message.trim_end()));
+                say(&format!(
+                    "\n{} {}\n",
+                    term::dim("The reference of your last stage:"),
+                    term::link(&self.app.course.root, &solution)
+                ));
+                self.keys_line();
+            }
+        }
+        Ok(())
+    }
+
     fn is_current(&self, id: u64) -> bool {
         self.running.as_ref().is_some_and(|(_, r)| r.id == id)
+    }
+
+    /// Whether `id` is the current run; if it is, its thread (which is ending) is joined.
+    fn take_current(&mut self, id: u64) -> bool {
+        if !self.is_current(id) {
+            return false;
+        }
+        let (_, running) = self.running.take().expect("a current run");
+        let _ = running.handle.join();
+        true
     }
 
     fn cancel(&mut self) {
@@ -405,13 +462,6 @@ impl Loop<'_> {
         if clear_screen {
             clear();
         }
-        self.next_id += 1;
-        let id = self.next_id;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let course: Arc<Course> = self.app.course.clone();
-        let tx = self.tx.clone();
-        let opts = self.app.options();
-        let color = self.app.color;
         match target {
             Target::Stage(stage) => say(&format!("{}\n", self.app.stage_banner(stage))),
             Target::All => say(&format!(
@@ -419,37 +469,18 @@ impl Loop<'_> {
                 term::heading("Checking every stage (one cargo run per crate and check)...")
             )),
         }
-        let flag = cancel.clone();
-        let handle = thread::Builder::new()
-            .name("mastery-run".into())
-            .spawn(move || {
-                let line_tx = Mutex::new(tx.clone());
-                let mut out =
-                    Output::new(&course.root, true, true, color).forward_to(move |line| {
-                        let _ = line_tx
-                            .lock()
-                            .map(|t| t.send(Event::Line(id, line.to_string())));
-                    });
-                match target {
-                    Target::Stage(stage) => {
-                        let result =
-                            run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
-                        let _ = tx.send(Event::StageDone(id, result));
-                    }
-                    Target::All => {
-                        let result = check_all(&course, &mut out, &flag, &tx, id);
-                        let _ = tx.send(Event::AllDone(id, result));
-                    }
-                }
-            })
-            .expect("spawning a run thread");
+        self.next_id += 1;
+        let id = self.next_id;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let handle = spawn_run(self.app, target, id, self.tx.clone(), cancel.clone());
         self.running = Some((target, Running { id, cancel, handle }));
     }
 
-    fn stage_done(&mut self, stage: usize, result: StageResult) {
+    fn stage_done(&mut self, result: StageResult) {
         if result.cancelled() {
             return;
         }
+        let stage = self.stage;
         self.app.record(stage, &result);
         say(&format!("\n{}", self.app.verdict_text(stage, &result)));
         if result.passed() {
@@ -508,6 +539,41 @@ impl Loop<'_> {
     }
 }
 
+/// The thread of one run: its lines, then its result, go to the loop tagged with `id`.
+fn spawn_run(
+    app: &App,
+    target: Target,
+    id: u64,
+    tx: Sender<Event>,
+    flag: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    let course: Arc<Course> = app.course.clone();
+    let opts = app.options();
+    let color = app.color;
+    thread::Builder::new()
+        .name("mastery-run".into())
+        .spawn(move || {
+            let line_tx = Mutex::new(tx.clone());
+            let mut out = Output::new(&course.root, true, true, color).forward_to(move |line| {
+                let _ = line_tx
+                    .lock()
+                    .map(|t| t.send(Event::Line(id, line.to_string())));
+            });
+            match target {
+                Target::Stage(stage) => {
+                    let result =
+                        run::run_stage(&course, stage, &course.root, &opts, &mut out, &flag);
+                    let _ = tx.send(Event::StageDone(id, result));
+                }
+                Target::All => {
+                    let result = check_all(&course, &mut out, &flag, &tx, id);
+                    let _ = tx.send(Event::AllDone(id, result));
+                }
+            }
+        })
+        .expect("spawning a run thread")
+}
+
 /// `c`: every stage of every project, by crate and check kind, with progress lines.
 fn check_all(
     course: &Course,
@@ -516,38 +582,52 @@ fn check_all(
     tx: &Sender<Event>,
     id: u64,
 ) -> Result<Vec<StageResult>> {
-    let mut results = vec![StageResult::default(); course.stages.len()];
     // One log for every project: a new `Output` would start the log again.
     let mut quiet = Output::new(&course.root, false, false, false);
-    for p in 0..course.projects.len() {
-        if cancel.load(Ordering::SeqCst) {
-            break;
-        }
-        let stages: Vec<usize> = course.stages_of(p).collect();
-        let name = course.projects[p].name.clone();
-        let batch = run::run_batch(
-            &run::Batch::new(course, &course.root, CheckKind::ALL),
-            p,
-            &stages,
-            &mut quiet,
-            cancel,
-            &mut |kind, verdicts| {
-                let passed = verdicts.iter().filter(|(_, v)| v.passed()).count();
-                let _ = tx.send(Event::Line(
-                    id,
-                    format!(
-                        "  {name:16} {:5} {passed}/{} stages pass",
-                        kind.name(),
-                        verdicts.len()
-                    ),
-                ));
-            },
-        )?;
-        for (s, r) in stages.into_iter().zip(batch) {
-            results[s] = r;
-        }
-    }
+    let projects: Vec<usize> = (0..course.projects.len()).collect();
+    let results = run::run_all(
+        &run::Batch::new(course, &course.root, CheckKind::ALL),
+        &projects,
+        &mut quiet,
+        cancel,
+        &mut |p, kind, verdicts| {
+            let line = format!(
+                "  {:16} {}",
+                course.projects[p].name,
+                run::progress_line(kind, verdicts)
+            );
+            let _ = tx.send(Event::Line(id, line));
+        },
+    )?;
     quiet.finish();
     out.finish();
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> Option<Action> {
+        Action::from_key(KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn keys_decode_into_actions() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(key(KeyCode::Char('q'), none), Some(Action::Quit));
+        assert_eq!(key(KeyCode::Esc, none), Some(Action::Quit));
+        assert_eq!(
+            key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Action::Quit)
+        );
+        assert_eq!(key(KeyCode::Char('c'), none), Some(Action::CheckAll));
+        assert_eq!(key(KeyCode::Char('r'), none), Some(Action::Rerun));
+        assert_eq!(key(KeyCode::Char('h'), none), Some(Action::Hint));
+        assert_eq!(key(KeyCode::Char('l'), none), Some(Action::List));
+        assert_eq!(key(KeyCode::Char('b'), none), Some(Action::ToggleBacktrace));
+        assert_eq!(key(KeyCode::Char('n'), none), Some(Action::Next));
+        assert_eq!(key(KeyCode::Char('x'), none), None);
+        assert_eq!(key(KeyCode::Enter, none), None);
+    }
 }

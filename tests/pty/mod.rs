@@ -113,6 +113,7 @@ impl Pty {
         self.child.id()
     }
 
+    #[track_caller]
     pub fn signal(&self, sig: libc::c_int) {
         // SAFETY: kill(2) on the child's pid has no memory effects.
         unsafe {
@@ -124,6 +125,7 @@ impl Pty {
         self.screen.lock().unwrap().clone()
     }
 
+    #[track_caller]
     pub fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -150,6 +152,7 @@ impl Pty {
         self.expect_count(text, seen.max(1), secs);
     }
 
+    #[track_caller]
     pub fn wait(&mut self, secs: u64) -> Option<ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {

@@ -15,35 +15,21 @@
 //! collects) on a chain or an enumerate is several times slower than std.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use iterators::s01_trait::{MyIter, MyIterator};
 
 const N: usize = 1_000_000;
 const RUNS: usize = 21;
 
-/// Runs `ours` and `std` alternately `RUNS` times each and returns both medians.
-fn measure<A, B>(mut ours: impl FnMut() -> A, mut std: impl FnMut() -> B) -> (Duration, Duration) {
-    // One warm-up run each: page in the data, fill the caches.
-    black_box(ours());
-    black_box(std());
-    let mut a = Vec::with_capacity(RUNS);
-    let mut b = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        black_box(ours());
-        a.push(t.elapsed());
-        let t = Instant::now();
-        black_box(std());
-        b.push(t.elapsed());
-    }
-    a.sort();
-    b.sort();
-    (a[RUNS / 2], b[RUNS / 2])
+/// Runs `ours` and `std` alternately `RUNS` times each (after one warm-up run each: page in
+/// the data, fill the caches) and returns both medians.
+fn measure<A, B>(ours: impl FnMut() -> A, std: impl FnMut() -> B) -> (Duration, Duration) {
+    bench_harness::interleaved(RUNS, ours, std)
 }
 
 fn report(name: &str, (ours, std): (Duration, Duration)) {
-    let ratio = ours.as_secs_f64() / std.as_secs_f64();
+    let ratio = bench_harness::ratio(ours, std);
     println!(
         "{name:<30} ours {:>9.1} us   std {:>9.1} us   ratio {ratio:>5.2}",
         ours.as_secs_f64() * 1e6,

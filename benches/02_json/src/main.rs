@@ -7,7 +7,7 @@
 //! (ours / serde_json; lower is better, 1.0 is parity).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs of each workload; the median is reported.
 const RUNS: usize = 9;
@@ -227,20 +227,8 @@ fn companies(rng: &mut Rng, n: usize) -> Vec<Company> {
 
 /// The medians of `RUNS` timings of `ours` and of `peer`. Runs alternate, so that a
 /// change in machine load affects both sides alike.
-fn medians(mut ours: impl FnMut(), mut peer: impl FnMut()) -> (Duration, Duration) {
-    ours(); // warm up
-    peer();
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        f();
-        start.elapsed()
-    };
-    let (mut a, mut b): (Vec<Duration>, Vec<Duration>) = (0..RUNS)
-        .map(|_| (time(&mut ours), time(&mut peer)))
-        .unzip();
-    a.sort();
-    b.sort();
-    (a[RUNS / 2], b[RUNS / 2])
+fn medians(ours: impl FnMut(), peer: impl FnMut()) -> (Duration, Duration) {
+    bench_harness::interleaved(RUNS, ours, peer)
 }
 
 fn report(name: &str, bytes: usize, (ours, peer): (Duration, Duration)) {
@@ -251,7 +239,7 @@ fn report(name: &str, bytes: usize, (ours, peer): (Duration, Duration)) {
         mb / ours.as_secs_f64(),
         peer.as_secs_f64() * 1e3,
         mb / peer.as_secs_f64(),
-        ours.as_secs_f64() / peer.as_secs_f64()
+        bench_harness::ratio(ours, peer)
     );
 }
 

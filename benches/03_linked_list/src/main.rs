@@ -57,8 +57,7 @@ fn measure(mut f: impl FnMut()) -> (Duration, u64) {
         times.push(start.elapsed());
         allocs = ALLOCS.load(Relaxed) - before;
     }
-    times.sort_unstable();
-    (times[RUNS / 2], allocs)
+    (bench_harness::median(times), allocs)
 }
 
 fn report(name: &str, peer: &str, ops: u64, ours: (Duration, u64), theirs: (Duration, u64)) {
@@ -67,7 +66,7 @@ fn report(name: &str, peer: &str, ops: u64, ours: (Duration, u64), theirs: (Dura
         "{name:<28} {peer:<11} ours {:>8.2} ms  peer {:>8.2} ms  ratio {:>5.2}  allocs/op ours {:>5.2} peer {:>5.2}",
         ms(ours.0),
         ms(theirs.0),
-        ours.0.as_secs_f64() / theirs.0.as_secs_f64(),
+        bench_harness::ratio(ours.0, theirs.0),
         ours.1 as f64 / ops as f64,
         theirs.1 as f64 / ops as f64,
     );

@@ -12,7 +12,7 @@
 //! and each reference goes to `black_box`, as real code would store it somewhere.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arena::s01_chunk::Arena;
 use arena::s04_growth::Bump;
@@ -21,31 +21,19 @@ use arena::s06_direction::DownArena;
 const N: usize = 10_000;
 const RUNS: usize = 101;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
 /// Runs `a` and `b` alternately `RUNS` times (after one warm-up run each) and prints one line
 /// with both medians and the ratio a / b.
 fn compare(
     name: &str,
-    (a_name, mut a): (&str, impl FnMut() -> Duration),
-    (b_name, mut b): (&str, impl FnMut() -> Duration),
+    (a_name, a): (&str, impl FnMut() -> Duration),
+    (b_name, b): (&str, impl FnMut() -> Duration),
 ) {
-    a();
-    b();
-    let (mut a_runs, mut b_runs) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
-    for _ in 0..RUNS {
-        a_runs.push(a());
-        b_runs.push(b());
-    }
-    let (a, b) = (median(a_runs), median(b_runs));
+    let (a, b) = bench_harness::interleaved_samples(RUNS, a, b);
     println!(
         "{name:<24} {a_name:<8} {:>6.1} µs   {b_name:<8} {:>6.1} µs   ratio {:>5.2}",
         a.as_secs_f64() * 1e6,
         b.as_secs_f64() * 1e6,
-        a.as_secs_f64() / b.as_secs_f64()
+        bench_harness::ratio(a, b)
     );
 }
 
@@ -54,29 +42,17 @@ fn compare(
 /// Generic, like `compare`, so that each timing loop is compiled into it: a call through
 /// `dyn FnMut` would leave the arena in memory where an inlined loop may keep it in registers.
 fn medians4(
-    mut a: impl FnMut() -> Duration,
-    mut b: impl FnMut() -> Duration,
-    mut c: impl FnMut() -> Duration,
-    mut d: impl FnMut() -> Duration,
+    a: impl FnMut() -> Duration,
+    b: impl FnMut() -> Duration,
+    c: impl FnMut() -> Duration,
+    d: impl FnMut() -> Duration,
 ) -> [Duration; 4] {
-    a();
-    b();
-    c();
-    d();
-    let mut runs: [Vec<Duration>; 4] = std::array::from_fn(|_| Vec::with_capacity(RUNS));
-    for _ in 0..RUNS {
-        runs[0].push(a());
-        runs[1].push(b());
-        runs[2].push(c());
-        runs[3].push(d());
-    }
-    runs.map(median)
+    bench_harness::interleaved4(RUNS, a, b, c, d)
 }
 
+/// The time `f` takes.
 fn timed(f: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
+    bench_harness::time(f)
 }
 
 /// Allocates `N` values made by `make` in our `Bump`, in bumpalo, and in boxes.

@@ -28,7 +28,7 @@ use allocator::s07_global::{Arena, LockedHeap};
 use allocator::s08_size_classes::SizeClassHeap;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNS: usize = 15;
 
@@ -158,23 +158,11 @@ fn lifo_pairs<A: GlobalAlloc>(a: &A) -> usize {
 /// Runs `ours` and `system` alternately `RUNS` times each and returns both medians.
 fn measure(ours: impl Fn() -> usize, system: impl Fn() -> usize) -> (Duration, Duration) {
     assert_eq!(ours(), system(), "both allocators must do the same work");
-    let mut a = Vec::with_capacity(RUNS);
-    let mut b = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        black_box(ours());
-        a.push(t.elapsed());
-        let t = Instant::now();
-        black_box(system());
-        b.push(t.elapsed());
-    }
-    a.sort();
-    b.sort();
-    (a[RUNS / 2], b[RUNS / 2])
+    bench_harness::interleaved(RUNS, ours, system)
 }
 
 fn report(name: &str, (ours, system): (Duration, Duration)) {
-    let ratio = ours.as_secs_f64() / system.as_secs_f64();
+    let ratio = bench_harness::ratio(ours, system);
     println!(
         "{name:<30} ours {:>8.2} ms   system {:>8.2} ms   ratio {ratio:>5.2}",
         ours.as_secs_f64() * 1e3,

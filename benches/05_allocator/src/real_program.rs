@@ -273,11 +273,6 @@ fn run_child(which: &str) -> Result<(Vec<f64>, String), String> {
     Ok((times, check))
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 /// The parent's side: alternating runs, then one line per phase and the total.
 pub fn report() {
     println!();
@@ -303,10 +298,13 @@ pub fn report() {
         ours.iter().chain(&system).all(|r| r.1 == ours[0].1),
         "both allocators must do the same work"
     );
-    let total =
-        |runs: &[(Vec<f64>, String)]| median(runs.iter().map(|r| r.0.iter().sum()).collect());
+    let total = |runs: &[(Vec<f64>, String)]| {
+        bench_harness::median(runs.iter().map(|r| r.0.iter().sum()).collect())
+    };
     let rows = PHASES.iter().enumerate().map(|(p, name)| {
-        let phase = |runs: &[(Vec<f64>, String)]| median(runs.iter().map(|r| r.0[p]).collect());
+        let phase = |runs: &[(Vec<f64>, String)]| {
+            bench_harness::median(runs.iter().map(|r| r.0[p]).collect())
+        };
         (*name, phase(&ours), phase(&system))
     });
     for (name, a, b) in rows.chain([("whole program", total(&ours), total(&system))]) {

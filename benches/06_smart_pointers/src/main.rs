@@ -22,22 +22,11 @@ fn time_ns(run: &mut impl FnMut()) -> f64 {
     start.elapsed().as_nanos() as f64 / OPS as f64
 }
 
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
 /// Runs ours and std's alternately, `RUNS` times each (so that both see the same machine
 /// load), and prints the medians and their ratio.
 fn workload(name: &str, mut ours: impl FnMut(), mut peer: impl FnMut()) {
-    ours(); // warm up
-    peer();
-    let (mut t_ours, mut t_peer) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
-        t_ours.push(time_ns(&mut ours));
-        t_peer.push(time_ns(&mut peer));
-    }
-    let (ours, peer) = (median(t_ours), median(t_peer));
+    let (ours, peer) =
+        bench_harness::interleaved_samples(RUNS, || time_ns(&mut ours), || time_ns(&mut peer));
     println!(
         "{name:<32} ours {ours:>7.2} ns   std {peer:>7.2} ns   ratio {:.2}",
         ours / peer

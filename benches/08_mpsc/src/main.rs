@@ -228,9 +228,7 @@ impl Runs {
 
     /// The median run in Mmsg/s (`RUNS` is odd).
     fn median(&self) -> f64 {
-        let mut sorted = self.mmsg.clone();
-        sorted.sort_by(f64::total_cmp);
-        sorted[sorted.len() / 2]
+        bench_harness::median(self.mmsg.clone())
     }
 
     fn spread(&self) -> (f64, f64) {
