@@ -149,17 +149,18 @@ impl Reactor {
         dir: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        // TODO: consume `ready` if set; otherwise store the waker and `modify` the registration
-        //       with the interest of every direction that has a waker (oneshot mode disarms after
-        //       each event)
+        // TODO: Ready if an event for `dir` came since the last call (it is used up); otherwise
+        //       Pending, with the waker kept and the poller asked to report the next event in
+        //       `dir` (a oneshot registration is disarmed by every event it reports)
         todo!()
     }
 
     /// Waits for events (up to `timeout`; `None` waits until one arrives or `notify`), and
     /// wakes the tasks they concern. Returns how many tasks it woke.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        // TODO: `poller.wait` into `events` (Interrupted counts as 0 events); for each event set
-        //       the `ready` flags and collect the wakers; wake them with no lock held
+        // TODO: wait at most `timeout` for events (an interrupted wait counts as none); every
+        //       direction an event reports becomes ready and its waker is woken, with no lock
+        //       held; returns how many it woke
         todo!()
     }
 
@@ -478,6 +479,37 @@ mod tests {
         assert_eq!(
             registered_after, 0,
             "every socket was dropped, so no registration is left"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn read_to_end_appends_and_returns_the_bytes_it_read() {
+        const LEN: usize = 10_000; // more than one read's worth
+        let (n, got) = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.write_all(&pattern(1, LEN)).await.unwrap();
+                    // Dropping the stream closes it: the server reads the end of the stream.
+                });
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut got = b"kept:".to_vec();
+                let n = stream.read_to_end(&mut got).await.unwrap();
+                client.await.unwrap();
+                (n, got)
+            })
+        });
+        assert_eq!(
+            n, LEN,
+            "read_to_end returns how many bytes it read, not the length of the vector it appended \
+             to"
+        );
+        assert!(
+            got.starts_with(b"kept:") && got[5..] == pattern(1, LEN)[..],
+            "read_to_end must keep what the vector held and append every byte read, in order"
         );
     }
 

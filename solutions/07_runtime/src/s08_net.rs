@@ -592,6 +592,37 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore)]
+    fn read_to_end_appends_and_returns_the_bytes_it_read() {
+        const LEN: usize = 10_000; // more than one read's worth
+        let (n, got) = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.write_all(&pattern(1, LEN)).await.unwrap();
+                    // Dropping the stream closes it: the server reads the end of the stream.
+                });
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut got = b"kept:".to_vec();
+                let n = stream.read_to_end(&mut got).await.unwrap();
+                client.await.unwrap();
+                (n, got)
+            })
+        });
+        assert_eq!(
+            n, LEN,
+            "read_to_end returns how many bytes it read, not the length of the vector it appended \
+             to"
+        );
+        assert!(
+            got.starts_with(b"kept:") && got[5..] == pattern(1, LEN)[..],
+            "read_to_end must keep what the vector held and append every byte read, in order"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
     fn read_returns_zero_at_end_of_stream() {
         let n = watchdog(LIMIT, || {
             Runtime::new().block_on(async {

@@ -10,7 +10,9 @@
 //! - Send `GET {path} HTTP/1.1` with a `Host` header and `Connection: close`.
 //! - Read until the end of the headers (`\r\n\r\n`), parse the status line and the headers.
 //!   With a `Content-Length`, read exactly that many body bytes; without one, read to the end
-//!   of the stream. (`Transfer-Encoding: chunked` is reported as [`Error::BadResponse`].)
+//!   of the stream. A `Transfer-Encoding` other than `identity` (`chunked`, say) is
+//!   [`Error::BadResponse`], and so are headers that have not ended after 64 KiB: a server must
+//!   not make the client buffer without limit.
 //! - A status other than 2xx is [`Error::Status`]; a body that is not UTF-8 is
 //!   [`Error::BadResponse`]; socket errors are [`Error::Io`], so `?` works on both.
 //!
@@ -239,6 +241,19 @@ mod tests {
         response: &'static [u8],
         keep_open: bool,
     ) -> (SocketAddr, std::thread::JoinHandle<String>) {
+        serve_with(move |stream| {
+            stream.write_all(response).unwrap();
+            if keep_open {
+                let _ = stream.read(&mut [0u8; 1024]); // returns when the client closes
+            }
+        })
+    }
+
+    /// A blocking server on 127.0.0.1 that reads one request and lets `respond` answer it;
+    /// returns the request.
+    fn serve_with(
+        respond: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
+    ) -> (SocketAddr, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -264,10 +279,7 @@ mod tests {
                 assert!(n > 0, "client closed before finishing its request");
                 request.extend_from_slice(&buf[..n]);
             }
-            stream.write_all(response).unwrap();
-            if keep_open {
-                let _ = stream.read(&mut buf); // returns when the client closes
-            }
+            respond(&mut stream);
             String::from_utf8(request).unwrap()
         });
         (addr, handle)
@@ -361,6 +373,133 @@ mod tests {
             Runtime::new().block_on(async { http_get(&url).await })
         });
         assert_eq!(body.unwrap(), "until the end");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn errors_say_what_went_wrong_and_keep_their_io_source() {
+        use std::error::Error as _;
+        let io = Error::from(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "reset by peer",
+        ));
+        assert_eq!(io.to_string(), "I/O error: reset by peer");
+        assert!(
+            io.source().is_some(),
+            "an Error::Io's source is the io::Error it wraps"
+        );
+        for (error, shown) in [
+            (Error::InvalidUrl("ftp://x".into()), "invalid URL: ftp://x"),
+            (Error::BadResponse("why".into()), "bad HTTP response: why"),
+            (Error::Status(404, "nope".into()), "HTTP status 404"),
+        ] {
+            assert_eq!(error.to_string(), shown);
+            assert!(error.source().is_none(), "{shown}: no underlying error");
+        }
+    }
+
+    #[test]
+    fn status_lines_need_http_1_x_and_a_three_digit_code() {
+        for (line, code) in [
+            ("HTTP/1.1 200 OK", 200),
+            ("HTTP/1.0 404 Not Found", 404),
+            ("HTTP/1.1 204", 204),
+        ] {
+            assert_eq!(
+                parse_status(line).ok(),
+                Some(code),
+                "{line:?} has status {code}"
+            );
+        }
+        for line in [
+            "HTTP/2 200 OK",
+            "HTTP/1.1 2000 OK",
+            "HTTP/1.1 20 OK",
+            "HTTP/1.1 2x0 OK",
+            "SMTP/1.1 200 OK",
+            "",
+        ] {
+            assert!(
+                matches!(parse_status(line), Err(Error::BadResponse(_))),
+                "{line:?} is not an HTTP/1.x status line with a three-digit code: BadResponse, \
+                 whichever of the two is wrong"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn long_headers_that_take_many_reads_are_accepted() {
+        let mut response = b"HTTP/1.1 200 OK\r\nX-Padding: ".to_vec();
+        response.extend(std::iter::repeat_n(b'a', 20_000));
+        response.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\nok");
+        let (addr, server) = serve_with(move |stream| stream.write_all(&response).unwrap());
+        let url = format!("http://{addr}/");
+        let body = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert_eq!(
+            body.ok().as_deref(),
+            Some("ok"),
+            "20 KB of headers arrive in several reads and are within the 64 KiB limit"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn headers_that_never_end_are_refused_after_64_kib() {
+        let (addr, server) = serve_with(|stream| {
+            // One byte first, so that the client's reads do not add up to round numbers.
+            stream.write_all(b"H").unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let mut rest = b"TTP/1.1 200 OK\r\nX-Padding: ".to_vec();
+            rest.extend(std::iter::repeat_n(b'a', 200_000));
+            let _ = stream.write_all(&rest); // the client may stop reading and close
+            let _ = stream.read(&mut [0u8; 1024]); // keep it open until the client closes
+        });
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async {
+                crate::s07_timers::timeout(Duration::from_secs(5), http_get(&url)).await
+            })
+        });
+        assert!(
+            matches!(result, Ok(Err(Error::BadResponse(_)))),
+            "headers that have not ended after 64 KiB are a BadResponse: a server must not make \
+             the client buffer without limit; got {result:?}"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn transfer_encoding_identity_is_accepted_and_chunked_is_refused() {
+        let (addr, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok",
+        );
+        let url = format!("http://{addr}/");
+        let body = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert_eq!(
+            body.ok().as_deref(),
+            Some("ok"),
+            "`Transfer-Encoding: identity` is the plain body this client reads"
+        );
+        server.join().unwrap();
+
+        let (addr, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        );
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert!(
+            matches!(result, Err(Error::BadResponse(_))),
+            "`Transfer-Encoding: chunked` is not supported here: BadResponse; got {result:?}"
+        );
         server.join().unwrap();
     }
 
