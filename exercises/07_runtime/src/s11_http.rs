@@ -1,6 +1,6 @@
 //! # Finale: an async HTTP client
 //!
-//! Everything comes together: a task connects a [`TcpStream`](crate::s08_net::TcpStream),
+//! Everything comes together: a task connects a [`TcpStream`](crate::s09_net::TcpStream),
 //! writes a request, and reads the response while the runtime serves other tasks, sleeps until
 //! timers are due, and parks in the poller when nothing is ready. Build [`http_get`], a small
 //! HTTP/1.1 client:
@@ -19,8 +19,8 @@
 //! The capstone test is the course's example, run against a server on 127.0.0.1:
 //!
 //! ```no_run
-//! use runtime::s08_net::Runtime;
-//! use runtime::s10_http::{http_get, Error};
+//! use runtime::s09_net::Runtime;
+//! use runtime::s11_http::{http_get, Error};
 //!
 //! async fn fetch_data(url: &str) -> Result<String, Error> {
 //!     let response = http_get(url).await?;
@@ -39,7 +39,7 @@
 //! Programming Rust, chapter 20, "An Asynchronous HTTP Client"; then the tokio source, starting
 //! at `tokio/src/runtime/scheduler/current_thread`.
 
-use crate::s08_net::TcpStream;
+use crate::s09_net::TcpStream;
 use std::fmt;
 use std::io;
 
@@ -125,7 +125,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::s07_timers::sleep;
-    use crate::s08_net::{Runtime, TcpListener, spawn};
+    use crate::s09_net::{Runtime, TcpListener, spawn};
     use crate::util::watchdog;
     use std::io::{Read, Write};
     use std::net::SocketAddr;
