@@ -132,9 +132,8 @@ impl Reactor {
     /// Waits for events (up to `timeout`; `None` waits until one arrives or `notify`), and
     /// wakes the tasks they concern. Returns how many tasks it woke.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        // TODO: wait at most `timeout` for events (an interrupted wait counts as none); every
-        //       direction an event reports becomes ready and its waker is woken, with no lock
-        //       held; returns how many it woke
+        // TODO: wait at most `timeout` for events; every direction an event reports becomes
+        //       ready and its waker is woken, with no lock held; returns how many it woke
         todo!()
     }
 

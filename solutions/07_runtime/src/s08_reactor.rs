@@ -158,11 +158,8 @@ impl Reactor {
         {
             let mut events = self.events.lock().unwrap();
             events.clear();
-            match self.poller.wait(&mut events, timeout) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
-                Err(e) => return Err(e),
-            }
+            // `polling` itself retries a wait that a signal interrupts.
+            self.poller.wait(&mut events, timeout)?;
             let sources = self.sources.lock().unwrap();
             for event in events.iter() {
                 let Some(state) = sources.get(event.key) else {
