@@ -32,11 +32,11 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 const SPAWNS: u64 = 100_000;
 
 fn spawn_ours() -> Duration {
-    let rt = runtime::s08_net::Runtime::new();
+    let rt = runtime::s09_net::Runtime::new();
     let start = Instant::now();
     let sum = rt.block_on(async {
         let handles: Vec<_> = (0..SPAWNS)
-            .map(|i| runtime::s08_net::spawn(async move { i }))
+            .map(|i| runtime::s09_net::spawn(async move { i }))
             .collect();
         let mut sum = 0;
         for h in handles {
@@ -72,15 +72,15 @@ fn spawn_tokio() -> Duration {
 const YIELDS: u32 = 200_000;
 
 fn yield_ours() -> Duration {
-    let rt = runtime::s08_net::Runtime::new();
+    let rt = runtime::s09_net::Runtime::new();
     let start = Instant::now();
     rt.block_on(async {
-        let a = runtime::s08_net::spawn(async {
+        let a = runtime::s09_net::spawn(async {
             for _ in 0..YIELDS {
                 runtime::s01_futures::YieldNow::new().await;
             }
         });
-        let b = runtime::s08_net::spawn(async {
+        let b = runtime::s09_net::spawn(async {
             for _ in 0..YIELDS {
                 runtime::s01_futures::YieldNow::new().await;
             }
@@ -116,12 +116,12 @@ fn yield_tokio() -> Duration {
 const TIMERS: u64 = 10_000;
 
 fn timers_ours() -> Duration {
-    let rt = runtime::s08_net::Runtime::new();
+    let rt = runtime::s09_net::Runtime::new();
     let start = Instant::now();
     rt.block_on(async {
         let handles: Vec<_> = (0..TIMERS)
             .map(|i| {
-                runtime::s08_net::spawn(async move {
+                runtime::s09_net::spawn(async move {
                     runtime::s07_timers::sleep(Duration::from_millis(1 + i % 10)).await;
                 })
             })
@@ -158,8 +158,8 @@ const CHUNK: usize = 64 * 1024;
 const ROUNDS: usize = 64; // per client: 4 MiB each way
 
 fn echo_ours() -> Duration {
-    use runtime::s08_net::{TcpListener, TcpStream, spawn};
-    let rt = runtime::s08_net::Runtime::new();
+    use runtime::s09_net::{TcpListener, TcpStream, spawn};
+    let rt = runtime::s09_net::Runtime::new();
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();

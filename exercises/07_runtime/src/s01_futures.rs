@@ -75,7 +75,7 @@ impl Future for YieldNow {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // TODO: the first poll wakes `cx.waker()` and returns Pending; the second returns Ready(())
+        // TODO: Pending once, with the promise of being polled again kept; then Ready(())
         todo!()
     }
 }
@@ -98,7 +98,8 @@ impl Future for Countdown {
     type Output = u32;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        // TODO: while `left > 0`: count down, wake yourself, return Pending; then Ready(total)
+        // TODO: Pending `total` times (each time keeping the promise of a next poll), then
+        //       Ready(total)
         todo!()
     }
 }

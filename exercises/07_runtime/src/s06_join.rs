@@ -163,7 +163,8 @@ impl<T> JoinHandle<T> {
     /// Asks the task to stop: its future is dropped the next time the executor runs it, and the
     /// handle then yields an aborted [`JoinError`]. No effect on a finished task.
     pub fn abort(&self) {
-        // TODO: unless finished: set `aborted`, take the task's waker and wake it (after unlocking)
+        // TODO: unless the task has finished: its future is dropped at its next poll, and that
+        //       poll comes soon (no waker is called under the lock)
         todo!()
     }
 
@@ -178,7 +179,8 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // TODO: take the output if it is there; otherwise store the waker and return Pending
+        // TODO: the task's result once it has finished; until then Pending, and the `finish`
+        //       that comes later wakes this handle
         todo!()
     }
 }
@@ -225,7 +227,7 @@ impl Spawner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // TODO: create the shared state, spawn a `Harness` around `fut`, return the handle
+        // TODO: a handle to a new task that runs `fut` inside a `Harness`
         todo!()
     }
 }

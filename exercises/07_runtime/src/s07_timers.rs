@@ -63,7 +63,8 @@ impl TimerQueue {
 
     /// Adds a timer that wakes `waker` at `deadline`.
     pub fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
-        // TODO: key = (deadline, next sequence number); store the waker under it
+        // TODO: a new timer firing at `deadline`, after every timer already there with the same
+        //       deadline
         todo!()
     }
 
@@ -81,13 +82,13 @@ impl TimerQueue {
 
     /// The earliest deadline, if any timer is pending.
     pub fn next_deadline(&self) -> Option<Instant> {
-        // TODO: the first key's deadline
+        // TODO: the earliest deadline, if any
         todo!()
     }
 
     /// Removes every timer due at `now` and returns their wakers, earliest first.
     pub fn expired(&mut self, now: Instant) -> Vec<Waker> {
-        // TODO: pop entries from the front while their deadline <= now
+        // TODO: remove the timers due at `now` and return their wakers, in firing order
         todo!()
     }
 
@@ -159,7 +160,7 @@ impl TimerHandle {
 
     /// Wakes every timer due at `now`; returns how many fired.
     pub fn fire_expired(&self, now: Instant) -> usize {
-        // TODO: collect the expired wakers under the lock, wake them after releasing it
+        // TODO: wake the timers due at `now`, none of them while the queue is locked
         todo!()
     }
 

@@ -7,12 +7,18 @@
 //! is a bound: after [`LOW_EVERY`] high-priority polls in a row, the next poll goes to a waiting
 //! low-priority task, if there is one.
 //!
-//! Build [`PriorityExecutor`]: like stage 4's executor (tasks that are their own wakers, a
-//! `scheduled` flag so a task is queued at most once, wakes from any thread), but
-//! [`PriorityExecutor::spawn`] takes a [`Priority`] and a woken task goes back to the queue of
-//! its priority. The interesting part is `Queues::pop`, which picks the next task. (This
-//! executor does not track its pending tasks: a future whose waker is kept elsewhere lives as
-//! long as that waker. Stage 4 showed how to drop them with the executor.)
+//! Build the policy of [`PriorityExecutor`]: `Queues::push` and `Queues::pop`. The executor
+//! around them is stage 5's, given in full below (tasks that are their own wakers, a
+//! `scheduled` flag so that a task is queued at most once, wakes from any thread), with two
+//! changes: [`PriorityExecutor::spawn`] takes a [`Priority`], and every task, new or woken, goes
+//! through `Queues::push`. The run loop polls the main future when it was woken, then runs the
+//! one task `Queues::pop` picks, and parks when `pop` finds none. (This executor does not track
+//! its pending tasks: a future whose waker is kept elsewhere lives as long as that waker. Stage 5
+//! showed how to drop them with the executor.)
+//!
+//! The policy: a task goes to the back of the queue of its priority; `pop` takes a high task,
+//! unless [`LOW_EVERY`] high polls in a row have passed (or no high task waits) and a low task
+//! waits.
 //!
 //! After this stage you can explain cooperative scheduling from the scheduler's side: a task
 //! that yields goes to the back of the line, and "back of which line" is the policy. Compare
@@ -57,9 +63,13 @@ impl Wake for Task {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // TODO: as in stage 4: queue once (scheduled flag), into the queue of the task's priority,
-        //       then unpark the executor's thread
-        todo!()
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            shared.queues.lock().unwrap().push(self.clone());
+            shared.thread.unpark();
+        }
     }
 }
 
@@ -80,21 +90,17 @@ impl Queues {
         }
     }
 
+    /// Queues `task` behind the tasks of its priority.
     fn push(&mut self, task: Arc<Task>) {
-        // TODO: push to the back of the queue of the task's priority
+        // TODO: behind the tasks of its priority
         todo!()
     }
 
     /// The next task to poll: high first, but a waiting low task gets a turn after
-    /// [`LOW_EVERY`] high ones in a row.
+    /// [`LOW_EVERY`] high ones in a row. `None` when both queues are empty.
     fn pop(&mut self) -> Option<Arc<Task>> {
-        // TODO: a low task if one waits and (the high queue is empty or LOW_EVERY high tasks ran in
-        //       a row); otherwise a high task; keep `high_streak` up to date
+        // TODO: the task the policy picks, with `high_streak` kept current
         todo!()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.high.is_empty() && self.low.is_empty()
     }
 }
 
@@ -148,24 +154,56 @@ impl PriorityExecutor {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        // TODO: create the task (scheduled = true), push it, unpark
-        todo!()
+        let task = Arc::new(Task {
+            priority,
+            future: Mutex::new(Some(Box::pin(fut))),
+            scheduled: AtomicBool::new(true),
+            shared: Arc::downgrade(&self.shared),
+        });
+        self.shared.queues.lock().unwrap().push(task);
+        self.shared.thread.unpark();
     }
 
     /// Runs the tasks until `fut` finishes. `fut` is polled after every task poll, so that it
     /// sees their progress at once.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        // TODO: as in stage 4, with the tasks run one at a time in the order the queues decide
-        //       and the main future polled (if woken) between two; park only when nothing is
-        //       runnable
-        todo!()
+        let mut fut = pin!(fut);
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            thread: thread::current(),
+        });
+        let main_waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&main_waker);
+        loop {
+            if main.woken.swap(false, Ordering::Acquire)
+                && let Poll::Ready(out) = fut.as_mut().poll(&mut cx)
+            {
+                return out;
+            }
+            let next = self.shared.queues.lock().unwrap().pop();
+            match next {
+                Some(task) => run(&task),
+                // Nothing runnable. A wake after the `pop` (of a task or of the main future)
+                // unparks this thread after queuing, so its token makes `park` return at once.
+                None => thread::park(),
+            }
+        }
     }
 }
 
 /// Polls one task once.
 fn run(task: &Arc<Task>) {
-    // TODO: as in stage 4: clear `scheduled`, poll, drop the future when it is done
-    todo!()
+    task.scheduled.store(false, Ordering::Release);
+    let waker = Waker::from(task.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut slot = task.future.lock().unwrap();
+    let Some(fut) = slot.as_mut() else { return };
+    if fut.as_mut().poll(&mut cx).is_ready() {
+        let finished = slot.take();
+        drop(slot);
+        task.scheduled.store(true, Ordering::Release);
+        drop(finished);
+    }
 }
 
 #[cfg(test)]
@@ -324,8 +362,28 @@ mod tests {
             schedule, expected,
             "after {LOW_EVERY} high-priority polls in a row one waiting low-priority task runs, \
              then high priority again: reset the streak when a low task runs, and requeue a \
-             woken task in the queue of its own priority"
+             woken task at the back of the queue of its own priority"
         );
+    }
+
+    #[test]
+    fn the_main_future_woken_by_value_from_another_thread_completes() {
+        watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let mut waker_thread = None;
+            exec.block_on(std::future::poll_fn(|cx| {
+                if waker_thread.is_some() {
+                    return Poll::Ready(());
+                }
+                let waker = cx.waker().clone();
+                waker_thread = Some(thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(20));
+                    waker.wake(); // by value: `Wake::wake`, not `wake_by_ref`
+                }));
+                Poll::Pending
+            }));
+            waker_thread.unwrap().join().unwrap();
+        });
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! # Finale: an async HTTP client
 //!
-//! Everything comes together: a task connects a [`TcpStream`](crate::s08_net::TcpStream),
+//! Everything comes together: a task connects a [`TcpStream`](crate::s09_net::TcpStream),
 //! writes a request, and reads the response while the runtime serves other tasks, sleeps until
 //! timers are due, and parks in the poller when nothing is ready. Build [`http_get`], a small
 //! HTTP/1.1 client:
@@ -10,15 +10,17 @@
 //! - Send `GET {path} HTTP/1.1` with a `Host` header and `Connection: close`.
 //! - Read until the end of the headers (`\r\n\r\n`), parse the status line and the headers.
 //!   With a `Content-Length`, read exactly that many body bytes; without one, read to the end
-//!   of the stream. (`Transfer-Encoding: chunked` is reported as [`Error::BadResponse`].)
+//!   of the stream. A `Transfer-Encoding` other than `identity` (`chunked`, say) is
+//!   [`Error::BadResponse`], and so are headers that have not ended after 64 KiB: a server must
+//!   not make the client buffer without limit.
 //! - A status other than 2xx is [`Error::Status`]; a body that is not UTF-8 is
 //!   [`Error::BadResponse`]; socket errors are [`Error::Io`], so `?` works on both.
 //!
 //! The capstone test is the course's example, run against a server on 127.0.0.1:
 //!
 //! ```no_run
-//! use runtime::s08_net::Runtime;
-//! use runtime::s10_http::{http_get, Error};
+//! use runtime::s09_net::Runtime;
+//! use runtime::s11_http::{http_get, Error};
 //!
 //! async fn fetch_data(url: &str) -> Result<String, Error> {
 //!     let response = http_get(url).await?;
@@ -37,7 +39,7 @@
 //! Programming Rust, chapter 20, "An Asynchronous HTTP Client"; then the tokio source, starting
 //! at `tokio/src/runtime/scheduler/current_thread`.
 
-use crate::s08_net::TcpStream;
+use crate::s09_net::TcpStream;
 use std::fmt;
 use std::io;
 
@@ -94,24 +96,120 @@ pub struct Url<'a> {
 impl<'a> Url<'a> {
     /// Splits `http://host[:port][/path]`.
     pub fn parse(url: &'a str) -> Result<Url<'a>, Error> {
-        // TODO: strip `http://`, split the authority from the path (default `/`), the host from the
-        //       port (default 80); an empty host or a bad port is InvalidUrl
-        todo!()
+        let invalid = || Error::InvalidUrl(url.to_owned());
+        let rest = url.strip_prefix("http://").ok_or_else(invalid)?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, "/"),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().map_err(|_| invalid())?),
+            None => (authority, 80),
+        };
+        if host.is_empty() {
+            return Err(invalid());
+        }
+        Ok(Url { host, port, path })
     }
 }
 
 /// Fetches `url` with a `GET` and returns the body of a 2xx response.
 pub async fn http_get(url: &str) -> Result<String, Error> {
-    // TODO: parse, connect, write the request (GET, Host, Connection: close), read until \r\n\r\n,
-    //       parse the status line and headers, read the body (Content-Length or to the end), and
-    //       map non-2xx statuses to Error::Status
-    todo!()
+    let url = Url::parse(url)?;
+    let mut stream = TcpStream::connect((url.host, url.port)).await?;
+    let host = if url.port == 80 {
+        url.host.to_owned()
+    } else {
+        format!("{}:{}", url.host, url.port)
+    };
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: runtime/0.1\r\nAccept: */*\r\n\
+         Connection: close\r\n\r\n",
+        url.path
+    );
+    stream.write_all(request.as_bytes()).await?;
+
+    // Read until the end of the headers.
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        if buf.len() > 64 * 1024 {
+            return Err(Error::BadResponse("headers larger than 64 KiB".into()));
+        }
+        match stream.read(&mut chunk).await? {
+            0 => {
+                return Err(Error::BadResponse(
+                    "connection closed before the headers ended".into(),
+                ));
+            }
+            n => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = std::str::from_utf8(&buf[..header_end])
+        .map_err(|_| Error::BadResponse("headers are not UTF-8".into()))?;
+    let mut lines = head.split("\r\n");
+    let status = parse_status(lines.next().unwrap_or_default())?;
+    let mut content_length = None;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| Error::BadResponse(format!("malformed header line {line:?}")))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            let len = value
+                .parse::<usize>()
+                .map_err(|_| Error::BadResponse(format!("bad Content-Length {value:?}")))?;
+            content_length = Some(len);
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            && !value.eq_ignore_ascii_case("identity")
+        {
+            return Err(Error::BadResponse(format!(
+                "unsupported Transfer-Encoding {value:?}"
+            )));
+        }
+    }
+
+    let mut body = buf.split_off(header_end);
+    match content_length {
+        Some(len) => {
+            while body.len() < len {
+                match stream.read(&mut chunk).await? {
+                    0 => {
+                        return Err(Error::BadResponse(
+                            "body shorter than Content-Length".into(),
+                        ));
+                    }
+                    n => body.extend_from_slice(&chunk[..n]),
+                }
+            }
+            body.truncate(len);
+        }
+        None => {
+            stream.read_to_end(&mut body).await?;
+        }
+    }
+    let body =
+        String::from_utf8(body).map_err(|_| Error::BadResponse("body is not UTF-8".into()))?;
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        Err(Error::Status(status, body))
+    }
 }
 
 /// The status code of an `HTTP/1.x NNN reason` line.
 fn parse_status(line: &str) -> Result<u16, Error> {
-    // TODO: `HTTP/1.x NNN reason` -> NNN
-    todo!()
+    let mut parts = line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    let code = parts.next().unwrap_or_default();
+    if !version.starts_with("HTTP/1.") || code.len() != 3 {
+        return Err(Error::BadResponse(format!("bad status line {line:?}")));
+    }
+    code.parse()
+        .map_err(|_| Error::BadResponse(format!("bad status code {code:?}")))
 }
 
 /// The index of the first occurrence of `needle` in `haystack`.
@@ -123,7 +221,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::s07_timers::sleep;
-    use crate::s08_net::{Runtime, TcpListener, spawn};
+    use crate::s09_net::{Runtime, TcpListener, spawn};
     use crate::util::watchdog;
     use std::io::{Read, Write};
     use std::net::SocketAddr;
@@ -142,6 +240,19 @@ mod tests {
     fn serve(
         response: &'static [u8],
         keep_open: bool,
+    ) -> (SocketAddr, std::thread::JoinHandle<String>) {
+        serve_with(move |stream| {
+            stream.write_all(response).unwrap();
+            if keep_open {
+                let _ = stream.read(&mut [0u8; 1024]); // returns when the client closes
+            }
+        })
+    }
+
+    /// A blocking server on 127.0.0.1 that reads one request and lets `respond` answer it;
+    /// returns the request.
+    fn serve_with(
+        respond: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
     ) -> (SocketAddr, std::thread::JoinHandle<String>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -168,10 +279,7 @@ mod tests {
                 assert!(n > 0, "client closed before finishing its request");
                 request.extend_from_slice(&buf[..n]);
             }
-            stream.write_all(response).unwrap();
-            if keep_open {
-                let _ = stream.read(&mut buf); // returns when the client closes
-            }
+            respond(&mut stream);
             String::from_utf8(request).unwrap()
         });
         (addr, handle)
@@ -265,6 +373,133 @@ mod tests {
             Runtime::new().block_on(async { http_get(&url).await })
         });
         assert_eq!(body.unwrap(), "until the end");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn errors_say_what_went_wrong_and_keep_their_io_source() {
+        use std::error::Error as _;
+        let io = Error::from(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "reset by peer",
+        ));
+        assert_eq!(io.to_string(), "I/O error: reset by peer");
+        assert!(
+            io.source().is_some(),
+            "an Error::Io's source is the io::Error it wraps"
+        );
+        for (error, shown) in [
+            (Error::InvalidUrl("ftp://x".into()), "invalid URL: ftp://x"),
+            (Error::BadResponse("why".into()), "bad HTTP response: why"),
+            (Error::Status(404, "nope".into()), "HTTP status 404"),
+        ] {
+            assert_eq!(error.to_string(), shown);
+            assert!(error.source().is_none(), "{shown}: no underlying error");
+        }
+    }
+
+    #[test]
+    fn status_lines_need_http_1_x_and_a_three_digit_code() {
+        for (line, code) in [
+            ("HTTP/1.1 200 OK", 200),
+            ("HTTP/1.0 404 Not Found", 404),
+            ("HTTP/1.1 204", 204),
+        ] {
+            assert_eq!(
+                parse_status(line).ok(),
+                Some(code),
+                "{line:?} has status {code}"
+            );
+        }
+        for line in [
+            "HTTP/2 200 OK",
+            "HTTP/1.1 2000 OK",
+            "HTTP/1.1 20 OK",
+            "HTTP/1.1 2x0 OK",
+            "SMTP/1.1 200 OK",
+            "",
+        ] {
+            assert!(
+                matches!(parse_status(line), Err(Error::BadResponse(_))),
+                "{line:?} is not an HTTP/1.x status line with a three-digit code: BadResponse, \
+                 whichever of the two is wrong"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn long_headers_that_take_many_reads_are_accepted() {
+        let mut response = b"HTTP/1.1 200 OK\r\nX-Padding: ".to_vec();
+        response.extend(std::iter::repeat_n(b'a', 20_000));
+        response.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\nok");
+        let (addr, server) = serve_with(move |stream| stream.write_all(&response).unwrap());
+        let url = format!("http://{addr}/");
+        let body = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert_eq!(
+            body.ok().as_deref(),
+            Some("ok"),
+            "20 KB of headers arrive in several reads and are within the 64 KiB limit"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn headers_that_never_end_are_refused_after_64_kib() {
+        let (addr, server) = serve_with(|stream| {
+            // One byte first, so that the client's reads do not add up to round numbers.
+            stream.write_all(b"H").unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let mut rest = b"TTP/1.1 200 OK\r\nX-Padding: ".to_vec();
+            rest.extend(std::iter::repeat_n(b'a', 200_000));
+            let _ = stream.write_all(&rest); // the client may stop reading and close
+            let _ = stream.read(&mut [0u8; 1024]); // keep it open until the client closes
+        });
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async {
+                crate::s07_timers::timeout(Duration::from_secs(5), http_get(&url)).await
+            })
+        });
+        assert!(
+            matches!(result, Ok(Err(Error::BadResponse(_)))),
+            "headers that have not ended after 64 KiB are a BadResponse: a server must not make \
+             the client buffer without limit; got {result:?}"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn transfer_encoding_identity_is_accepted_and_chunked_is_refused() {
+        let (addr, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok",
+        );
+        let url = format!("http://{addr}/");
+        let body = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert_eq!(
+            body.ok().as_deref(),
+            Some("ok"),
+            "`Transfer-Encoding: identity` is the plain body this client reads"
+        );
+        server.join().unwrap();
+
+        let (addr, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        );
+        let url = format!("http://{addr}/");
+        let result = watchdog(LIMIT, move || {
+            Runtime::new().block_on(async { http_get(&url).await })
+        });
+        assert!(
+            matches!(result, Err(Error::BadResponse(_))),
+            "`Transfer-Encoding: chunked` is not supported here: BadResponse; got {result:?}"
+        );
         server.join().unwrap();
     }
 

@@ -1,117 +1,46 @@
-//! # A reactor and TCP
+//! # TCP and the runtime
 //!
-//! Sockets in non-blocking mode never make a thread wait: a `read` with no data fails with
-//! `ErrorKind::WouldBlock`. The *reactor* turns that into a future: it registers the socket
-//! with the operating system's readiness API (epoll on Linux, kqueue on macOS, IOCP on Windows,
-//! all behind the `polling` crate) and, when a read would block, stores the task's waker and
-//! asks the OS to report when the socket becomes readable. The run loop's idle step is then
-//! `poller.wait(timeout until the next timer)`, which sleeps until a socket is ready, a timer
-//! is due, or another thread wakes a task (`poller.notify()`).
+//! With the reactor of stage 8 a socket operation becomes a future. Every operation follows
+//! one pattern: try the syscall; on `WouldBlock`, await readiness
+//! ([`Reactor::poll_ready`](crate::s08_reactor::Reactor::poll_ready)); try again. Readiness is
+//! only a hint; the syscall decides. Build:
 //!
-//! Build:
-//!
-//! - [`Reactor`]: a `Poller`, a slab of registered sources (the slab index is the event key),
-//!   each with a read and a write *direction*: a `ready` flag and a waker.
-//!   [`Reactor::poll_ready`] consumes the `ready` flag or stores the waker and (re)arms the
-//!   interest: `polling` registrations are *oneshot*, disarmed after each event, which is
-//!   exactly right for "wake me once". [`Reactor::wait`] collects events, sets the flags and
-//!   wakes the wakers (with no lock held).
-//! - The I/O pattern every operation follows: try the syscall; on `WouldBlock`, await
-//!   readiness; try again. Readiness is only a hint; the syscall decides.
 //! - [`TcpListener`] (`bind`, `accept`) and [`TcpStream`] (`connect`, `read`, `write`,
-//!   `write_all`, `shutdown_write`). Their `Drop` removes the registration *before* the socket
-//!   is closed (the OS could otherwise reuse the descriptor for a new socket while the poller
-//!   still watches it: that is why `Poller::add` is `unsafe`).
+//!   `write_all`, `shutdown_write`), registered with the reactor of the runtime they are
+//!   created in. Their `Drop` removes the registration *before* the socket is closed.
 //! - [`Runtime`]: the executor, the timers of stage 7 and the reactor together, with a
 //!   thread-local context so that [`spawn`], `sleep` and `TcpListener::bind` work inside
-//!   [`Runtime::block_on`]. A wake from another thread must interrupt `poller.wait`: the
-//!   executor's unparker calls `poller.notify()`, but only for wakes from other threads (a wake
-//!   on the runtime's own thread happens while it runs, so the run loop sees it anyway, and a
-//!   syscall per wake would be slow).
+//!   [`Runtime::block_on`]. When nothing is runnable the run loop waits in the reactor, so a
+//!   wake from another thread must interrupt that wait: the executor's unparker calls
+//!   `reactor.notify()`, but only for wakes from other threads (a wake on the runtime's own
+//!   thread happens while it runs, so the run loop sees it anyway, and a syscall per wake would
+//!   be slow).
 //!
 //! `connect` uses a blocking `std::net::TcpStream::connect` and then switches to non-blocking
 //! mode: on loopback the handshake completes in the kernel at once. A non-blocking connect
 //! (poll for writable, then read `SO_ERROR`) needs the `socket2` crate; it is left as an
 //! exercise.
 //!
-//! After this stage you can explain readiness-based I/O, why every async read is a loop around
-//! `WouldBlock`, and how one thread serves a hundred connections concurrently (concurrency,
-//! not parallelism).
+//! After this stage you can explain why every async read is a loop around `WouldBlock`, and how
+//! one thread serves a hundred connections concurrently (concurrency, not parallelism).
 //!
-//! Read: the `polling` crate documentation (<https://docs.rs/polling>); mio's and async-io's
-//! `Async<T>`; tokio's "Async in depth"; Programming Rust, chapter 20, "Primitive Futures and
-//! Executors".
+//! Read: mio's and async-io's `Async<T>`; tokio's "Async in depth"; Programming Rust,
+//! chapter 20, "Primitive Futures and Executors".
 
 use crate::s05_executor::{Executor, Spawner};
 use crate::s06_join::JoinHandle;
 use crate::s07_timers::TimerHandle;
-use crate::util::Slab;
-use polling::{AsSource, Event, Events, Poller};
+use crate::s08_reactor::{Direction, Reactor, Registration};
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Which way a socket must be ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Data to read, a connection to accept, or end of stream.
-    Read,
-    /// Room in the send buffer.
-    Write,
-}
-
-#[derive(Debug, Default)]
-struct DirectionState {
-    /// An event arrived since the last `poll_ready` consumed it.
-    ready: bool,
-    waker: Option<Waker>,
-}
-
-#[derive(Debug, Default)]
-struct SourceState {
-    read: DirectionState,
-    write: DirectionState,
-}
-
-impl SourceState {
-    fn dir(&mut self, dir: Direction) -> &mut DirectionState {
-        match dir {
-            Direction::Read => &mut self.read,
-            Direction::Write => &mut self.write,
-        }
-    }
-}
-
-/// The reactor's record of one registered socket.
-#[derive(Debug)]
-pub struct Registration {
-    key: usize,
-    state: Arc<Mutex<SourceState>>,
-}
-
-/// Watches sockets for readiness and wakes the tasks waiting on them.
-#[derive(Debug)]
-pub struct Reactor {
-    poller: Poller,
-    sources: Mutex<Slab<Arc<Mutex<SourceState>>>>,
-    events: Mutex<Events>,
-}
-
 impl Reactor {
-    /// A reactor with a new OS poller.
-    pub fn new() -> io::Result<Reactor> {
-        Ok(Reactor {
-            poller: Poller::new()?,
-            sources: Mutex::new(Slab::new()),
-            events: Mutex::new(Events::new()),
-        })
-    }
-
     /// The reactor of the runtime running on this thread.
     ///
     /// # Panics
@@ -120,52 +49,6 @@ impl Reactor {
         CONTEXT
             .with(|c| c.borrow().as_ref().map(|c| c.reactor.clone()))
             .expect("no reactor: sockets must be created inside `Runtime::block_on` or a task")
-    }
-
-    /// Registers `source` (with no interest yet). It must be deregistered before it is closed.
-    pub fn register(&self, source: &impl AsSource) -> io::Result<Registration> {
-        // TODO: register `source` with the OS poller, with no interest yet, under a key that
-        //       finds its state again; the SAFETY comment says why the registration cannot
-        //       outlive the socket
-        todo!()
-    }
-
-    /// Removes `source` from the poller. Wakers still stored are dropped.
-    pub fn deregister(&self, source: &impl AsSource, registration: &Registration) {
-        // TODO: delete the source from the poller and its state from the slab
-    }
-
-    /// How many sockets are registered.
-    pub fn registered(&self) -> usize {
-        self.sources.lock().unwrap().len()
-    }
-
-    /// `Ready` if an event for `dir` arrived since the last call (consuming it); otherwise
-    /// stores the waker, arms the interest and returns `Pending`.
-    pub fn poll_ready(
-        &self,
-        source: &impl AsSource,
-        registration: &Registration,
-        dir: Direction,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
-        // TODO: consume `ready` if set; otherwise store the waker and `modify` the registration
-        //       with the interest of every direction that has a waker (oneshot mode disarms after
-        //       each event)
-        todo!()
-    }
-
-    /// Waits for events (up to `timeout`; `None` waits until one arrives or `notify`), and
-    /// wakes the tasks they concern. Returns how many tasks it woke.
-    pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        // TODO: `poller.wait` into `events` (Interrupted counts as 0 events); for each event set
-        //       the `ready` flags and collect the wakers; wake them with no lock held
-        todo!()
-    }
-
-    /// Interrupts a `wait` in progress (or makes the next one return at once).
-    pub fn notify(&self) -> io::Result<()> {
-        self.poller.notify()
     }
 }
 
@@ -409,6 +292,8 @@ mod tests {
     use super::*;
     use crate::s07_timers::{Elapsed, sleep, timeout};
     use crate::util::watchdog;
+    use std::sync::Mutex;
+    use std::task::Waker;
 
     const LIMIT: Duration = Duration::from_secs(20);
 
@@ -478,6 +363,37 @@ mod tests {
         assert_eq!(
             registered_after, 0,
             "every socket was dropped, so no registration is left"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn read_to_end_appends_and_returns_the_bytes_it_read() {
+        const LEN: usize = 10_000; // more than one read's worth
+        let (n, got) = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.write_all(&pattern(1, LEN)).await.unwrap();
+                    // Dropping the stream closes it: the server reads the end of the stream.
+                });
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut got = b"kept:".to_vec();
+                let n = stream.read_to_end(&mut got).await.unwrap();
+                client.await.unwrap();
+                (n, got)
+            })
+        });
+        assert_eq!(
+            n, LEN,
+            "read_to_end returns how many bytes it read, not the length of the vector it appended \
+             to"
+        );
+        assert!(
+            got.starts_with(b"kept:") && got[5..] == pattern(1, LEN)[..],
+            "read_to_end must keep what the vector held and append every byte read, in order"
         );
     }
 

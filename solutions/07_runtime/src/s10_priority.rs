@@ -7,12 +7,18 @@
 //! is a bound: after [`LOW_EVERY`] high-priority polls in a row, the next poll goes to a waiting
 //! low-priority task, if there is one.
 //!
-//! Build [`PriorityExecutor`]: like stage 4's executor (tasks that are their own wakers, a
-//! `scheduled` flag so a task is queued at most once, wakes from any thread), but
-//! [`PriorityExecutor::spawn`] takes a [`Priority`] and a woken task goes back to the queue of
-//! its priority. The interesting part is `Queues::pop`, which picks the next task. (This
-//! executor does not track its pending tasks: a future whose waker is kept elsewhere lives as
-//! long as that waker. Stage 4 showed how to drop them with the executor.)
+//! Build the policy of [`PriorityExecutor`]: `Queues::push` and `Queues::pop`. The executor
+//! around them is stage 5's, given in full below (tasks that are their own wakers, a
+//! `scheduled` flag so that a task is queued at most once, wakes from any thread), with two
+//! changes: [`PriorityExecutor::spawn`] takes a [`Priority`], and every task, new or woken, goes
+//! through `Queues::push`. The run loop polls the main future when it was woken, then runs the
+//! one task `Queues::pop` picks, and parks when `pop` finds none. (This executor does not track
+//! its pending tasks: a future whose waker is kept elsewhere lives as long as that waker. Stage 5
+//! showed how to drop them with the executor.)
+//!
+//! The policy: a task goes to the back of the queue of its priority; `pop` takes a high task,
+//! unless [`LOW_EVERY`] high polls in a row have passed (or no high task waits) and a low task
+//! waits.
 //!
 //! After this stage you can explain cooperative scheduling from the scheduler's side: a task
 //! that yields goes to the back of the line, and "back of which line" is the policy. Compare
@@ -84,6 +90,7 @@ impl Queues {
         }
     }
 
+    /// Queues `task` behind the tasks of its priority.
     fn push(&mut self, task: Arc<Task>) {
         match task.priority {
             Priority::High => self.high.push_back(task),
@@ -92,7 +99,7 @@ impl Queues {
     }
 
     /// The next task to poll: high first, but a waiting low task gets a turn after
-    /// [`LOW_EVERY`] high ones in a row.
+    /// [`LOW_EVERY`] high ones in a row. `None` when both queues are empty.
     fn pop(&mut self) -> Option<Arc<Task>> {
         if (self.high_streak >= LOW_EVERY || self.high.is_empty())
             && let Some(task) = self.low.pop_front()
@@ -103,10 +110,6 @@ impl Queues {
         let task = self.high.pop_front()?;
         self.high_streak += 1;
         Some(task)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.high.is_empty() && self.low.is_empty()
     }
 }
 
@@ -189,13 +192,9 @@ impl PriorityExecutor {
             let next = self.shared.queues.lock().unwrap().pop();
             match next {
                 Some(task) => run(&task),
-                None => {
-                    if !main.woken.load(Ordering::Acquire)
-                        && self.shared.queues.lock().unwrap().is_empty()
-                    {
-                        thread::park();
-                    }
-                }
+                // Nothing runnable. A wake after the `pop` (of a task or of the main future)
+                // unparks this thread after queuing, so its token makes `park` return at once.
+                None => thread::park(),
             }
         }
     }
@@ -372,8 +371,28 @@ mod tests {
             schedule, expected,
             "after {LOW_EVERY} high-priority polls in a row one waiting low-priority task runs, \
              then high priority again: reset the streak when a low task runs, and requeue a \
-             woken task in the queue of its own priority"
+             woken task at the back of the queue of its own priority"
         );
+    }
+
+    #[test]
+    fn the_main_future_woken_by_value_from_another_thread_completes() {
+        watchdog(LIMIT, || {
+            let exec = PriorityExecutor::new();
+            let mut waker_thread = None;
+            exec.block_on(std::future::poll_fn(|cx| {
+                if waker_thread.is_some() {
+                    return Poll::Ready(());
+                }
+                let waker = cx.waker().clone();
+                waker_thread = Some(thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(20));
+                    waker.wake(); // by value: `Wake::wake`, not `wake_by_ref`
+                }));
+                Poll::Pending
+            }));
+            waker_thread.unwrap().join().unwrap();
+        });
     }
 
     #[test]
