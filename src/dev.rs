@@ -846,9 +846,12 @@ fn judge_mistake(m: &Mistake, result: &run::StageResult, output: &str) -> Result
             verdict.describe(kind)
         ));
     }
-    if !output.contains(&m.expect) {
+    // What the learner reads: the check's output, the verdict, and the notes under it (a
+    // break-it stage's "found nothing" is only in the verdict).
+    let said = |text: &str| text.contains(&m.expect);
+    if !said(output) && !said(&verdict.describe(kind)) && !result.notes.iter().any(|n| said(n)) {
         return Err(format!(
-            "rejected by `{kind}`, but its output does not contain `{}` ({})",
+            "rejected by `{kind}`, but neither its output nor its verdict contains `{}` ({})",
             m.expect,
             verdict.describe(kind)
         ));

@@ -310,7 +310,7 @@ impl fmt::Display for Crash {
             Crash::Segfault => "a segmentation fault (an invalid memory access)",
             Crash::BusError => "a bus error (a misaligned or invalid memory access)",
             Crash::Abort => {
-                "an abort (a failed allocation, a double panic, or `std::process::abort`)"
+                "an abort (a double panic, a failed allocation, the C allocator finding its heap corrupted, or `std::process::abort`)"
             }
             Crash::IllegalInstruction => {
                 "an illegal instruction (often a stack overflow or a `core::intrinsics::abort`)"

@@ -359,7 +359,7 @@ fn one_by_one_note(crashed: &[String], hung: &[String], failed: &[&String], left
     let mut parts = Vec::new();
     if crashed.is_empty() {
         parts.push(
-            "no test crashes on its own: the crash needs tests running at the same time (state they share, or a race between them)"
+            "no test crashed when run alone: the crash needs tests running at the same time (state they share, or a race between them), or comes only on some runs (a heap corrupted by a double free or a write out of bounds, which the allocator notices only sometimes)"
                 .to_string(),
         );
     } else {
