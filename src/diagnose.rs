@@ -283,17 +283,15 @@ fn miri_notes(miri: &MiriFinding, unfinished: Option<&str>) -> Vec<String> {
         (None, None) => {}
     }
     if kind.words.starts_with("a data race") {
-        let places: Vec<&str> = miri
-            .spans
-            .iter()
-            .filter(|s| !foreign(s))
-            .map(|s| file_line(s))
-            .take(2)
-            .collect();
-        if places.len() == 2 {
+        // The race's second access is where the report points (in std, the learner's first
+        // frame of its backtrace); the first is the span Miri labels `(1) occurred earlier`.
+        let second = frame.map(|(_, at)| at).or(span);
+        let first = miri.earlier.as_ref().filter(|at| !foreign(at));
+        if let (Some(second), Some(first)) = (second, first) {
             out.push(format!(
                 "  the two accesses: {} and, earlier, {}",
-                places[0], places[1]
+                file_line(second),
+                file_line(first)
             ));
         }
     }
@@ -386,6 +384,31 @@ help: and (1) occurred earlier here
         assert_eq!(
             n[2],
             "  the two accesses: src/s03.rs:18 and, earlier, src/s03.rs:19"
+        );
+    }
+
+    #[test]
+    fn a_race_whose_second_access_is_in_std_names_the_learners_frame_and_the_earlier_access() {
+        let text = "error: Undefined Behavior: Data race detected between (1) non-atomic read on thread `t` and (2) deallocation on thread `u` at alloc75
+  --> /root/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/alloc/src/boxed.rs:1700:9
+help: and (1) occurred earlier here
+  --> src/s05_arc.rs:313:20
+   = note: this is on thread `u`
+note: the current function got called indirectly due to this code
+  --> src/test_support.rs:15:5
+   = note: BACKTRACE (of the first span):
+   0: std::ptr::drop_in_place::<std::boxed::Box<x>> - shim(Some(std::boxed::Box<x>))
+       at /root/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/core/src/ptr/mod.rs:804:1
+   1: <s05_arc::MyArc<x> as std::ops::Drop>::drop
+       at src/s05_arc.rs:179:13
+";
+        let n = notes(&report(text));
+        assert!(
+            n.contains(
+                &"  the two accesses: src/s05_arc.rs:179 and, earlier, src/s05_arc.rs:313"
+                    .to_string()
+            ),
+            "{n:#?}"
         );
     }
 

@@ -64,6 +64,8 @@ pub struct MiriFinding {
     pub thread: Option<String>,
     /// Every `--> path:line:col` of the report, in order.
     pub spans: Vec<String>,
+    /// A data race's earlier access, `(1) occurred earlier here`.
+    pub earlier: Option<String>,
     /// The backtrace: function and `path:line:col`.
     pub frames: Vec<(String, String)>,
 }
@@ -76,8 +78,12 @@ enum ReadState {
     PanicMessage,
     /// In a panic's message, after its first line.
     PanicDetail,
-    /// Inside Miri's report; a frame's function waits for its `at` line.
-    Miri { function: Option<String> },
+    /// Inside Miri's report: the function of a backtrace frame whose `at` line comes next,
+    /// and whether the next span is the earlier access of a data race.
+    Miri {
+        function: Option<String>,
+        earlier_next: bool,
+    },
 }
 
 impl Report {
@@ -181,7 +187,10 @@ impl Report {
                 message: message.trim().to_string(),
                 ..MiriFinding::default()
             });
-            self.state = ReadState::Miri { function: None };
+            self.state = ReadState::Miri {
+                function: None,
+                earlier_next: false,
+            };
         }
     }
 
@@ -213,13 +222,22 @@ impl Report {
                 self.state = ReadState::Plain;
                 false
             }
-            ReadState::Miri { function } => {
+            ReadState::Miri {
+                function,
+                earlier_next,
+            } => {
                 let Some(m) = self.miri.as_mut() else {
                     self.state = ReadState::Plain;
                     return false;
                 };
                 if let Some(span) = trimmed.strip_prefix("--> ") {
-                    m.spans.push(span.trim().to_string());
+                    let span = span.trim().to_string();
+                    if std::mem::take(earlier_next) {
+                        m.earlier = Some(span.clone());
+                    }
+                    m.spans.push(span);
+                } else if trimmed.contains("(1) occurred earlier here") {
+                    *earlier_next = true;
                 } else if let Some(rest) = trimmed.strip_prefix("= note: this is on thread `") {
                     m.thread = rest.split('`').next().map(str::to_string);
                 } else if let Some(at) = trimmed.strip_prefix("at ")
