@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 use crate::outcome::{MiriFinding, Panic, Report};
 
+/// What loom's causality violation usually means, and where the fix is.
+const LOOM_CAUSALITY: &str = "    usually: the atomic that should order these two accesses (a flag, a count, a pointer) is too weak (Relaxed where the writer needs Release and the reader Acquire) or misses a fence; the lines are where the data is touched, maybe in a test: the fix is on that atomic";
+
 /// Other panics listed by name, at most.
 const PANICS_SHOWN: usize = 5;
 
@@ -88,6 +91,9 @@ fn panic_notes(panics: &[Panic]) -> Vec<String> {
                 .filter(|d| !foreign(d))
                 .map(|d| format!("    {d}")),
         );
+        if p.message.starts_with("Causality violation") {
+            out.push(LOOM_CAUSALITY.to_string());
+        }
     }
     if others.len() > PANICS_SHOWN {
         out.push(format!(
@@ -429,6 +435,7 @@ stack backtrace:
                 "tests::handoff panicked: Causality violation: Concurrent read and write accesses.",
                 "    read: thread #0 @ src/lib.rs:18:32",
                 "    write: thread #1 @ src/lib.rs:14:25",
+                LOOM_CAUSALITY,
             ]
         );
     }

@@ -1419,6 +1419,7 @@ fn a_relaxed_handoff_is_caught_by_loom_with_both_accesses() {
         "     s07_handoff::loom_tests::a_reader_that_sees_the_flag_sees_the_value panicked: Causality violation: Concurrent read and write accesses.",
         "         read: thread #0 @ exercises/01_demo/src/s07_handoff.rs:49:33",
         "         write: thread #1 @ exercises/01_demo/src/s07_handoff.rs:40:20",
+        "         usually: the atomic that should order these two accesses (a flag, a count, a pointer) is too weak (Relaxed where the writer needs Release and the reader Acquire) or misses a fence; the lines are where the data is touched, maybe in a test: the fix is on that atomic",
     ] {
         assert_line(&s, line);
     }
