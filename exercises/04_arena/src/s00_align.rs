@@ -189,6 +189,22 @@ mod tests {
     }
 
     #[test]
+    fn a_value_smaller_than_its_alignment_uses_only_its_size() {
+        assert_eq!(
+            bump_up(0x1000, 0, 8, layout(1, 16)),
+            Some((0, 1)),
+            "a 1-byte value aligned to 16, at a 16-aligned address, uses 1 byte and fits in 8: \
+             padding goes before an allocation, never after it"
+        );
+        assert_eq!(
+            bump_up(0x1000, 1, 64, layout(3, 4)),
+            Some((4, 7)),
+            "after 1 byte, a 3-byte value aligned to 4 starts at offset 4 and ends at 7: \
+             padding goes before an allocation, never after it"
+        );
+    }
+
+    #[test]
     fn huge_requests_are_refused_without_overflow() {
         let huge = layout(isize::MAX as usize, 1);
         assert_eq!(

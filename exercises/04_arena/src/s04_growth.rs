@@ -395,6 +395,32 @@ mod tests {
     }
 
     #[test]
+    fn zero_sized_requests_are_aligned_and_allocate_nothing() {
+        let bump = Bump::new();
+        for round in 0..2 {
+            for align in [2, 8, 64, 4096] {
+                let layout = Layout::from_size_align(0, align).unwrap();
+                let p = bump
+                    .try_alloc_layout(layout)
+                    .expect("zero-sized requests always succeed");
+                assert_eq!(
+                    p.addr().get() % align,
+                    0,
+                    "a zero-sized request aligned to {align} got a misaligned address: it \
+                     needs an aligned pointer like any other request, though it uses no bytes"
+                );
+            }
+            assert_eq!(
+                bump.chunk_count(),
+                round,
+                "zero-sized requests must not allocate a chunk"
+            );
+            // The second round starts after one byte, with the bump pointer at an odd address.
+            bump.alloc(1u8);
+        }
+    }
+
+    #[test]
     fn slices_and_strings_span_growth() {
         let bump = Bump::with_capacity(32);
         let nums = bump.alloc_slice_copy(&[1u64, 2, 3, 4, 5, 6, 7, 8]);

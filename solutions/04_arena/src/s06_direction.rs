@@ -265,6 +265,33 @@ mod tests {
     }
 
     #[test]
+    fn zero_sized_requests_are_aligned_and_take_no_space() {
+        let arena = DownArena::new(64);
+        arena.alloc(1u8);
+        for align in [2, 8, 64, 4096] {
+            let layout = Layout::from_size_align(0, align).unwrap();
+            let p = arena.try_alloc_layout(layout).unwrap_or_else(|| {
+                panic!(
+                    "a zero-sized request aligned to {align} was refused: zero-sized requests \
+                     always succeed, whatever their alignment"
+                )
+            });
+            assert_eq!(
+                p.addr().get() % align,
+                0,
+                "a zero-sized request aligned to {align} got a misaligned address: it needs an \
+                 aligned pointer like any other request, though it uses no bytes"
+            );
+            assert_eq!(
+                arena.used(),
+                1,
+                "a zero-sized request aligned to {align} used capacity: zero-sized requests \
+                 take no space, not even padding"
+            );
+        }
+    }
+
+    #[test]
     fn an_oversized_layout_is_refused_without_wrapping() {
         let arena = DownArena::new(32);
         arena.alloc(1u8);

@@ -463,6 +463,29 @@ mod tests {
     }
 
     #[test]
+    fn contains_is_exactly_the_arena() {
+        watchdog(|| {
+            static ARENA: Arena<256> = Arena::new();
+            static HEAP: LockedHeap = LockedHeap::new(&ARENA);
+            let start = ARENA.mem.get().cast::<u8>().cast_const();
+            assert!(HEAP.contains(start), "the arena's first byte is in it");
+            assert!(
+                HEAP.contains(start.wrapping_add(255)),
+                "the arena's last byte is in it"
+            );
+            assert!(
+                !HEAP.contains(start.wrapping_add(256)),
+                "one past the end of the arena is not in it: that address belongs to whatever \
+                 lies after the arena"
+            );
+            assert!(
+                !HEAP.contains(start.wrapping_sub(1)),
+                "the byte before the arena is not in it"
+            );
+        });
+    }
+
+    #[test]
     fn realloc_and_alloc_zeroed_go_through_the_heap() {
         watchdog(|| {
             static ARENA: Arena<8192> = Arena::new();
