@@ -566,9 +566,10 @@ mod tests {
         for round in 0..SPIN_LIMIT {
             match backoff.snooze() {
                 Waited::Spun(n) => {
-                    assert!(
-                        n >= 1,
-                        "round {round}: a round of spinning spins at least once"
+                    assert_eq!(
+                        n,
+                        1 << round,
+                        "round {round}: each round spins twice as long as the last (1, 2, 4, ... hints)"
                     );
                     spun += n;
                 }
