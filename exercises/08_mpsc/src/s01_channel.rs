@@ -170,8 +170,8 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// Takes the next message, waiting for one as long as any sender is alive.
     pub fn recv(&self) -> Result<T, RecvError> {
-        // TODO: pop under the lock; if empty, fail when no sender is left, else wait on the
-        // condvar (flagging `receiver_waiting`) and look again: wake-ups may be spurious.
+        // TODO: the next message, waiting while the queue is empty and a sender is alive;
+        // `RecvError` once it is empty with no sender left. (A condvar may wake you for nothing.)
         todo!()
     }
 
