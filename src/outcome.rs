@@ -203,6 +203,11 @@ impl Report {
                 if trimmed.is_empty() {
                     return true;
                 }
+                // cargo's own line on stderr may come between a panic's header and its
+                // message on stdout: it is read as itself, and the message is still to come.
+                if trimmed.starts_with("error: test failed") {
+                    return false;
+                }
                 if let Some(p) = self.panics.last_mut() {
                     p.message = trimmed.to_string();
                 }
@@ -634,6 +639,15 @@ mod tests {
             "error[E0308]: mismatched types\nerror: could not compile `demo` (lib test) due to 1 previous error",
         );
         assert_eq!(judge(&r, "s01_a::", false, true), Verdict::CompileError);
+    }
+
+    #[test]
+    fn cargo_s_line_between_a_panic_and_its_message_is_not_the_message() {
+        let r = report(
+            "thread '<unnamed>' (23642) panicked at src/s01.rs:145:5:\nerror: test failed, to rerun pass `-p mpsc --lib`\nnot yet implemented\n",
+        );
+        assert_eq!(r.panics.len(), 1);
+        assert_eq!(r.panics[0].message, "not yet implemented");
     }
 
     #[test]
