@@ -19,8 +19,11 @@
 //!
 //! What to look for in the report:
 //!
-//! - `error: Undefined Behavior: ... allocN has been freed, so this pointer is dangling`,
-//!   pointing at your read of the count: where the bug was *noticed*.
+//! - `error: Undefined Behavior: memory access failed: allocN has been freed, so this
+//!   pointer is dangling`, pointing at your read of the count: where the bug was *noticed*.
+//!   Through a raw pointer (`(*p).strong`) it says `in-bounds pointer arithmetic failed`
+//!   instead: reaching the field offsets the block's pointer, an offset must stay inside a
+//!   live allocation, and Miri stops there, before the read itself.
 //! - `help: allocN was allocated here:` and `help: allocN was deallocated here:`. Both point
 //!   into `src/alloc_counter.rs`, the counting allocator the tests install (every `Box` goes
 //!   through it), so they say *that* the block was made and freed, not by whom.

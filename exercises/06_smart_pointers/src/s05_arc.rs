@@ -10,7 +10,10 @@
 //! about the *value*. The rule to keep: everything any thread does with the value must
 //! *happen before* the drop that destroys it. A `Release` operation publishes what its thread
 //! did before it; an `Acquire` operation (or an acquire `fence` after a relaxed one) that reads
-//! what a release wrote makes all of that visible to what its thread does after it:
+//! what a release wrote makes all of that visible to what its thread does after it. The mirror
+//! does not work on the publishing side: a release `fence` before a relaxed decrement
+//! publishes only what comes before the fence, and the `fetch_sub` that another thread reads
+//! comes after it, so nothing is paired (Miri rejects it):
 //!
 //! ```text
 //!   thread A (drops a clone)                 thread B (drops the last clone)
@@ -27,7 +30,8 @@
 //! free the value while A is still reading it. Decide, for `clone`, `drop` and `get_mut`, which
 //! other threads' uses of the value must happen before what this thread does next, and pick
 //! for each atomic operation the weakest ordering that makes it so. Write the reason next to
-//! each one. A too-weak ordering passes most runs of an ordinary test; Miri's race detector
+//! each one. (`clone` can be `Relaxed`: it runs on a `MyArc` this thread already holds, so
+//! whatever made that one and the value visible here already happened.) A too-weak ordering passes most runs of an ordinary test; Miri's race detector
 //! (in `a_clone_dropped_on_another_thread_happens_before_the_free`) and loom's models (under
 //! `cargo test --release` with `RUSTFLAGS="--cfg mastery_loom"`) are the judges. A stronger
 //! ordering than needed passes too, so the comment is where you prove you chose. The last
@@ -98,7 +102,7 @@ pub struct MyArc<T> {
     _owns: PhantomData<ArcInner<T>>,
 }
 
-// TODO: check these bounds and justify them in the SAFETY comments.
+// TODO: justify these bounds in the SAFETY comments.
 // SAFETY: TODO
 unsafe impl<T: Send + Sync> Send for MyArc<T> {}
 // SAFETY: TODO
@@ -269,10 +273,9 @@ mod tests {
     #[test]
     fn a_clone_dropped_on_another_thread_happens_before_the_free() {
         // For Miri's data-race detector. The other thread reads the value, drops its clone and
-        // says so through a `Relaxed` flag, which orders nothing: only the count's `Release`
-        // decrement and the `Acquire` fence make its read happen before our drop of the value.
-        // Miri reports a data race (this test's lines in its backtrace) when an ordering is
-        // too weak.
+        // says so through a `Relaxed` flag, which orders nothing: only the orderings on the
+        // count can make its read happen before our drop of the value. Miri reports a data
+        // race (this test's lines in its backtrace) when an ordering is too weak.
         let a = MyArc::new(String::from("shared"));
         let b = a.clone();
         let done = Arc::new(AtomicBool::new(false));
@@ -332,7 +335,7 @@ mod tests {
 mod loom_tests {
     use super::MyArc;
     use loom::cell::UnsafeCell;
-    use loom::sync::atomic::{AtomicUsize, Ordering, fence};
+    use loom::sync::atomic::{AtomicUsize, Ordering};
     use loom::thread;
     use std::ptr::NonNull;
 
@@ -397,7 +400,7 @@ mod loom_tests {
                 drop(b);
             });
             // If `get_mut` sees the count at 1, the other thread's write must happen before
-            // ours: the acquire load pairs with its release decrement.
+            // ours.
             if let Some(v) = MyArc::get_mut(&mut a) {
                 v.write(3);
             }
@@ -405,7 +408,7 @@ mod loom_tests {
         });
     }
 
-    /// `MyArc` with the ordering weakened: a relaxed decrement and no acquire fence.
+    /// `MyArc` with every ordering `Relaxed`: a count that orders nothing.
     struct WeakenedArc<T> {
         ptr: NonNull<(AtomicUsize, T)>,
     }
@@ -418,7 +421,8 @@ mod loom_tests {
             }
         }
         fn get(&self) -> &(AtomicUsize, T) {
-            // SAFETY: as in `MyArc::inner`.
+            // SAFETY: while this `WeakenedArc` exists the count is at least 1, so the block is
+            // alive (which is all this type gets right).
             unsafe { self.ptr.as_ref() }
         }
         fn clone(&self) -> Self {
@@ -428,9 +432,8 @@ mod loom_tests {
     }
     impl<T> Drop for WeakenedArc<T> {
         fn drop(&mut self) {
-            // WRONG: Relaxed, and no `fence(Acquire)` below.
+            // Relaxed, as everywhere in this type.
             if self.get().0.fetch_sub(1, Ordering::Relaxed) == 1 {
-                let _ = fence; // the fence that is missing here
                 // SAFETY: the count reached 0 (that is all this version gets right).
                 drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
             }
@@ -439,7 +442,7 @@ mod loom_tests {
 
     #[test]
     #[should_panic(expected = "Causality violation")]
-    fn relaxed_decrement_without_fence_is_a_data_race() {
+    fn an_all_relaxed_count_is_a_data_race() {
         loom::model(|| {
             let a = WeakenedArc::new(Tracked(UnsafeCell::new(1)));
             let b = a.clone();

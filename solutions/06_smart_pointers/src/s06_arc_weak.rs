@@ -31,9 +31,10 @@
 //! The orderings are yours again, now for two lifetimes: the value's ends with the last strong
 //! pointer, the block's with the last weak one, and every use of each must happen before its
 //! end (the diagram of the last stage, twice). Write the reason next to each ordering. Miri
-//! judges both ends, in `a_clone_dropped_on_another_thread_happens_before_the_free`; a loom
-//! model races an `upgrade` against the last strong drop (run it with
-//! `RUSTFLAGS="--cfg mastery_loom"`). `downgrade`'s ordering gets one more job in the next
+//! judges one case of each end, in `a_clone_dropped_on_another_thread_happens_before_the_free`
+//! (another thread's uses, then our drop of the value and free of the block); the other
+//! orders are judged by your argument. Loom models race one and two `upgrade`s against the
+//! last strong drop (run them with `RUSTFLAGS="--cfg mastery_loom"`). `downgrade`'s ordering gets one more job in the next
 //! stage, where it pairs with `get_mut`'s unlock.
 //!
 //! Every increment keeps last stage's overflow check: `clone` and `upgrade` on the strong
@@ -586,9 +587,9 @@ mod tests {
     fn a_clone_dropped_on_another_thread_happens_before_the_free() {
         // For Miri's data-race detector. The other thread reads the value, drops its `MyArc`
         // and its `MyWeak`, and says so through a `Relaxed` flag, which orders nothing: only
-        // the counts' `Release` decrements and `Acquire` fences make its accesses happen
-        // before our drop of the value and our free of the block. Miri reports a data race
-        // (this test's lines in its backtrace) when an ordering is too weak.
+        // the orderings on the counts can make its accesses happen before our drop of the
+        // value and our free of the block. Miri reports a data race (this test's lines in its
+        // backtrace) when an ordering is too weak.
         let a = MyArc::new(String::from("shared"));
         let b = a.clone();
         let w = MyArc::downgrade(&a);
@@ -751,6 +752,38 @@ mod loom_tests {
             });
             drop(a);
             t.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
+        });
+    }
+
+    #[test]
+    fn two_upgrades_racing_the_last_drop_never_resurrect() {
+        // Two upgraders: one that moves the count off 0, even for a moment, lets the other
+        // see a non-zero count and upgrade a value that is being dropped. Loom reports that
+        // as a causality violation in `Tracked`'s cell (the upgraded pointer reads the value
+        // the drop is writing) or, if the read comes after the drop, with the message below.
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let a = MyArc::new(Tracked::new(&drops));
+            let w1 = MyArc::downgrade(&a);
+            let w2 = w1.clone();
+            let upgrader = |w: super::MyWeak<Tracked>| {
+                move || {
+                    if let Some(s) = w.upgrade() {
+                        assert_eq!(
+                            s.read(),
+                            1,
+                            "upgrade gave a pointer to a value that was already dropped: the \
+                             strong count must never leave 0, not even for a moment"
+                        );
+                    }
+                }
+            };
+            let t1 = thread::spawn(upgrader(w1));
+            let t2 = thread::spawn(upgrader(w2));
+            drop(a);
+            t1.join().unwrap();
+            t2.join().unwrap();
             assert_eq!(drops.load(Ordering::Relaxed), 1, "dropped exactly once");
         });
     }

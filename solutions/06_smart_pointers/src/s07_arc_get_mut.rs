@@ -344,4 +344,28 @@ mod loom_tests {
             assert_eq!(drops.load(Ordering::Relaxed), 1);
         });
     }
+
+    #[test]
+    fn downgrade_racing_get_mut_is_never_lost() {
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let mut a = MyArc::new(Tracked::new(&drops));
+            let b = a.clone();
+            let t = thread::spawn(move || MyArc::downgrade(&b));
+            let _ = MyArc::get_mut(&mut a);
+            let w = t.join().unwrap();
+            let weak = MyArc::weak_count(&a);
+            if weak != 1 {
+                // Keep the block alive for the unwinding: with its count lost, dropping `w`
+                // would free it under `a`.
+                std::mem::forget(w);
+            }
+            assert_eq!(
+                weak, 1,
+                "a MyWeak made by downgrade while get_mut held the weak count LOCKED was not \
+                 counted: downgrade added 1 to LOCKED (wrapping it to 0), and get_mut's unlock \
+                 stored 1 over it"
+            );
+        });
+    }
 }
