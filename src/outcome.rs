@@ -227,45 +227,52 @@ impl Report {
                 self.state = ReadState::Plain;
                 false
             }
+            ReadState::Miri { .. } => self.miri_report_line(trimmed),
+        }
+    }
+
+    /// A line of Miri's report (its spans, thread, backtrace); false when it is not one.
+    fn miri_report_line(&mut self, trimmed: &str) -> bool {
+        let (
             ReadState::Miri {
                 function,
                 earlier_next,
-            } => {
-                let Some(m) = self.miri.as_mut() else {
-                    self.state = ReadState::Plain;
-                    return false;
-                };
-                if let Some(span) = trimmed.strip_prefix("--> ") {
-                    let span = span.trim().to_string();
-                    if std::mem::take(earlier_next) {
-                        m.earlier = Some(span.clone());
-                    }
-                    m.spans.push(span);
-                } else if trimmed.contains("(1) occurred earlier here") {
-                    *earlier_next = true;
-                } else if let Some(rest) = trimmed.strip_prefix("= note: this is on thread `") {
-                    m.thread = rest.split('`').next().map(str::to_string);
-                } else if let Some(at) = trimmed.strip_prefix("at ")
-                    && let Some(f) = function.take()
-                {
-                    let place = at.split(": ").next().unwrap_or(at).trim().to_string();
-                    m.frames.push((f, place));
-                } else if let Some((n, f)) = trimmed.split_once(": ")
-                    && !n.is_empty()
-                    && n.chars().all(|c| c.is_ascii_digit())
-                {
-                    *function = Some(f.trim().to_string());
-                } else {
-                    // Not part of the report's details: read as any line (stdout's test lines
-                    // interleave with Miri's report on stderr).
-                    if trimmed.starts_with("error: aborting") {
-                        self.state = ReadState::Plain;
-                    }
-                    return false;
-                }
-                true
+            },
+            Some(m),
+        ) = (&mut self.state, self.miri.as_mut())
+        else {
+            self.state = ReadState::Plain;
+            return false;
+        };
+        if let Some(span) = trimmed.strip_prefix("--> ") {
+            let span = span.trim().to_string();
+            if std::mem::take(earlier_next) {
+                m.earlier = Some(span.clone());
             }
+            m.spans.push(span);
+        } else if trimmed.contains("(1) occurred earlier here") {
+            *earlier_next = true;
+        } else if let Some(rest) = trimmed.strip_prefix("= note: this is on thread `") {
+            m.thread = rest.split('`').next().map(str::to_string);
+        } else if let Some(at) = trimmed.strip_prefix("at ")
+            && let Some(f) = function.take()
+        {
+            let place = at.split(": ").next().unwrap_or(at).trim().to_string();
+            m.frames.push((f, place));
+        } else if let Some((n, f)) = trimmed.split_once(": ")
+            && !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_digit())
+        {
+            *function = Some(f.trim().to_string());
+        } else {
+            // Not part of the report's details: read as any line (stdout's test lines
+            // interleave with Miri's report on stderr).
+            if trimmed.starts_with("error: aborting") {
+                self.state = ReadState::Plain;
+            }
+            return false;
         }
+        true
     }
 
     /// The results of the tests whose names start with `prefix`, or, for doctests (named by
