@@ -219,6 +219,30 @@ mod tests {
     }
 
     #[test]
+    fn a_wake_up_without_a_message_does_not_end_recv() {
+        within(5, || {
+            let (tx, rx) = channel();
+            // A stray unpark token, like one left over by an earlier send: the next `park` on
+            // this thread returns at once.
+            std::thread::current().unpark();
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                tx.send(7).unwrap();
+                tx
+            });
+            assert_eq!(
+                rx.recv(),
+                Ok(7),
+                "recv returned before a message came or the last sender left: park can return \
+                 without an unpark aimed at it (a spurious wake-up, or an unpark left over from \
+                 an earlier send), so after park recv must look again, and sleep again while \
+                 the channel is empty"
+            );
+            drop(sender.join().unwrap());
+        });
+    }
+
+    #[test]
     fn a_sleeping_receiver_is_woken_by_the_last_sender_leaving() {
         within(5, || {
             let (tx, rx) = channel::<u8>();

@@ -566,6 +566,28 @@ mod tests {
     }
 
     #[test]
+    fn a_task_woken_during_its_last_poll_completes_and_is_not_queued() {
+        let sched = TestScheduler::new();
+        // Wakes itself, then returns Ready in the same poll.
+        let future = std::future::poll_fn(|cx| {
+            cx.waker().wake_by_ref();
+            Poll::Ready(())
+        });
+        let task = Task::spawn(future, sched.clone());
+        assert_eq!(sched.run_all(), 1, "the task is run once");
+        assert!(
+            task.is_complete(),
+            "a future that returned Ready completes its task, even if it was woken during that \
+             poll: a wake-up that arrived while it ran must not keep it from completing"
+        );
+        assert!(
+            sched.pop().is_none(),
+            "a task that completed must not be queued again, even if it was woken during its \
+             last poll"
+        );
+    }
+
+    #[test]
     fn every_waker_owns_one_reference_and_wake_consumes_it() {
         let sched = TestScheduler::new();
         let gate = Arc::new(Gate::default());
@@ -774,7 +796,7 @@ mod tests {
 mod loom_models {
     use super::Task;
     use super::harness::{TestScheduler, YieldTimes};
-    use crate::sync::{Arc, Mutex, thread};
+    use crate::sync::{Arc, AtomicBool, Mutex, Ordering, UnsafeCell, thread};
     use std::future::Future;
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
@@ -794,6 +816,121 @@ mod loom_models {
             state.1 = Some(cx.waker().clone());
             Poll::Pending
         }
+    }
+
+    /// A plain value one thread writes and another reads: loom reports a read that no
+    /// happens-before edge orders after the write as a causality violation.
+    struct Note(UnsafeCell<bool>);
+
+    // SAFETY: the tests below write and read a `Note` from two threads on purpose; whether the
+    // task's orderings make that sound is what loom checks.
+    unsafe impl Sync for Note {}
+
+    impl Note {
+        fn new() -> Arc<Self> {
+            Arc::new(Note(UnsafeCell::new(false)))
+        }
+        fn write(&self) {
+            // SAFETY: see `unsafe impl Sync`; loom checks this access.
+            self.0.with_mut(|p| unsafe { *p = true });
+        }
+        fn read(&self) -> bool {
+            // SAFETY: see `unsafe impl Sync`; loom checks this access.
+            self.0.with(|p| unsafe { *p })
+        }
+    }
+
+    /// Writes its note as it is dropped.
+    struct WriteOnDrop(Arc<Note>);
+
+    impl Drop for WriteOnDrop {
+        fn drop(&mut self) {
+            self.0.write();
+        }
+    }
+
+    #[test]
+    fn the_poll_a_wake_up_causes_sees_what_the_waking_thread_wrote() {
+        loom::model(|| {
+            let sched = TestScheduler::new();
+            let note = Note::new();
+            let seen = note.clone();
+            // Set in the first poll; Release/Acquire, so that a thread that sees it set sees
+            // the task running (or past it). It orders nothing the other way.
+            let started = Arc::new(AtomicBool::new(false));
+            let polling = started.clone();
+            let mut polls = 0;
+            // Pending once without keeping a waker; only the other thread's wake-up brings it
+            // back, and the second poll reads what that thread wrote before it woke the task.
+            let task = Task::spawn(
+                std::future::poll_fn(move |_| {
+                    polls += 1;
+                    if polls == 1 {
+                        polling.store(true, Ordering::Release);
+                        return Poll::Pending;
+                    }
+                    assert!(
+                        seen.read(),
+                        "the poll a wake-up caused does not see what the waking thread wrote \
+                         before it woke the task: the wake-up must carry it to the poll, from \
+                         IDLE and from RUNNING alike"
+                    );
+                    Poll::Ready(())
+                }),
+                sched.clone(),
+            );
+            let waking = {
+                let task = task.clone();
+                thread::spawn(move || {
+                    note.write();
+                    // Only once the first poll has begun: a wake-up before it is one the
+                    // coming poll answers, and this future does not look for it.
+                    let woke = started.load(Ordering::Acquire);
+                    if woke {
+                        Task::wake_by_ref(&task);
+                    }
+                    woke
+                })
+            };
+            // The first poll races the wake-up: it may find the task running or idle.
+            sched.run_all();
+            let woke = waking.join().unwrap();
+            sched.run_all();
+            if woke {
+                assert!(task.is_complete(), "woken once, the task is polled twice");
+            }
+        });
+    }
+
+    #[test]
+    fn a_thread_that_sees_a_task_complete_sees_its_future_dropped() {
+        loom::model(|| {
+            let sched = TestScheduler::new();
+            let dropped = Note::new();
+            let guard = WriteOnDrop(dropped.clone());
+            let task = Task::spawn(
+                std::future::poll_fn(move |_| {
+                    let _kept = &guard;
+                    Poll::Ready(())
+                }),
+                sched.clone(),
+            );
+            let worker = {
+                let sched = sched.clone();
+                thread::spawn(move || {
+                    sched.run_all();
+                })
+            };
+            if task.is_complete() {
+                assert!(
+                    dropped.read(),
+                    "is_complete returned true before the future's drop happened-before it: a \
+                     complete task's future must be dropped, and that drop visible, first"
+                );
+            }
+            worker.join().unwrap();
+            assert!(task.is_complete(), "the worker ran the task to completion");
+        });
     }
 
     #[test]

@@ -515,6 +515,13 @@ mod tests {
                 wait_until("shutdown must begin while the worker is busy", || {
                     handle.spawn(async {}).is_none()
                 });
+                // The worker is still inside the poll we hold: shutdown cannot be over.
+                std::thread::sleep(Duration::from_millis(50));
+                assert!(
+                    !stopping.is_finished(),
+                    "shutdown returned while its worker was still inside a poll: it must wait \
+                     for (join) every worker thread before it returns"
+                );
                 release.send(()).unwrap();
                 stopping.join().expect("shutdown must not panic");
                 assert!(
