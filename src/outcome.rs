@@ -448,7 +448,10 @@ impl Verdict {
             ),
             // loom turns a panic while another unwinds (a failed assertion, then a Drop that
             // panics on the state it left) into an abort: the first panic is the finding.
-            Verdict::Crashed { what, .. } if kind == CheckKind::Loom => format!(
+            Verdict::Crashed {
+                what: what @ Crash::Abort,
+                ..
+            } if kind == CheckKind::Loom => format!(
                 "{kind}: the loom model ended with {what}, usually a second panic while the first unwound; the first panic above is the finding"
             ),
             Verdict::Crashed { what, .. } => format!(
@@ -679,6 +682,20 @@ mod tests {
                 running: vec![]
             }
         );
+    }
+
+    #[test]
+    fn a_segfault_in_a_loom_model_is_a_crash_like_any_other() {
+        let segfault = Verdict::Crashed {
+            what: Crash::Segfault,
+            running: vec![],
+        };
+        let loom = segfault.describe(CheckKind::Loom);
+        assert!(
+            loom.contains("Undefined behaviour in unsafe code"),
+            "{loom}"
+        );
+        assert!(!loom.contains("second panic"), "{loom}");
     }
 
     #[test]
