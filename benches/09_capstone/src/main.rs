@@ -14,14 +14,9 @@ use capstone::s02_executor::Executor;
 
 const RUNS: usize = 5;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn measure(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
     f(); // warm-up
-    median((0..runs).map(|_| f()).collect())
+    bench_harness::median((0..runs).map(|_| f()).collect())
 }
 
 fn report(name: &str, ours: Duration, peer: Duration) {
@@ -29,7 +24,7 @@ fn report(name: &str, ours: Duration, peer: Duration) {
         "{name:<28} ours {:>9.2} ms   tokio {:>9.2} ms   ratio {:>5.2}",
         ours.as_secs_f64() * 1e3,
         peer.as_secs_f64() * 1e3,
-        ours.as_secs_f64() / peer.as_secs_f64()
+        bench_harness::ratio(ours, peer)
     );
 }
 
