@@ -839,7 +839,16 @@ fn judge_mistake(m: &Mistake, result: &run::StageResult, output: &str) -> Result
         }
         other => return Err(format!("cannot be judged: {}", other.describe(kind))),
     }
-    if kind != m.caught_by {
+    // A race real threads can hit may be rejected by the native tests first, as a learner's
+    // run would be; the corpus says so with `native_race`, the text that run must show.
+    let (expect, how) = match &m.native_race {
+        Some(text) if kind == CheckKind::Test && kind != m.caught_by => (
+            text.as_str(),
+            format!("the race showed natively, before `{}`: ", m.caught_by),
+        ),
+        _ => (m.expect.as_str(), String::new()),
+    };
+    if kind != m.caught_by && how.is_empty() {
         return Err(format!(
             "rejected by `{kind}`, not by `{}` as the corpus says ({})",
             m.caught_by,
@@ -848,15 +857,14 @@ fn judge_mistake(m: &Mistake, result: &run::StageResult, output: &str) -> Result
     }
     // What the learner reads: the check's output, the verdict, and the notes under it (a
     // break-it stage's "found nothing" is only in the verdict).
-    let said = |text: &str| text.contains(&m.expect);
+    let said = |text: &str| text.contains(expect);
     if !said(output) && !said(&verdict.describe(kind)) && !result.notes.iter().any(|n| said(n)) {
         return Err(format!(
-            "rejected by `{kind}`, but neither its output nor its verdict contains `{}` ({})",
-            m.expect,
+            "rejected by `{kind}`, but neither its output nor its verdict contains `{expect}` ({})",
             verdict.describe(kind)
         ));
     }
-    Ok(verdict.describe(kind))
+    Ok(format!("{how}{}", verdict.describe(kind)))
 }
 
 fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
@@ -879,6 +887,50 @@ fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    fn racy(native_race: Option<&str>) -> Mistake {
+        Mistake {
+            stage: 0,
+            name: "lost-wake".into(),
+            bug: "b".into(),
+            caught_by: CheckKind::Loom,
+            expect: "deadlock".into(),
+            native_race: native_race.map(Into::into),
+            file: PathBuf::from("src/s01.rs"),
+            edits: Vec::new(),
+            origin: "m.toml:1".into(),
+        }
+    }
+
+    #[test]
+    fn a_native_race_may_be_rejected_by_the_tests_first_only_when_the_corpus_says_so() {
+        let failed = |kind, name: &str| run::StageResult {
+            checks: vec![(
+                kind,
+                Verdict::Failed {
+                    failed: vec![name.into()],
+                },
+            )],
+            notes: Vec::new(),
+        };
+        let native = failed(CheckKind::Test, "s01::tests::two_threads");
+        let why = judge_mistake(&racy(None), &native, "").unwrap_err();
+        assert!(
+            why.starts_with("rejected by `test`, not by `loom`"),
+            "{why}"
+        );
+        let how = judge_mistake(&racy(Some("s01::tests::")), &native, "").unwrap();
+        assert!(
+            how.starts_with("the race showed natively, before `loom`: test: 1 failed"),
+            "{how}"
+        );
+        let why = judge_mistake(&racy(Some("s02::tests::")), &native, "").unwrap_err();
+        assert!(why.contains("contains `s02::tests::`"), "{why}");
+        let by_loom = failed(CheckKind::Loom, "s01::loom::model");
+        assert!(judge_mistake(&racy(Some("s01::tests::")), &by_loom, "a deadlock").is_ok());
+        assert!(judge_mistake(&racy(Some("s01::tests::")), &by_loom, "").is_err());
+    }
+
     use super::*;
 
     #[test]

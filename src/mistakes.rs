@@ -29,6 +29,7 @@ struct Entry {
     bug: String,
     caught_by: Spanned<String>,
     expect: String,
+    native_race: Option<Spanned<String>>,
     file: Option<String>,
     edits: Spanned<Vec<Edit>>,
 }
@@ -53,6 +54,9 @@ pub struct Mistake {
     pub caught_by: CheckKind,
     /// Text the failing check's output must contain.
     pub expect: String,
+    /// For a race that real threads can hit too: the `test` check may reject the mistake
+    /// before `caught_by` does, and then its output must contain this text.
+    pub native_race: Option<String>,
     /// The file edited, relative to the solution crate (the stage's file by default).
     pub file: PathBuf,
     pub edits: Vec<Edit>,
@@ -220,12 +224,37 @@ fn mistake(
             format!("mistake `{name}` has an empty `expect`"),
         ));
     }
+    let native_race = match entry.native_race {
+        None => None,
+        Some(text) => {
+            let span = text.span();
+            let text = text.into_inner();
+            if text.trim().is_empty() {
+                return Err(fail(
+                    span,
+                    format!("mistake `{name}` has an empty `native_race`"),
+                ));
+            }
+            let at = |kind| st.checks.iter().position(|k| *k == kind);
+            if !matches!((at(CheckKind::Test), at(caught_by)), (Some(t), Some(c)) if t < c) {
+                return Err(fail(
+                    span,
+                    format!(
+                        "mistake `{name}` has a `native_race`, but its stage's `test` check is \
+                         not one that runs before `{caught_by}`"
+                    ),
+                ));
+            }
+            Some(text)
+        }
+    };
     Ok(Mistake {
         stage,
         name: name.clone(),
         bug: entry.bug,
         caught_by,
         expect: entry.expect,
+        native_race,
         file: entry.file.map_or_else(|| st.file.clone(), PathBuf::from),
         edits: entry.edits.into_inner(),
         origin: at(entry.name.span().start),
@@ -319,6 +348,23 @@ replace = "i < n - 1"
             e[0].0.starts_with("m.toml:5: unknown field `bugs`"),
             "{}",
             e[0].0
+        );
+    }
+
+    #[test]
+    fn a_native_race_needs_a_test_check_before_the_one_named() {
+        let c = course();
+        let racy = ONE.replace("\"test\"", "\"miri\"").replace(
+            "expect = \"len\"",
+            "expect = \"len\"\nnative_race = \"failed\"",
+        );
+        let m = parse(&c, Path::new("m.toml"), &racy).unwrap();
+        assert_eq!(m[0].native_race.as_deref(), Some("failed"));
+        let bad = ONE.replace("expect = \"len\"", "expect = \"len\"\nnative_race = \"x\"");
+        let e = parse(&c, Path::new("m.toml"), &bad).unwrap_err();
+        assert_eq!(
+            e[0].0,
+            "m.toml:8: mistake `off-by-one` has a `native_race`, but its stage's `test` check is not one that runs before `test`"
         );
     }
 
