@@ -252,6 +252,20 @@ fn foreign(place: &str) -> bool {
         || place.contains("/library/std/")
 }
 
+/// A place in a stage's own file (`src/s05_arc.rs:12`, `derive/src/s06_derive.rs:3`), not in
+/// a test helper (`src/test_support.rs`) or a dependency.
+fn in_stage(place: &str) -> bool {
+    let file = file_line(place).rsplit_once(':').map_or(place, |(f, _)| f);
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let b = name.as_bytes();
+    !foreign(place)
+        && b.len() > 4
+        && b[0] == b's'
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_digit()
+        && name.ends_with(".rs")
+}
+
 /// `path:line:col` -> `path:line`
 fn file_line(place: &str) -> &str {
     match place.rsplit_once(':') {
@@ -263,9 +277,12 @@ fn file_line(place: &str) -> &str {
 fn miri_notes(miri: &MiriFinding, unfinished: Option<&str>) -> Vec<String> {
     let kind = classify(&miri.message);
     let mut out = vec![format!("Miri found {}", kind.words)];
-    // The learner's first frame: where the bug shows in their code.
-    let frame = miri.frames.iter().find(|(_, at)| !foreign(at));
-    let span = miri.spans.iter().find(|at| !foreign(at));
+    // The learner's first frame: where the bug shows in their code, in a stage file rather
+    // than a test helper when the backtrace has one.
+    let frame = (miri.frames.iter().find(|(_, at)| in_stage(at)))
+        .or_else(|| miri.frames.iter().find(|(_, at)| !foreign(at)));
+    let span = (miri.spans.iter().find(|at| in_stage(at)))
+        .or_else(|| miri.spans.iter().find(|at| !foreign(at)));
     // The test: the one libtest announced, or a test function in the backtrace, or the
     // thread's name (which Miri may cut short).
     let test = unfinished
@@ -416,6 +433,25 @@ note: the current function got called indirectly due to this code
             ),
             "{n:#?}"
         );
+    }
+
+    #[test]
+    fn the_learners_line_is_in_a_stage_file_rather_than_a_test_helper() {
+        let text = "error: Undefined Behavior: memory access failed: alloc9 has been freed, so this pointer is dangling
+  --> src/alloc_counter.rs:30:9
+   = note: BACKTRACE:
+   0: <alloc_counter::Counting as std::alloc::GlobalAlloc>::dealloc
+       at src/alloc_counter.rs:30:9
+   1: <s03_box::MyBox<u8> as std::ops::Drop>::drop
+       at src/s03_box.rs:88:13
+";
+        let n = notes(&report(text));
+        assert_eq!(
+            n[1],
+            "  at src/s03_box.rs:88 in `<s03_box::MyBox<u8> as std::ops::Drop>::drop`"
+        );
+        assert!(in_stage("derive/src/s06_derive.rs:3:1") && in_stage("src/s02b_rc_break.rs:9:1"));
+        assert!(!in_stage("src/test_support.rs:15:5") && !in_stage("src/sync.rs:1:1"));
     }
 
     #[test]
