@@ -11,10 +11,12 @@ script applies the mistake's edits to a scratch copy of solutions/ (solutions/ta
 builds the crate's unit tests once, runs them N times with the stage's filter (a run that fails,
 crashes or outlives the stage's time limit is a native rejection), restores the file, and prints
 how often the native tests rejected it. It exits 1 if a mistake was rejected natively at least
-once and has no `native_race`.
+once and has no `native_race`. A race that needs a thread preempted at the wrong line shows more
+often on a loaded machine: --jobs J runs J at once.
 
     scripts/race-probe.py mpsc                       # every such mistake of the project
     scripts/race-probe.py mpsc --stage mpsc-queue --runs 50
+    scripts/race-probe.py capstone --jobs 3          # three runs at once: a loaded machine
 
 Run it from anywhere in the course; it builds under `nice`, one crate at a time.
 """
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +100,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("project")
     ap.add_argument("--stage", help="only this stage's mistakes")
+    ap.add_argument("--mistake", help="only the mistakes of this name")
     ap.add_argument("--runs", type=int, default=20, help="native runs per mistake (20)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="runs at once (1); more load the machine as CI's is loaded")
     args = ap.parse_args()
 
     info = load(ROOT / "info.toml")
@@ -114,7 +120,8 @@ def main():
                 and checks.index("test") < checks.index(m["caught_by"]))
 
     corpus = load(ROOT / "mistakes" / f"{args.project}.toml").get("mistakes", [])
-    probed = [m for m in corpus if racy(m) and args.stage in (None, m["stage"])]
+    probed = [m for m in corpus if racy(m) and args.stage in (None, m["stage"])
+              and args.mistake in (None, m["name"])]
     if not probed:
         print("no mistake judged by loom or Miri after `test`: nothing to probe")
         return 0
@@ -140,8 +147,10 @@ def main():
                 unmarked.append(ident)
                 continue
             rejected, silent, first = 0, 0, ""
-            for _ in range(args.runs):
-                failed, out = run_once(binary, module, limit, env)
+            with ThreadPoolExecutor(args.jobs) as pool:
+                runs = list(pool.map(lambda _: run_once(binary, module, limit, env),
+                                     range(args.runs)))
+            for failed, out in runs:
                 rejected += failed
                 silent += failed and f"{module[:-2]}::tests::" not in out
                 first = first or (out if failed else "")
