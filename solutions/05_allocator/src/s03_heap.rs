@@ -691,9 +691,10 @@ mod tests {
     // own unique reference to the block (a `Box`, a `&mut [u8]`), which is allowed to touch
     // those bytes and no others. Under Miri, "attempting a write access using <TAG> ..., but
     // that tag does not exist in the borrow stack for this location", where <TAG> "was created
-    // by a Unique retag" in `handed_back`, means the heap kept that pointer as a node of its
-    // list and later wrote through it past the block's end: `free` must insert a pointer of
-    // the heap's own region at that address (see "Provenance" in the header).
+    // by a SharedReadWrite retag at offsets [0x0..0x18]" in `handed_back` (the program's 24
+    // bytes), means the heap kept that pointer as a node of its list, then wrote through it
+    // past the block's end or handed it out for a bigger block: `free` must insert a pointer
+    // of the heap's own region at that address (see "Provenance" in the header).
 
     #[test]
     fn a_block_freed_through_the_programs_pointer_merges_and_splits() {
