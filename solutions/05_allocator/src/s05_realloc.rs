@@ -31,8 +31,8 @@
 //! In safe Rust `Vec::reserve` takes `&mut self`, so no reference into the old buffer can
 //! survive it: the borrow checker enforces for you what you enforce by hand here.
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand; why
-//! the borrow checker rules exist.
+//! Afterwards you can resize a block in place or move it without losing a byte, and say why a
+//! failed `realloc` must leave the old block exactly as it was.
 //!
 //! Read: the `GlobalAlloc::realloc` contract: <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html#method.realloc>;
 //! the Rustonomicon, "Growing" a Vec: <https://doc.rust-lang.org/nomicon/vec/vec-alloc.html>;

@@ -40,8 +40,8 @@
 //! collections, strings and threads (the `doc` check runs it). How production allocators keep
 //! threads off a shared lock is in the project's README.
 //!
-//! Outcomes: implementing `GlobalAlloc`; complex pointer manipulation in unsafe code; why the
-//! borrow checker rules (and `Send`/`Sync`) exist.
+//! Afterwards you can implement `GlobalAlloc` behind a lock of your own, say what an
+//! `unsafe impl Sync` promises, and why a pure spin lock fails with more threads than cores.
 //!
 //! Read: the `GlobalAlloc` docs and their safety contract:
 //! <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html>; Mara Bos, Rust Atomics and

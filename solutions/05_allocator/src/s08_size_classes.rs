@@ -47,8 +47,8 @@
 //! refuses a class list that is longer than the region could hold, which is how it catches
 //! the cycle instead of looping forever.
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand;
-//! memory corruption patterns (double free) and how to avoid them.
+//! Afterwards you can put size classes in front of a general heap, say what they trade
+//! (coalescing for speed), and catch a double free as a cycle in a list.
 //!
 //! Read: CS:APP chapter 9.9.14 (segregated free lists, simple segregated storage); The Garbage
 //! Collection Handbook, chapter 7.6 (segregated fits); Philipp Oppermann, "Allocator Designs",
