@@ -32,7 +32,8 @@
 //! of addresses and layouts, and [`place`] is checked against a brute-force search of every
 //! possible start address.
 //!
-//! Outcomes: maintaining invariants by hand; memory corruption patterns and how to avoid them.
+//! Afterwards you can round an address up to an alignment without overflow, and say why every
+//! block and every piece of padding must be able to hold a free-list node.
 //!
 //! Read: CS:APP (Bryant and O'Hallaron), chapter 9.9, "Dynamic Memory Allocation", on
 //! alignment, minimum block size and fragmentation; the Rustonomicon on `Layout` and

@@ -8,45 +8,33 @@
 //!   would go in each, and lets a [`Strategy`] pick one of the blocks that fit; [`FirstFit`]
 //!   takes the first. The chosen block is *split*: the front padding (if any) stays on the
 //!   list where the block was, the middle is handed out, the back padding (if any) becomes a
-//!   new free block right after it. Out of memory is `None`, never a panic.
-//! - A split avoids leaving a *splinter*: back padding shorter than both the request and
-//!   [`SPLINTER`] bytes, too small to serve another request like it. Splinters pile up at the
-//!   front of an address-ordered list, where every later `alloc` and `free` has to step over
-//!   them, so the blocks that would leave one are not offered to the strategy unless no other
-//!   block fits; then the first of them is, rather than running out of memory. An exact fit
-//!   (no back padding) is never a splinter, and neither is back padding of [`SPLINTER`] bytes
-//!   or of the request's own size.
+//!   new free block right after it. A block whose split would leave a *splinter* (see
+//!   [`SPLINTER`]) is the last resort. Out of memory is `None`, never a panic.
 //! - [`Heap::free`] hands the block back to the list, which merges it with its neighbours.
 //!   The caller passes the same [`Layout`] it allocated with, so the heap can recompute the
 //!   block's size with [`block_size`]: there is no per-block header. That is why `place`
 //!   never hands out padding it could not get back.
-//! - [`Heap::check`] runs the invariant walker over the region; the tests call it after every
-//!   operation, and after freeing everything the heap must be one free block again.
+//! - [`Heap::check`] runs the invariant walker; the tests call it after every operation, and
+//!   after freeing everything the heap must be one free block again.
 //!
 //! The curriculum's example is a test here: `Heap::new(4096)`, allocate an `i32` and a
 //! `String`, free the `i32`, and the next `i32` gets the freed block back, at the same address.
 //!
-//! Provenance: every pointer the heap writes through or hands out is derived from the region's
-//! base pointer (`base.add(offset)`, or a node pointer that was itself derived from it), never
-//! made from an integer. Miri's `-Zmiri-strict-provenance` rejects integer-to-pointer casts,
-//! and `-Zmiri-symbolic-alignment-check` only trusts alignment that follows from the region's
-//! own alignment, which is why the region is allocated with `MAX_ALIGN`. That includes the
-//! pointer `free` is given: it is the program's, and may reach only the block it was handed
-//! (a `Box<[u8; 24]>` gives back a pointer to its 24 bytes). Once that block merges with a
-//! free neighbour, a node kept through it would be written past its end at the next split.
-//! So `free` inserts the region's own pointer to the same address,
-//! `self.base.with_addr(ptr.addr())`, and never the program's.
+//! Provenance: every pointer the heap writes through or hands out comes from the region's
+//! base pointer, never from an integer (`-Zmiri-strict-provenance`); the region is aligned to
+//! `MAX_ALIGN` so that `-Zmiri-symbolic-alignment-check` trusts every aligned address in it.
+//! The pointer `free` is given is the program's, and reaches only the block it was handed (a
+//! `Box<[u8; 24]>` gives back a pointer to its 24 bytes): once that block merges with a free
+//! neighbour, a node kept through it is written past its end at the next split. What `free`
+//! links into the list must be the region's own pointer to that address.
 //!
-//! Aliasing: the heap holds raw pointers only and gives the caller a `NonNull<u8>` whose bytes
-//! nobody else may touch until it is freed. If splitting went wrong by one node, say the back
-//! padding were linked starting 8 bytes too early, the free node would sit inside a live
-//! allocation: the program's `&mut [u8]` to its block and the heap's write of the node would be
-//! two mutable accesses to the same bytes. In safe Rust the borrow checker rejects two live
-//! `&mut` to one place; here the invariant walker and Miri (`attempting a read access using
-//! <TAG> ..., but that tag does not exist in the borrow stack`) are what catch it.
-//!
-//! `alloc` takes `&mut self`: a heap cannot be used from two threads at once. The last stage
-//! adds a lock for that. This does not compile:
+//! Aliasing: a block handed out is the caller's alone until it is freed. If a split went wrong
+//! by one node (the back padding linked 8 bytes too early), the heap's write of that node and
+//! the program's `&mut [u8]` to its block would be two mutable accesses to the same bytes:
+//! the borrow checker rejects that in safe Rust; here the invariant walker and Miri
+//! (`attempting a read access using <TAG> ..., but that tag does not exist in the borrow
+//! stack`) catch it. And `alloc` takes `&mut self`, so two threads cannot use one heap at
+//! once (the last stage adds a lock). This does not compile:
 //!
 //! ```compile_fail,E0499
 //! use allocator::s03_heap::Heap;
@@ -63,13 +51,12 @@
 //! });
 //! ```
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand;
-//! memory corruption patterns and how to avoid them.
+//! Afterwards you can split and merge blocks through raw pointers while keeping every
+//! invariant by hand, and say whose pointer the heap may write through, and why.
 //!
 //! Read: CS:APP chapter 9.9 (placement, splitting, coalescing); the Rustonomicon on
 //! allocating memory: <https://doc.rust-lang.org/nomicon/vec/vec-alloc.html>; Rust for
-//! Rustaceans, chapter 9 ("Unsafe Code"), on what `unsafe` promises and how to document it
-//! with `// SAFETY:` comments.
+//! Rustaceans, chapter 9 ("Unsafe Code"), on `// SAFETY:` comments.
 
 use crate::s01_layout::{
     BLOCK_ALIGN, MAX_ALIGN, MIN_BLOCK, Placement, align_up, block_size, place,
@@ -106,7 +93,11 @@ impl Candidate {
 }
 
 /// Back padding shorter than this and shorter than the request is a splinter: a free block
-/// too small to be useful, which `alloc` leaves behind only when no other block fits.
+/// too small to be useful. Splinters pile up at the front of an address-ordered list, where
+/// every later `alloc` and `free` has to step over them, so the blocks that would leave one
+/// are not offered to the strategy unless no other block fits; then the first of them is,
+/// rather than running out of memory. An exact fit (no back padding) is never a splinter, and
+/// neither is back padding of `SPLINTER` bytes or of the request's own size.
 pub const SPLINTER: usize = 4 * MIN_BLOCK;
 
 /// Picks the free block a request is served from.
@@ -555,9 +546,10 @@ mod tests {
     // own unique reference to the block (a `Box`, a `&mut [u8]`), which is allowed to touch
     // those bytes and no others. Under Miri, "attempting a write access using <TAG> ..., but
     // that tag does not exist in the borrow stack for this location", where <TAG> "was created
-    // by a Unique retag" in `handed_back`, means the heap kept that pointer as a node of its
-    // list and later wrote through it past the block's end: `free` must insert a pointer of
-    // the heap's own region at that address (see "Provenance" in the header).
+    // by a SharedReadWrite retag at offsets [0x0..0x18]" in `handed_back` (the program's 24
+    // bytes), means the heap kept that pointer as a node of its list, then wrote through it
+    // past the block's end or handed it out for a bigger block: `free` must insert a pointer
+    // of the heap's own region at that address (see "Provenance" in the header).
 
     #[test]
     fn a_block_freed_through_the_programs_pointer_merges_and_splits() {

@@ -47,8 +47,8 @@
 //! refuses a class list that is longer than the region could hold, which is how it catches
 //! the cycle instead of looping forever.
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand;
-//! memory corruption patterns (double free) and how to avoid them.
+//! Afterwards you can put size classes in front of a general heap, say what they trade
+//! (coalescing for speed), and catch a double free as a cycle in a list.
 //!
 //! Read: CS:APP chapter 9.9.14 (segregated free lists, simple segregated storage); The Garbage
 //! Collection Handbook, chapter 7.6 (segregated fits); Philipp Oppermann, "Allocator Designs",
@@ -573,9 +573,10 @@ mod tests {
     // The next test frees and resizes class blocks through the program's own pointer, made
     // from a unique reference to exactly the bytes it asked for. Under Miri, "attempting a
     // write access using <TAG> ..., but that tag does not exist in the borrow stack for this
-    // location", where <TAG> "was created by a Unique retag" in `handed_back`, means a class
-    // node was written, or a block handed out again, through that pointer: use the region's
-    // own pointer to that address (see "Provenance" in the heap's stage).
+    // location", where <TAG> "was created by a SharedReadWrite retag at offsets [0x0..0x1]" in
+    // `handed_back` (the one byte asked for), means a class node was written, or a block handed
+    // out again, through that pointer: use the region's own pointer to that address (see
+    // "Provenance" in the heap's stage).
     #[test]
     fn class_blocks_freed_and_resized_through_the_programs_pointer_are_reusable() {
         let mut heap = SizeClassHeap::new(4096).unwrap();

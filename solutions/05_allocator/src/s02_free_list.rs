@@ -29,8 +29,8 @@
 //! derived from the one you were given (strict provenance: never turn an integer back into a
 //! pointer), and create no references to free memory.
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand; why
-//! the borrow checker rules exist.
+//! Afterwards you can keep an intrusive list inside the memory it describes, through raw
+//! pointers that keep their provenance, and check its invariants from outside.
 //!
 //! Read: CS:APP chapter 9.9.6 to 9.9.13 (implicit and explicit free lists, coalescing); The
 //! Garbage Collection Handbook, chapter 7 (allocation: free lists, first fit); Philipp

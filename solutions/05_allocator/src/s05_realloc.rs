@@ -31,8 +31,8 @@
 //! In safe Rust `Vec::reserve` takes `&mut self`, so no reference into the old buffer can
 //! survive it: the borrow checker enforces for you what you enforce by hand here.
 //!
-//! Outcomes: complex pointer manipulation in unsafe code; maintaining invariants by hand; why
-//! the borrow checker rules exist.
+//! Afterwards you can resize a block in place or move it without losing a byte, and say why a
+//! failed `realloc` must leave the old block exactly as it was.
 //!
 //! Read: the `GlobalAlloc::realloc` contract: <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html#method.realloc>;
 //! the Rustonomicon, "Growing" a Vec: <https://doc.rust-lang.org/nomicon/vec/vec-alloc.html>;
@@ -436,9 +436,10 @@ mod tests {
     // The next test resizes blocks through the program's own pointer, made from a unique
     // reference to exactly its old block, as a `Box` or a `&mut [u8]` hands it back. Under Miri,
     // "attempting a write access using <TAG> ..., but that tag does not exist in the borrow
-    // stack for this location", where <TAG> "was created by a Unique retag" in `handed_back`,
-    // means `realloc` linked a tail or returned a grown block through that pointer: it must
-    // use the region's own pointer to that address (see "Provenance" in the heap's stage).
+    // stack for this location", where <TAG> "was created by a SharedReadWrite retag at offsets
+    // [0x0..0x18]" in `handed_back` (the old block's 24 bytes), means `realloc` linked a tail
+    // or returned a grown block through that pointer: it must use the region's own pointer to
+    // that address (see "Provenance" in the heap's stage).
     #[test]
     fn a_block_resized_through_the_programs_pointer_is_usable_and_its_tail_reusable() {
         // Grow in place: the program's pointer covers 24 bytes, the grown block 64.

@@ -40,8 +40,8 @@
 //! collections, strings and threads (the `doc` check runs it). How production allocators keep
 //! threads off a shared lock is in the project's README.
 //!
-//! Outcomes: implementing `GlobalAlloc`; complex pointer manipulation in unsafe code; why the
-//! borrow checker rules (and `Send`/`Sync`) exist.
+//! Afterwards you can implement `GlobalAlloc` behind a lock of your own, say what an
+//! `unsafe impl Sync` promises, and why a pure spin lock fails with more threads than cores.
 //!
 //! Read: the `GlobalAlloc` docs and their safety contract:
 //! <https://doc.rust-lang.org/std/alloc/trait.GlobalAlloc.html>; Mara Bos, Rust Atomics and
@@ -263,10 +263,12 @@ struct State<H> {
 /// use std::collections::{BTreeMap, HashMap};
 ///
 /// static ARENA: Arena<{ 8 << 20 }> = Arena::new();
-/// // Miri: this example runs natively only. Under Stacked Borrows a `Box` freed at the end of
-/// // a function that took it by value is still protected while the global allocator writes
-/// // its free-list node there (rust-lang/miri#2686), which flags every free-list allocator;
-/// // the unit tests judge the heap under Miri instead.
+/// // Miri: this example runs natively only. A `Box` freed inside a function that took it by
+/// // value (`drop(b)`, std's thread start) keeps its bytes protected until that function
+/// // returns, and Miri cannot tell that the free-list node `dealloc` writes there is the
+/// // global allocator's own write: it reports undefined behaviour (Stacked and Tree Borrows
+/// // alike) for any allocator that keeps its list in freed memory. The unit tests, which free
+/// // blocks through a program's pointers too, judge the heap under Miri instead.
 /// #[cfg_attr(not(miri), global_allocator)]
 /// static HEAP: LockedHeap = LockedHeap::new(&ARENA);
 ///
