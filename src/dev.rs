@@ -633,28 +633,38 @@ fn stage_twins(course: &Course, s: usize, problems: &mut Problems) -> bool {
         problems.add(format!("{stub_path}: the stub is the solution"));
     }
     if st.has_check(CheckKind::Miri) {
-        for (line, reason) in miri_gated_examples(&sol_header) {
+        for (line, reason) in miri_gated_examples(&solution) {
             let place = format!("{}:{line}", sol_path.display());
             match reason {
                 Some(why) => println!(
-                    "  note: {place}: a header example Miri does not run in full: {why}"
+                    "  note: {place}: an example Miri does not run in full: {why}"
                 ),
-                None => problems.add(format!("{place}: a header example changes under Miri; a `// Miri: ...` comment above it must say why")),
+                None => problems.add(format!("{place}: an example changes under Miri; a `// Miri: ...` comment above it must say why")),
             }
         }
     }
     true
 }
 
-/// The header examples (doctests, which the `miri` check runs) that test `cfg(miri)`: the line
-/// (1-based) of each, with the `// Miri: ...` comment above it that says why, if any.
-fn miri_gated_examples(header: &str) -> Vec<(usize, Option<String>)> {
+/// The examples of a stage file's docs, `//!` or `///` (doctests, which the `miri` check runs),
+/// that test `cfg(miri)`: the line (1-based) of each, with the `// Miri: ...` comment above it
+/// that says why, if any.
+fn miri_gated_examples(text: &str) -> Vec<(usize, Option<String>)> {
     let mut found = Vec::new();
     let mut in_example = false;
     let mut noted = false;
     let mut comment: Vec<&str> = Vec::new();
-    for (i, line) in header.lines().enumerate() {
-        let code = line.trim_start_matches("//!").trim_start_matches(' ');
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        let Some(doc) = line
+            .strip_prefix("//!")
+            .or_else(|| line.strip_prefix("///"))
+        else {
+            // Code: any doc comment, and its example, has ended.
+            in_example = false;
+            continue;
+        };
+        let code = doc.trim_start_matches(' ');
         let code = code.strip_prefix("# ").unwrap_or(code).trim();
         if code.starts_with("```") {
             in_example = !in_example;
@@ -939,6 +949,15 @@ mod tests {
         assert_eq!(
             miri_gated_examples(header),
             vec![(3, Some("Miri: no sockets there.".to_string())), (7, None)]
+        );
+        let item = "pub fn f() {}\n\n    /// ```\n    /// // Miri: a protector.\n    /// #[cfg_attr(not(miri), global_allocator)]\n    /// ```\n    pub struct H;\n    /// ```\n    /// if cfg!(miri) {}\n";
+        assert_eq!(
+            miri_gated_examples(item),
+            vec![(5, Some("Miri: a protector.".to_string())), (9, None)]
+        );
+        assert_eq!(
+            miri_gated_examples("/// ```\nfn f() { cfg!(miri); }\n"),
+            vec![]
         );
     }
 
