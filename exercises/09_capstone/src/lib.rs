@@ -13,3 +13,4 @@ mod test_support;
 
 pub mod s01_waker;
 pub mod s02_executor;
+pub mod s03_alloc;
