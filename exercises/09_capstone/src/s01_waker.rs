@@ -41,10 +41,9 @@
 //! task's state needs a "notified while running" state, and prove with loom that no wake-up is
 //! lost and no task is scheduled twice.
 //!
-//! Read: the `std::task::RawWakerVTable` documentation (the contract of each function);
-//! Tokio, "Async in depth", section "Wakers": <https://tokio.rs/tokio/tutorial/async>; the
-//! state machine of `async-task` (`src/state.rs`, `src/raw.rs`), after a first version of yours.
-//! The loom models (`RUSTFLAGS="--cfg mastery_loom"`) drive your `MyArc` and `MpscQueue` too.
+//! Read: `std::task::RawWakerVTable` (each function's contract); Tokio, "Async in depth",
+//! "Wakers": <https://tokio.rs/tokio/tutorial/async>; `async-task`'s `src/state.rs` and
+//! `src/raw.rs`, after a first version of yours. Loom also drives your `MyArc` and `MpscQueue`.
 //!
 //! A task is shared between threads only if its future is `Send`:
 //!

@@ -32,21 +32,13 @@
 //! already serves another `SharedHeap`: one cache key serves one heap, or it would hand that
 //! heap's blocks to the other.
 //!
-//! The tests call the allocator directly, then run a program on it: the test re-runs its own
-//! binary as a child process whose global allocator switches to your `CachedAlloc`, starts an
-//! executor with four workers and a few thousand tasks, and checks that every byte the
-//! workers' caches held came back when they exited. (A child, so that a crash in your
-//! allocator fails this stage's test and nothing else.)
-//!
 //! Afterwards you will be able to make a single-threaded allocator scale with a thread cache,
 //! say why a block may be freed on any thread, and write thread-local state that survives its
 //! own destruction order.
 //!
 //! Read: the tcmalloc design notes (the per-thread front end, transfer batches):
-//! <https://google.github.io/tcmalloc/design.html>; the `std::thread::LocalKey` documentation
-//! (`try_with`, and what happens during destruction):
-//! <https://doc.rust-lang.org/std/thread/struct.LocalKey.html>; *Rust Atomics and Locks*,
-//! chapter 4 (the spin lock this heap sits behind).
+//! <https://google.github.io/tcmalloc/design.html>; `std::thread::LocalKey` (`try_with`, and
+//! destruction): <https://doc.rust-lang.org/std/thread/struct.LocalKey.html>.
 //!
 //! ```
 //! use capstone::s03_alloc::{CachedAlloc, SharedHeap, ThreadCache};
