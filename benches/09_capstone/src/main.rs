@@ -3,6 +3,17 @@
 //! to the end (the injector path), and tasks that yield many times (each yield a wake-up through
 //! the hand-built waker and a worker's MPSC inbox). Prints the median of several runs for each,
 //! and the ratio ours / tokio.
+//!
+//! Then `alloc_program` (see `alloc_program.rs`): an executor workload whose tasks allocate
+//! and free Strings, Vecs and Boxes, in child processes of this binary with three global
+//! allocators: the system's, stage 3's `CachedAlloc` (a thread cache in front of the shared
+//! size-class heap), and the shared heap without the cache (its lock at every call). One line
+//! per heap allocator with its median, the system allocator's and the ratio.
+//!
+//! This binary's global allocator is `alloc_program::Switch`, which serves from the system
+//! allocator in this process (one atomic load more per call, for both sides alike).
+
+mod alloc_program;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +24,9 @@ use std::time::{Duration, Instant};
 use capstone::s02_executor::Executor;
 
 const RUNS: usize = 5;
+
+#[global_allocator]
+static GLOBAL: alloc_program::Switch = alloc_program::Switch;
 
 fn measure(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
     f(); // warm-up
@@ -136,6 +150,12 @@ fn spawn_yielders(mut spawn: impl FnMut(u64, mpsc::Sender<u64>)) -> Duration {
 }
 
 fn main() {
+    let mut args = std::env::args().skip(1);
+    if let (Some(flag), Some(which)) = (args.next(), args.next())
+        && flag == "--alloc-program"
+    {
+        return alloc_program::child(&which);
+    }
     println!(
         "capstone executor vs tokio multi_thread, {} workers each (median of {RUNS} runs)",
         workers()
@@ -150,4 +170,5 @@ fn main() {
         measure(RUNS, yields_ours),
         measure(RUNS, yields_tokio),
     );
+    alloc_program::report();
 }
