@@ -78,9 +78,34 @@ fi
 
 # Tests of tests/cli.rs that do not run under wine, each with its reason. A test here that no
 # longer exists fails the script, so the list cannot go stale.
-NEEDS_CARGO="builds and runs a stage: no Windows cargo under wine"
-NEEDS_GIT="commits the fixture course or restores from git: no Windows git under wine"
+NEEDS_CARGO="runs cargo on the fixture course: no Windows cargo under wine"
+NEEDS_MIRI="runs cargo +nightly miri: no Windows cargo or Miri under wine"
+NEEDS_GIT="needs git (stubs.lock's blob ids, reset from history): no Windows git under wine"
 declare -A NOT_UNDER_WINE=(
+    [a_corrupt_state_file_is_moved_aside_and_progress_is_rebuilt_by_verify]=$NEEDS_CARGO
+    [a_crash_among_failures_is_the_verdict_and_names_the_test_that_was_running]=$NEEDS_CARGO
+    [a_crash_is_named_in_plain_words]=$NEEDS_CARGO
+    [a_hanging_stage_is_killed_at_its_timeout_and_the_running_test_is_named]="$NEEDS_CARGO (and pgrep)"
+    [a_relaxed_handoff_is_caught_by_loom_with_both_accesses]=$NEEDS_CARGO
+    [a_segfault_in_a_stage_without_miri_offers_the_miri_command]=$NEEDS_CARGO
+    [a_solved_stage_passes_is_saved_and_the_course_moves_on]=$NEEDS_CARGO
+    [bench_runs_the_benchmark_crate_on_the_learners_code_or_the_solution]=$NEEDS_CARGO
+    [dev_check_finds_stubs_that_hang_or_crash_and_passes_a_sound_course]="$NEEDS_CARGO (and git)"
+    [doctor_lists_the_tools]="expects cargo to be found: no Windows cargo under wine"
+    [megabytes_of_output_are_capped_on_screen_and_kept_in_the_log]=$NEEDS_CARGO
+    [run_reports_a_failing_stub_and_exits_1]=$NEEDS_CARGO
+    [suggested_commands_fit_how_mastery_was_started]=$NEEDS_CARGO
+    [todo_panics_fold_into_one_line_even_with_rust_backtrace_set]=$NEEDS_CARGO
+    [unit_tests_and_doctests_share_one_run_and_are_judged_apart]=$NEEDS_CARGO
+    [verify_only_reports_the_stages_that_have_those_checks]=$NEEDS_CARGO
+    [verify_prints_a_table_and_json]=$NEEDS_CARGO
+    [a_break_it_stage_passes_on_the_bug_it_asks_for_and_shows_the_report]=$NEEDS_MIRI
+    [a_crash_in_a_stage_with_miri_hands_over_to_miri]=$NEEDS_MIRI
+    [a_use_after_free_under_miri_is_summarised_with_the_learners_line]=$NEEDS_MIRI
+    [dev_mistakes_proves_each_mistake_is_rejected_by_the_check_it_names]=$NEEDS_MIRI
+    [dev_check_notices_a_stale_stubs_lock]=$NEEDS_GIT
+    [dev_check_tree_only_checks_the_tree_and_the_corpus_files]=$NEEDS_GIT
+    [reset_restores_the_true_original_after_a_commit_and_keeps_a_backup]=$NEEDS_GIT
 )
 
 if [[ $what != cli ]]; then
