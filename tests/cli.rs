@@ -1144,8 +1144,15 @@ fn suggested_commands_fit_how_mastery_was_started() {
         .env("CARGO_PKG_NAME", "mastery")
         .output()
         .unwrap();
+    // The profile of the build that cargo ran: `cargo test --release` tests a release build.
+    let profile = Path::new(BIN).parent().unwrap().file_name().unwrap();
+    let base = if profile == "release" {
+        "cargo run --release --"
+    } else {
+        "cargo run --"
+    };
     assert!(
-        stderr(&out).contains("Run `cargo run -- list` to see every stage."),
+        stderr(&out).contains(&format!("Run `{base} list` to see every stage.")),
         "{}",
         stderr(&out)
     );
