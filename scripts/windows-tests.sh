@@ -116,8 +116,13 @@ fi
 if [[ $what != unit ]]; then
     echo "== tests/cli.rs"
     nice cargo test --release --target "$target" --test cli --no-run
-    mapfile -t all < <(cargo test --release --target "$target" --test cli -- --list 2>/dev/null |
-        sed -n 's/: test$//p')
+    listed=$(cargo test --release --target "$target" --test cli -- --list 2>&1) || true
+    mapfile -t all < <(sed -n 's/: test$//p' <<<"$listed")
+    if ((${#all[@]} == 0)); then
+        echo "windows-tests: the test binary listed no tests under wine:" >&2
+        echo "$listed" >&2
+        exit 1
+    fi
     run=()
     for t in "${all[@]}"; do
         [[ -n ${NOT_UNDER_WINE[$t]+x} ]] || run+=("$t")
