@@ -238,15 +238,21 @@ impl Course {
     }
 
     /// The stage's file relative to the course root (`exercises/NN_name/src/sNN_topic.rs`).
+    /// Written with `/` on every platform, as info.toml writes its paths (see `slash`).
     pub fn stage_path(&self, stage: usize) -> PathBuf {
-        self.project_of(stage).dir.join(&self.stages[stage].file)
+        PathBuf::from(slash(
+            &self.project_of(stage).dir.join(&self.stages[stage].file),
+        ))
     }
 
     /// The reference solution of the stage, relative to the course root.
     pub fn solution_path(&self, stage: usize) -> PathBuf {
-        self.project_of(stage)
-            .solution_dir()
-            .join(&self.stages[stage].file)
+        PathBuf::from(slash(
+            &self
+                .project_of(stage)
+                .solution_dir()
+                .join(&self.stages[stage].file),
+        ))
     }
 
     /// The stages of one project, in order.
@@ -283,6 +289,18 @@ impl fmt::Display for CourseError {
 }
 
 impl std::error::Error for CourseError {}
+
+/// A path under the course root as the course's own files write it, with `/`: on Windows a
+/// joined path would otherwise mix `exercises/01_demo` from info.toml with `\src\s01.rs`
+/// (Windows takes `/` as well, so the path stays one to copy).
+pub fn slash(path: &Path) -> String {
+    let shown = path.display().to_string();
+    if cfg!(windows) {
+        shown.replace('\\', "/")
+    } else {
+        shown
+    }
+}
 
 /// Looks for the course root: `start` or the nearest ancestor holding `info.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
@@ -562,10 +580,7 @@ impl Validator<'_> {
         if !(self.file_exists)(&full) {
             return Err(self.err(
                 Some(file.span()),
-                format!(
-                    "stage `{name}`: the file `{}` does not exist",
-                    full.display()
-                ),
+                format!("stage `{name}`: the file `{}` does not exist", slash(&full)),
             ));
         }
         Ok(path)
@@ -723,8 +738,15 @@ title = "Demo"
         })
     }
 
+    /// The error's text, its file written `/c/info.toml` on every platform (Windows joins the
+    /// test root `/c` and `info.toml` with a `\\`).
     fn error(text: &str) -> String {
-        check(text).unwrap_err().to_string()
+        let shown = Path::new("/c").join(INFO_FILE).display().to_string();
+        let text = check(text).unwrap_err().to_string();
+        match text.strip_prefix(&shown) {
+            Some(rest) => format!("/c/info.toml{rest}"),
+            None => text,
+        }
     }
 
     #[test]
@@ -751,12 +773,12 @@ title = "Demo"
             vec![CheckKind::Test, CheckKind::Loom, CheckKind::Miri]
         );
         assert_eq!(
-            course.stage_path(1),
-            Path::new("exercises/01_demo/src/s02_b.rs")
+            course.stage_path(1).display().to_string(),
+            "exercises/01_demo/src/s02_b.rs"
         );
         assert_eq!(
-            course.solution_path(1),
-            Path::new("solutions/01_demo/src/s02_b.rs")
+            course.solution_path(1).display().to_string(),
+            "solutions/01_demo/src/s02_b.rs"
         );
     }
 

@@ -98,14 +98,30 @@ pub fn cmd_lock(course: &Course) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A stage file's key in the lock: its path with `/` on every platform, so that a lock written
+/// on Linux is read on Windows (where the stage's path is joined with a `\\`) and the other way
+/// round.
+pub fn key(stage_file: &Path) -> String {
+    crate::course::slash(stage_file)
+}
+
 pub fn lock_entries(course: &Course) -> Result<BTreeMap<String, String>> {
     let files: Vec<PathBuf> = (0..course.stages.len())
         .map(|s| course.stage_path(s))
         .collect();
     let ids = blob_ids(&course.root, &files)?;
-    Ok(files
-        .iter()
-        .map(|f| f.display().to_string())
-        .zip(ids)
-        .collect())
+    Ok(files.iter().map(|f| key(f)).zip(ids).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_are_the_same_on_every_platform() {
+        let course = crate::course::test_course(
+            "[[projects]]\nname = \"demo\"\ndir = \"exercises/01_demo\"\nphase = \"p\"\ntitle = \"A\"\n[[stages]]\nname = \"a\"\nproject = \"demo\"\nfile = \"src/s01_a.rs\"\ntitle = \"t\"\nchecks = [\"test\"]\nhints = [\"h\"]\n",
+        );
+        assert_eq!(key(&course.stage_path(0)), "exercises/01_demo/src/s01_a.rs");
+    }
 }

@@ -724,10 +724,22 @@ mod windows {
 mod tests {
     use super::*;
 
-    fn sh(script: &str, run_secs: u64) -> Job {
+    /// A shell command: `unix` under `sh -c`, `windows` under `cmd /c` (there `ping -n N
+    /// 127.0.0.1` is the sleep of N-1 seconds that every Windows has, and `start /b` runs a
+    /// child in the background, as `&` does in sh).
+    fn shell(unix: &str, windows: &str) -> (&'static str, [String; 2]) {
+        if cfg!(windows) {
+            ("cmd", ["/c".into(), windows.into()])
+        } else {
+            ("sh", ["-c".into(), unix.into()])
+        }
+    }
+
+    fn sh(unix: &str, windows: &str, run_secs: u64) -> Job {
+        let (program, args) = shell(unix, windows);
         Job {
-            program: "sh".into(),
-            args: vec!["-c".into(), script.into()],
+            program: program.into(),
+            args: args.into(),
             env: vec![],
             env_remove: vec![],
             cwd: std::env::temp_dir(),
@@ -740,7 +752,11 @@ mod tests {
     fn lines_from_both_streams_reach_the_sink_and_the_report() {
         let mut lines = Vec::new();
         let done = run(
-            &sh("echo 'test a::b ... ok'; echo oops >&2", 5),
+            &sh(
+                "echo 'test a::b ... ok'; echo oops >&2",
+                "echo test a::b ... ok& echo oops>&2",
+                5,
+            ),
             &mut |l| lines.push(l.to_string()),
             &AtomicBool::new(false),
         )
@@ -757,6 +773,9 @@ mod tests {
         let done = run(
             &sh(
                 "echo '     Running unittests src/lib.rs (x)'; sleep 30 & sleep 30",
+                // The background ping is started before the line, so it exists when the clock starts,
+                // and holds the output pipes as sh's `sleep 30 &` does.
+                "start /b ping -n 31 127.0.0.1& echo      Running unittests src/lib.rs (x)& ping -n 31 127.0.0.1",
                 1,
             ),
             &mut |_| {},
@@ -774,7 +793,11 @@ mod tests {
     #[test]
     fn the_run_clock_starts_only_when_the_tests_start() {
         let done = run(
-            &sh("sleep 1.5; echo done", 1),
+            &sh(
+                "sleep 1.5; echo done",
+                "ping -n 3 127.0.0.1 >nul& echo done",
+                1,
+            ),
             &mut |_| {},
             &AtomicBool::new(false),
         )
@@ -786,7 +809,12 @@ mod tests {
     fn a_cancelled_run_stops_promptly() {
         let cancel = AtomicBool::new(true);
         let started = Instant::now();
-        let done = run(&sh("sleep 30", 30), &mut |_| {}, &cancel).unwrap();
+        let done = run(
+            &sh("sleep 30", "ping -n 31 127.0.0.1 >nul", 30),
+            &mut |_| {},
+            &cancel,
+        )
+        .unwrap();
         assert!(done.cancelled());
         assert!(started.elapsed() < Duration::from_secs(10));
     }
@@ -798,7 +826,12 @@ mod tests {
                 let mut sink = |l: &str| {
                     let _ = tx.send(l.to_string());
                 };
-                run(&sh("echo started; sleep 30", 30), &mut sink, &flag).unwrap()
+                let job = sh(
+                    "echo started; sleep 30",
+                    "echo started& ping -n 31 127.0.0.1 >nul",
+                    30,
+                );
+                run(&job, &mut sink, &flag).unwrap()
             })
         };
         let (tx, rx) = mpsc::channel();
@@ -828,7 +861,11 @@ mod tests {
         let flag = cancel.clone();
         let long = thread::spawn(move || {
             run(
-                &sh("echo $$; sleep 30", 30),
+                &sh(
+                    "echo $$; sleep 30",
+                    "echo started& ping -n 31 127.0.0.1 >nul",
+                    30,
+                ),
                 &mut |l| {
                     let _ = tx.send(l.to_string());
                 },
@@ -836,14 +873,29 @@ mod tests {
             )
             .unwrap()
         });
-        let pid: isize = rx
-            .recv_timeout(Duration::from_secs(10))
+        let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        // The run's tree, as `cancel` finds it: by its flag.
+        let pid = CANCELLABLE
+            .lock()
             .unwrap()
-            .trim()
-            .parse()
+            .iter()
+            .find(|&&(owner, _)| owner == std::ptr::from_ref(&*cancel) as usize)
+            .map(|&(_, tree)| tree)
             .unwrap();
+        if cfg!(unix) {
+            assert_eq!(
+                first.trim(),
+                pid.to_string(),
+                "the tree is the shell's process group"
+            );
+        }
         assert!(active_trees().contains(&pid));
-        let short = run(&sh("true", 5), &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        let short = run(
+            &sh("true", "exit 0", 5),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert!(short.exit_ok());
         assert!(
             active_trees().contains(&pid),
@@ -861,24 +913,25 @@ mod tests {
     #[test]
     fn a_helper_past_its_limit_is_killed() {
         let started = Instant::now();
-        let job = Job::new(
-            "sh",
-            ["-c", "sleep 30"],
-            &std::env::temp_dir(),
-            Duration::from_secs(1),
-        );
+        let (program, args) = shell("sleep 30", "ping -n 31 127.0.0.1 >nul");
+        let job = Job::new(program, args, &std::env::temp_dir(), Duration::from_secs(1));
         assert!(capture(&job).unwrap().is_none());
         assert!(started.elapsed() < Duration::from_secs(10));
+        let (program, args) = shell(
+            "echo hi; echo oops >&2; exit 3",
+            "echo hi& echo oops>&2& exit 3",
+        );
         let job = Job::new(
-            "sh",
-            ["-c", "echo hi; echo oops >&2; exit 3"],
+            program,
+            args,
             &std::env::temp_dir(),
             Duration::from_secs(10),
         );
         let out = capture(&job).unwrap().unwrap();
         assert!(!out.success);
-        assert_eq!(out.stdout, b"hi\n");
-        assert_eq!(out.stderr, b"oops\n");
+        let eol = if cfg!(windows) { "\r\n" } else { "\n" };
+        assert_eq!(out.stdout, format!("hi{eol}").as_bytes());
+        assert_eq!(out.stderr, format!("oops{eol}").as_bytes());
     }
 
     #[test]
@@ -903,16 +956,63 @@ mod tests {
     #[test]
     fn huge_lines_are_cut_not_buffered_whole() {
         let mut longest = 0;
+        // A file of one line, a megabyte long, for Windows's `type`, in the job's directory.
+        let name = format!("mastery-huge-line-{}", std::process::id());
+        let file = std::env::temp_dir().join(&name);
+        std::fs::write(&file, vec![b'x'; 1_000_000]).unwrap();
         let done = run(
-            &sh("head -c 1000000 /dev/zero | tr '\\0' x", 5),
+            &sh(
+                "head -c 1000000 /dev/zero | tr '\\0' x",
+                &format!("type {name}"),
+                5,
+            ),
             &mut |l| longest = longest.max(l.len()),
             &AtomicBool::new(false),
         )
         .unwrap();
+        let _ = std::fs::remove_file(&file);
         assert!(done.exit_ok());
         assert!(
             longest <= MAX_LINE + 16 * 1024,
             "a line of {longest} bytes was kept whole"
         );
+    }
+
+    /// The runner's death (any death) closes its handle to the job object, and the job's
+    /// kill-on-close takes the whole tree along: cmd and the ping it started in the background,
+    /// which holds the output pipe. Dropping the `Job` is that close; the pipe then ends at
+    /// once, not when the pings would have (30 seconds).
+    #[cfg(windows)]
+    #[test]
+    fn closing_the_job_handle_kills_the_whole_tree() {
+        let mut child = Command::new("cmd")
+            .args([
+                "/c",
+                "start /b ping -n 31 127.0.0.1& echo started& ping -n 31 127.0.0.1",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let job = windows::Job::for_child(&child).expect("the child is in a job object");
+        let mut out = child.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("started") {
+            let n = out.read(&mut buf).unwrap();
+            assert!(n > 0, "cmd ended early: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let closed = Instant::now();
+        drop(job);
+        let _ = out.read_to_end(&mut seen);
+        assert!(
+            closed.elapsed() < Duration::from_secs(10),
+            "the background ping outlived the job: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        // (The pipe's end already says cmd is gone too: it held the pipe as well.)
+        child.wait().unwrap();
     }
 }

@@ -16,7 +16,7 @@ pub fn cmd_reset(app: &mut App, name: &str, yes: bool) -> Result<ExitCode> {
     let root = app.root().to_path_buf();
     let rel = app.course.stage_path(stage);
     let lock = read_lock(&root)?;
-    let id = lock.get(&rel.display().to_string()).with_context(|| format!("{LOCK_FILE} has no entry for {}: run `mastery dev lock` (course authors) or restore {LOCK_FILE} with git", rel.display()))?;
+    let id = lock.get(&crate::lock::key(&rel)).with_context(|| format!("{LOCK_FILE} has no entry for {}: run `mastery dev lock` (course authors) or restore {LOCK_FILE} with git", rel.display()))?;
     let original = blob(&root, id)?;
     let current = std::fs::read(root.join(&rel)).ok();
     if current.as_deref() == Some(original.as_slice()) {

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::course::slash;
+
 /// Files of `dir` (relative to it), `target/` excluded.
 fn files(dir: &Path) -> BTreeSet<PathBuf> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
@@ -66,13 +68,13 @@ pub fn differences(
         match (ex.contains(file), sol.contains(file)) {
             (true, false) => out.push(format!(
                 "{}: not in the solution crate ({} is missing)",
-                e.display(),
-                s.display()
+                slash(&e),
+                slash(&s)
             )),
             (false, true) => out.push(format!(
                 "{}: not in the exercise crate ({} is missing); the learner's tests need it too",
-                s.display(),
-                e.display()
+                slash(&s),
+                slash(&e)
             )),
             _ => {
                 let (a, b) = (
@@ -87,8 +89,8 @@ pub fn differences(
                 if !same {
                     out.push(format!(
                         "{}: differs from {} (only stage files may differ)",
-                        e.display(),
-                        s.display()
+                        slash(&e),
+                        slash(&s)
                     ));
                 }
             }
