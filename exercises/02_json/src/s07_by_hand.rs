@@ -4,9 +4,12 @@
 //! implements `Serialize` and `Deserialize` for three types: a struct ([`Config`]), an enum
 //! with every kind of variant ([`Shape`]), and a generic struct ([`Labeled<T>`]).
 //!
-//! Serializing is one call per field. Deserializing a struct is a visitor with `visit_map`:
-//! one `Option` slot per field, a loop over the keys, and a `match` on each key. That loop is
-//! where the policies live:
+//! Serializing follows stage 5's data model: one `Serializer` call for the value (a newtype
+//! variant passes its payload in that call); a struct, a tuple variant or a struct variant
+//! then feeds each field or element to the helper the call returned, and `end`s it.
+//!
+//! Deserializing a struct is a visitor with `visit_map`: one `Option` slot per field, a loop
+//! over the keys, and a `match` on each key. That loop is where the policies live:
 //!
 //! - a **missing field** is "missing field `port`", except that an `Option` field may be
 //!   absent (it is `None`). Do not special-case `Option` by name: call stage 6's
@@ -74,37 +77,38 @@ pub struct Labeled<T> {
 
 impl Serialize for Config {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok> {
-        // TODO: one call on `serializer` for the value, then one per field or element
+        // TODO: `Config` as a struct of the data model: its four fields, in declaration order
         todo!()
     }
 }
 
 impl Deserialize for Config {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
-        // rules in the header; every other input is refused
+        // TODO: a `Config` from a JSON object, by the header's rules for missing, duplicate and
+        // unknown fields; every other input is refused
         todo!()
     }
 }
 
 impl Serialize for Shape {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok> {
-        // TODO: one call on `serializer` for the value, then one per field or element
+        // TODO: each variant in the data model's form for its kind (unit, newtype, tuple or
+        // struct variant), as stage 5 writes them
         todo!()
     }
 }
 
 impl Deserialize for Shape {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
-        // rules in the header; every other input is refused
+        // TODO: a `Shape` from a string (a unit variant) or a one-key object (any variant), by
+        // the header's rules; every other input is refused
         todo!()
     }
 }
 
 impl<T: Serialize> Serialize for Labeled<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok> {
-        // TODO: one call on `serializer` for the value, then one per field or element
+        // TODO: `Labeled` as a struct of the data model: `label`, then `value`
         todo!()
     }
 }
@@ -114,8 +118,8 @@ where
     T: Deserialize,
 {
     fn deserialize<D: Deserializer>(deserializer: D) -> Result<Self> {
-        // TODO: the value from a JSON object (and, for the enum, from a string too), by the
-        // rules in the header; every other input is refused
+        // TODO: a `Labeled<T>` from a JSON object, by the same rules as `Config`; every other
+        // input is refused
         todo!()
     }
 }

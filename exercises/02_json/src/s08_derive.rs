@@ -1,10 +1,9 @@
 //! # `#[derive(Serialize, Deserialize)]` for structs: the tests
 //!
 //! The code of this stage is in the proc-macro crate, `derive/src/s08_derive.rs`: read its
-//! header for what to build. This module holds the stage's tests, because a derive can only
-//! be tested by a crate that uses it. They derive `Serialize` and `Deserialize` for structs
-//! of every shape, check the JSON against the hand-written impls of stage 7, and
-//! end with the example this project was built for:
+//! header for what to build. Its tests are here, in a crate that uses the derive: they derive
+//! both traits for structs of every shape, check the JSON against the hand-written impls of
+//! stage 7, and end with the example this project was built for:
 //!
 //! ```
 //! use json::{Deserialize, Serialize, from_json, to_json};
@@ -47,8 +46,7 @@
 //! }
 //! ```
 //!
-//! A generic type is `Serialize` only when its type parameters are, because the derive
-//! bounds every type parameter:
+//! The derive bounds every type parameter, so a generic type is `Serialize` only when they are:
 //!
 //! ```compile_fail,E0277
 //! #[derive(json::Serialize)]

@@ -21,48 +21,9 @@
 //!
 //! Because values may borrow the arena, nodes can point at each other, cycles included: a
 //! `TypedArena<Node<'a>>` whose nodes hold `&'a Node<'a>` compiles. It compiles only because
-//! `TypedArena` has no `Drop` impl of its own: `Vec`'s destructor promises (with the unstable
-//! `#[may_dangle]`) not to look at the references inside its elements, and the compiler's drop
-//! check trusts that. A type with a plain `Drop` impl makes no such promise, so the compiler
-//! must assume its `drop` may follow the nodes' references while the arena is being torn down.
-//! This compiles:
-//!
-//! ```
-//! use std::cell::Cell;
-//! use arena::s05_drop::TypedArena;
-//!
-//! struct Node<'a> {
-//!     next: Cell<Option<&'a Node<'a>>>,
-//! }
-//!
-//! struct Wrapper<T>(TypedArena<T>);
-//!
-//! let arena = Wrapper(TypedArena::new());
-//! let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
-//! let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
-//! a.next.set(Some(b));
-//! ```
-//!
-//! and adding one empty `Drop` impl to the wrapper stops it compiling (E0713: "borrow may still
-//! be in use when destructor runs ... when `arena` is dropped and runs the `Drop` code for type
-//! `Wrapper`"):
-//!
-//! ```compile_fail,E0713
-//! use std::cell::Cell;
-//! use arena::s05_drop::TypedArena;
-//!
-//! struct Node<'a> {
-//!     next: Cell<Option<&'a Node<'a>>>,
-//! }
-//!
-//! struct Wrapper<T>(TypedArena<T>);
-//! impl<T> Drop for Wrapper<T> { fn drop(&mut self) {} } // the added line
-//!
-//! let arena = Wrapper(TypedArena::new());
-//! let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
-//! let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
-//! a.next.set(Some(b));
-//! ```
+//! `TypedArena` has no `Drop` impl of its own (leave it so: the `Vec`s do the dropping). The
+//! doc of [`TypedArena`] shows the example, and the one line that makes the drop check reject
+//! it.
 //!
 //! Afterwards you can say when an arena must run destructors, why the drop check rejects a
 //! self-referential arena with a `Drop` impl, and what `#[may_dangle]` promises.
@@ -81,6 +42,52 @@ const FIRST_CHUNK_BYTES: usize = 1024;
 ///
 /// Invariant: no chunk is ever pushed past its capacity, so no chunk's buffer ever moves, and
 /// references handed out by `alloc` stay valid until the arena is dropped or consumed.
+///
+/// # Drop check
+///
+/// Values may borrow the arena, so nodes can point at each other, cycles included. That
+/// compiles only because `TypedArena` has no `Drop` impl of its own: `Vec`'s destructor
+/// promises (with the unstable `#[may_dangle]`) not to look at the references inside its
+/// elements, and the compiler's drop check trusts that. A type with a plain `Drop` impl makes
+/// no such promise, so the compiler must assume its `drop` may follow the nodes' references
+/// while the arena is being torn down. This compiles:
+///
+/// ```
+/// use std::cell::Cell;
+/// use arena::s05_drop::TypedArena;
+///
+/// struct Node<'a> {
+///     next: Cell<Option<&'a Node<'a>>>,
+/// }
+///
+/// struct Wrapper<T>(TypedArena<T>);
+///
+/// let arena = Wrapper(TypedArena::new());
+/// let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
+/// let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
+/// a.next.set(Some(b));
+/// ```
+///
+/// and adding one empty `Drop` impl to the wrapper stops it compiling (E0713: "borrow may still
+/// be in use when destructor runs ... when `arena` is dropped and runs the `Drop` code for type
+/// `Wrapper`"):
+///
+/// ```compile_fail,E0713
+/// use std::cell::Cell;
+/// use arena::s05_drop::TypedArena;
+///
+/// struct Node<'a> {
+///     next: Cell<Option<&'a Node<'a>>>,
+/// }
+///
+/// struct Wrapper<T>(TypedArena<T>);
+/// impl<T> Drop for Wrapper<T> { fn drop(&mut self) {} } // the added line
+///
+/// let arena = Wrapper(TypedArena::new());
+/// let a: &Node = arena.0.alloc(Node { next: Cell::new(None) });
+/// let b: &Node = arena.0.alloc(Node { next: Cell::new(Some(a)) });
+/// a.next.set(Some(b));
+/// ```
 pub struct TypedArena<T> {
     chunks: RefCell<Vec<Vec<T>>>,
 }

@@ -49,22 +49,7 @@
 //!
 //! 2. [`Dekker`], the store-buffer litmus test. Two threads each raise their own flag, then
 //!    look at the other's flag, and "enter" only if it is still down; at most one may enter.
-//!
-//!    ```text
-//!      thread A                    thread B
-//!      a.store(true)               b.store(true)
-//!      b.load() == false?          a.load() == false?   <- both may read false
-//!    ```
-//!
-//!    Each store may still sit in its core's store buffer when the other core loads. Nothing
-//!    here is published by a value that is *read*: each thread hopes to read the other's old
-//!    value, so no Release/Acquire pair helps. What is needed is one order over both threads'
-//!    store-then-load that every thread agrees on. `SeqCst` gives exactly that: all `SeqCst`
-//!    operations and `SeqCst` fences lie in one total order. (In the C++ model that Rust
-//!    follows, `SeqCst` loads and stores would do; loom models `SeqCst` *fences* exactly but
-//!    treats `SeqCst` loads and stores as acquire/release, so build on what loom can check.)
-//!    The blocking `recv` of stage 7 meets this pattern again, between "I am going to sleep"
-//!    and "a message is queued".
+//!    No Release/Acquire pair helps here; the doc of [`Dekker`] shows why, and what does.
 //!
 //! Afterwards you can draw the happens-before edge that makes a read of shared data safe, say
 //! which ordering each atomic operation needs and why (Acquire, Release, SeqCst, Relaxed), and
@@ -72,18 +57,6 @@
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 3 (memory ordering):
 //! <https://marabos.nl/atomics/memory-ordering.html>; C++ Concurrency in Action, chapter 5.3.
-//!
-//! A `Handoff` moves its value to another thread, so it is `Sync` only for `Send` values:
-//!
-//! ```compile_fail,E0277
-//! use mpsc::s04_ordering::Handoff;
-//! use std::rc::Rc;
-//! let slot = Handoff::new();
-//! std::thread::scope(|s| {
-//!     s.spawn(|| slot.publish(Rc::new(1))); // error: `Rc<i32>` cannot be sent between threads
-//! });
-//! let _ = slot.take();
-//! ```
 
 use std::mem::MaybeUninit;
 
@@ -99,6 +72,18 @@ const READY: usize = 2;
 const TAKEN: usize = 3;
 
 /// A one-shot slot that hands one value from a publishing thread to a taking thread.
+///
+/// A `Handoff` moves its value to another thread, so it is `Sync` only for `Send` values:
+///
+/// ```compile_fail,E0277
+/// use mpsc::s04_ordering::Handoff;
+/// use std::rc::Rc;
+/// let slot = Handoff::new();
+/// std::thread::scope(|s| {
+///     s.spawn(|| slot.publish(Rc::new(1))); // error: `Rc<i32>` cannot be sent between threads
+/// });
+/// let _ = slot.take();
+/// ```
 pub struct Handoff<T> {
     /// One of `EMPTY`, `WRITING`, `READY`, `TAKEN`; it only ever moves forward.
     state: AtomicUsize,
@@ -148,6 +133,22 @@ impl<T> Drop for Handoff<T> {
 }
 
 /// The store-buffer litmus test: two threads, two flags, at most one may enter.
+///
+/// ```text
+///  thread A                    thread B
+///  a.store(true)               b.store(true)
+///  b.load() == false?          a.load() == false?   <- both may read false
+/// ```
+///
+/// Each store may still sit in its core's store buffer when the other core loads. Nothing
+/// here is published by a value that is *read*: each thread hopes to read the other's old
+/// value, so no Release/Acquire pair helps. What is needed is one order over both threads'
+/// store-then-load that every thread agrees on. `SeqCst` gives exactly that: all `SeqCst`
+/// operations and `SeqCst` fences lie in one total order. (In the C++ model that Rust
+/// follows, `SeqCst` loads and stores would do; loom models `SeqCst` *fences* exactly but
+/// treats `SeqCst` loads and stores as acquire/release, so build on what loom can check.)
+/// The blocking `recv` of stage 7 meets this pattern again, between "I am going to sleep"
+/// and "a message is queued".
 pub struct Dekker {
     a: AtomicBool,
     b: AtomicBool,

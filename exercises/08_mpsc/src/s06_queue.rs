@@ -11,25 +11,8 @@
 //!   Index `i` is slot `i % LAP` of its block, `LAP = BLOCK_CAP + 1`: the last index of each
 //!   lap is no slot but a *marker*, "this block is full, the next one is being linked".
 //!   `tail.block` and `head.block` are the blocks of `tail.index` and `head.index`.
-//! - **Push** (any thread): load `tail.index`; on a marker, spin; otherwise load `tail.block`
-//!   and claim the slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race?
-//!   Retry with the index the failed CAS returned, after a backoff of spin-loop hints that
-//!   doubles each time up to `MAX_BACKOFF` (the winner is about to CAS again). Won: the slot
-//!   is yours alone; write the value, then set the slot's `ready` flag.
-//! - **Linking.** The producer that claims a block's last slot allocates the next block
-//!   *before* its CAS (so no one waits on its `malloc`); after winning it stores `tail.block`,
-//!   moves `tail.index` past the marker and sets the old block's `next`, all before it writes
-//!   its slot. Others spin on the marker meanwhile: there, push is not lock-free. As
-//!   `tail.block` changes only while `tail.index` sits on a marker, a producer whose CAS from
-//!   `index` succeeds loaded the block of its slot; one whose CAS fails must not dereference
-//!   the block it loaded (it may have been freed).
-//! - **Pop** (the one consumer; `head` is its alone). Look at the slot at `head.index` first:
-//!   `ready` set, take the value. Only if it is not, load `tail.index`: equal means empty,
-//!   greater means a producer has claimed the slot but not written it yet, the *inconsistent
-//!   moment*: [`MpscQueue::try_pop`] reports [`Pop::Inconsistent`], [`MpscQueue::pop`] spins
-//!   through it (the consumer waits for a preempted producer: it is not lock-free). After a
-//!   block's last slot, follow `next` and free the old block: every slot in it has been read,
-//!   and no producer touches a block after setting a slot's `ready` flag.
+//! - **Push** and **pop**: the protocol of each, linking a new block included, is on
+//!   [`MpscQueue::push`] and [`MpscQueue::try_pop`].
 //! - Popping is `unsafe`: nothing stops two threads from calling `pop` on a shared
 //!   `&MpscQueue`, so "one consumer at a time" is the caller's contract (the next stage's
 //!   `Receiver` makes it a type fact). Dropping the queue drops every value not popped and
@@ -159,6 +142,20 @@ impl<T> MpscQueue<T> {
     }
 
     /// Appends `value`. Safe from any number of threads at once.
+    ///
+    /// **Push** (any thread): load `tail.index`; on a marker, spin; otherwise load `tail.block`
+    /// and claim the slot by CAS of `tail.index` from `index` to `index + 1`. Lost the race?
+    /// Retry with the index the failed CAS returned, after a backoff of spin-loop hints that
+    /// doubles each time up to `MAX_BACKOFF` (the winner is about to CAS again). Won: the slot
+    /// is yours alone; write the value, then set the slot's `ready` flag.
+    ///
+    /// **Linking.** The producer that claims a block's last slot allocates the next block
+    /// *before* its CAS (so no one waits on its `malloc`); after winning it stores `tail.block`,
+    /// moves `tail.index` past the marker and sets the old block's `next`, all before it writes
+    /// its slot. Others spin on the marker meanwhile: there, push is not lock-free. As
+    /// `tail.block` changes only while `tail.index` sits on a marker, a producer whose CAS from
+    /// `index` succeeds loaded the block of its slot; one whose CAS fails must not dereference
+    /// the block it loaded (it may have been freed).
     pub fn push(&self, value: T) {
         // TODO: a CAS loop on `tail.index`: spin on a marker; allocate the next block before
         // claiming a block's last slot; after losing, back off (up to `MAX_BACKOFF` hints);
@@ -169,6 +166,14 @@ impl<T> MpscQueue<T> {
 
     /// Removes the oldest value, reporting an inconsistent moment instead of waiting through
     /// it.
+    ///
+    /// **Pop** (the one consumer; `head` is its alone). Look at the slot at `head.index` first:
+    /// `ready` set, take the value. Only if it is not, load `tail.index`: equal means empty,
+    /// greater means a producer has claimed the slot but not written it yet, the *inconsistent
+    /// moment*: [`MpscQueue::try_pop`] reports [`Pop::Inconsistent`], [`MpscQueue::pop`] spins
+    /// through it (the consumer waits for a preempted producer: it is not lock-free). After a
+    /// block's last slot, follow `next` and free the old block: every slot in it has been read,
+    /// and no producer touches a block after setting a slot's `ready` flag.
     ///
     /// # Safety
     ///

@@ -23,48 +23,10 @@
 //! is what `FromMyIterator<A>` wants in stage 6 (a `String` is built from `char`s *and* from
 //! `&str`s), and what an iterator does not.
 //!
-//! **Object safety.** The combinators of the trait (`map`, `filter`, `fold`, ...) are generic
-//! and take `self` by value, so a `dyn MyIterator` could not have them in its vtable. Each one
-//! carries `where Self: Sized`: it is left out of the vtable, and the trait stays usable as
-//! `dyn MyIterator<Item = T>`. Through a `&mut dyn MyIterator` or a `Box<dyn MyIterator>` the
-//! combinators are still there, because those *pointers* are sized iterators (your impls).
-//!
-//! ```
-//! use iterators::s01_trait::{Counter, MyIterator};
-//!
-//! // Any sized iterator, including `&mut dyn MyIterator`, thanks to `impl MyIterator for &mut I`
-//! // with `I: ?Sized`.
-//! fn first_two<I: MyIterator>(mut it: I) -> (Option<I::Item>, Option<I::Item>) {
-//!     (it.next(), it.next())
-//! }
-//!
-//! let mut boxed: Box<dyn MyIterator<Item = u32>> = Box::new(Counter::new(3));
-//! assert_eq!(first_two(&mut *boxed), (Some(1), Some(2)));
-//! assert_eq!(boxed.next(), Some(3));
-//! assert_eq!(boxed.next(), None);
-//! ```
-//!
-//! A generic method without `where Self: Sized` makes the whole trait unusable as `dyn`:
-//!
-//! ```compile_fail,E0038
-//! trait Unsized {
-//!     type Item;
-//!     fn next(&mut self) -> Option<Self::Item>;
-//!     fn map<B, F: FnMut(Self::Item) -> B>(self, f: F) -> Vec<B>; // no `where Self: Sized`
-//! }
-//! fn takes(_: &mut dyn Unsized<Item = u32>) {}
-//! ```
-//!
-//! and a `where Self: Sized` method cannot be called on the trait object itself, only on a
-//! sized pointer to it:
-//!
-//! ```compile_fail
-//! use iterators::s01_trait::{Counter, MyIterator};
-//!
-//! let mut counter = Counter::new(3);
-//! let it: &mut dyn MyIterator<Item = u32> = &mut counter;
-//! let total = (*it).fold(0, |acc, x| acc + x); // `(*it)` is unsized: `fold` is not in the vtable
-//! ```
+//! **Object safety.** Every combinator of the trait carries `where Self: Sized`, so that
+//! `dyn MyIterator<Item = T>` stays usable; your impls for `&mut I` and `Box<I>` (with
+//! `I: ?Sized`) are what give a trait object its combinators back. The doc of [`MyIterator`]
+//! shows how, with the two mistakes the compiler rejects.
 //!
 //! Afterwards you can choose between an associated type and a generic parameter, keep a trait
 //! object safe, and write the lifetime bound that ties an iterator's items to the data it
@@ -86,6 +48,51 @@ use crate::s06_collect::FromMyIterator;
 /// Only `next` is required. Everything else has a default: the consumers (`fold`, `count`,
 /// `sum`, ...) are written in stage 3, the adapters (`map`, `filter`, `take`, ...) in stages 2,
 /// 4 and 5, `collect` in stage 6.
+///
+/// # Object safety
+///
+/// The combinators (`map`, `filter`, `fold`, ...) are generic and take `self` by value, so a
+/// `dyn MyIterator` could not have them in its vtable. Each one carries `where Self: Sized`: it
+/// is left out of the vtable, and the trait stays usable as `dyn MyIterator<Item = T>`. Through
+/// a `&mut dyn MyIterator` or a `Box<dyn MyIterator>` the combinators are still there, because
+/// those *pointers* are sized iterators (the impls for `&mut I` and `Box<I>`).
+///
+/// ```
+/// use iterators::s01_trait::{Counter, MyIterator};
+///
+/// // Any sized iterator, including `&mut dyn MyIterator`, thanks to `impl MyIterator for &mut I`
+/// // with `I: ?Sized`.
+/// fn first_two<I: MyIterator>(mut it: I) -> (Option<I::Item>, Option<I::Item>) {
+///     (it.next(), it.next())
+/// }
+///
+/// let mut boxed: Box<dyn MyIterator<Item = u32>> = Box::new(Counter::new(3));
+/// assert_eq!(first_two(&mut *boxed), (Some(1), Some(2)));
+/// assert_eq!(boxed.next(), Some(3));
+/// assert_eq!(boxed.next(), None);
+/// ```
+///
+/// A generic method without `where Self: Sized` makes the whole trait unusable as `dyn`:
+///
+/// ```compile_fail,E0038
+/// trait Unsized {
+///     type Item;
+///     fn next(&mut self) -> Option<Self::Item>;
+///     fn map<B, F: FnMut(Self::Item) -> B>(self, f: F) -> Vec<B>; // no `where Self: Sized`
+/// }
+/// fn takes(_: &mut dyn Unsized<Item = u32>) {}
+/// ```
+///
+/// and a `where Self: Sized` method cannot be called on the trait object itself, only on a
+/// sized pointer to it:
+///
+/// ```compile_fail
+/// use iterators::s01_trait::{Counter, MyIterator};
+///
+/// let mut counter = Counter::new(3);
+/// let it: &mut dyn MyIterator<Item = u32> = &mut counter;
+/// let total = (*it).fold(0, |acc, x| acc + x); // `(*it)` is unsized: `fold` is not in the vtable
+/// ```
 pub trait MyIterator {
     /// The type of the items: one per iterator type.
     type Item;

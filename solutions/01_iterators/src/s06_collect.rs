@@ -18,23 +18,9 @@
 //! allocation instead of many), but it must not *trust* it: a buggy iterator may yield more or
 //! fewer items than it claims, and the collection must still hold exactly what was yielded.
 //!
-//! **Fast, without trusting.** `push` checks the capacity on every item, and that branch keeps
-//! the compiler from vectorising the loop; std's `collect` skips it only for iterators that
-//! implement the *unsafe* trait `TrustedLen`, whose implementors promise an exact hint. The
-//! reference `Vec` impl gets the same loop without trusting anyone: it pulls at most
-//! `size_hint().0` items into the room reserved for them, each written through a pointer and
-//! counted with `set_len`, stops at the first `None`, and `push`es whatever comes after. Its own
-//! loop counter, not the hint, keeps every write inside the reserved room. That is the one
-//! `unsafe` block of this project, there for stage 7's benchmark; the plain `push` loop is a
-//! complete answer to this stage.
-//!
-//! **`impl Trait`.** In argument position, `words: impl MyIterator<Item = &'a str>` is an
-//! anonymous generic parameter: the caller picks the type. In return position,
-//! `-> impl MyIterator<Item = u64>` is an opaque type: the function picks it (here a
-//! `Map<Filter<SliceIter<'_, u64>, _>, _>` that no one could write out, because closures have
-//! no names) and callers see only the trait. The returned iterator borrows its input, which
-//! the signature says with a lifetime. A `Box<dyn MyIterator<Item = T> + 'a>` is the dynamic
-//! alternative, and needs the `+ 'a` because a trait object defaults to `'static`.
+//! **`impl Trait`.** Three small functions, [`parse_all`], [`even_squares`] and [`boxed`], use
+//! `impl Trait` in argument and in return position and its dynamic alternative, `Box<dyn ..>`;
+//! their docs say what each form means.
 //!
 //! A type that is not a collection has no `FromMyIterator` impl, and the compiler says so:
 //!
@@ -78,6 +64,16 @@ pub trait FromMyIterator<A>: Sized {
     fn from_my_iter<I: MyIterator<Item = A>>(iter: I) -> Self;
 }
 
+/// A plain `push` loop is a complete answer. Why the reference does more:
+///
+/// `push` checks the capacity on every item, and that branch keeps the compiler from
+/// vectorising the loop; std's `collect` skips it only for iterators that implement the
+/// *unsafe* trait `TrustedLen`, whose implementors promise an exact hint. The reference impl
+/// gets the same loop without trusting anyone: it pulls at most `size_hint().0` items into the
+/// room reserved for them, each written through a pointer and counted with `set_len`, stops at
+/// the first `None`, and `push`es whatever comes after. Its own loop counter, not the hint,
+/// keeps every write inside the reserved room. That is the one `unsafe` block of this project,
+/// there for stage 7's benchmark.
 impl<T> FromMyIterator<T> for Vec<T> {
     #[inline]
     fn from_my_iter<I: MyIterator<Item = T>>(mut iter: I) -> Self {
@@ -215,16 +211,27 @@ impl<T, E, I: MyIterator<Item = Result<T, E>>> MyIterator for UntilErr<'_, I, E>
 }
 
 /// The squares of the even numbers of `values`, in order, computed lazily as they are pulled.
+///
+/// `-> impl MyIterator<Item = u64>` in return position is an opaque type: the function picks
+/// it (here a `Map<Filter<SliceIter<'_, u64>, _>, _>` that no one could write out, because
+/// closures have no names) and callers see only the trait. The returned iterator borrows
+/// `values`, which the signature says with the lifetime `'_`.
 pub fn even_squares(values: &[u64]) -> impl MyIterator<Item = u64> + '_ {
     values.my_iter().filter(|x| **x % 2 == 0).map(|x| x * x)
 }
 
 /// Parses every word as a `u32`: all the numbers, or the error of the first word that is not one.
+///
+/// `words: impl MyIterator<Item = &'a str>` in argument position is an anonymous generic
+/// parameter: the caller picks the type.
 pub fn parse_all<'a>(words: impl MyIterator<Item = &'a str>) -> Result<Vec<u32>, ParseIntError> {
     words.map(str::parse::<u32>).collect()
 }
 
 /// Boxes any iterator as a trait object that may borrow for `'a`.
+///
+/// The dynamic alternative to `impl Trait`: one type for every iterator, chosen at run time.
+/// It needs the `+ 'a` because a trait object's lifetime defaults to `'static`.
 pub fn boxed<'a, I>(iter: I) -> Box<dyn MyIterator<Item = I::Item> + 'a>
 where
     I: MyIterator + 'a,

@@ -4,9 +4,12 @@
 //! implements `Serialize` and `Deserialize` for three types: a struct ([`Config`]), an enum
 //! with every kind of variant ([`Shape`]), and a generic struct ([`Labeled<T>`]).
 //!
-//! Serializing is one call per field. Deserializing a struct is a visitor with `visit_map`:
-//! one `Option` slot per field, a loop over the keys, and a `match` on each key. That loop is
-//! where the policies live:
+//! Serializing follows stage 5's data model: one `Serializer` call for the value (a newtype
+//! variant passes its payload in that call); a struct, a tuple variant or a struct variant
+//! then feeds each field or element to the helper the call returned, and `end`s it.
+//!
+//! Deserializing a struct is a visitor with `visit_map`: one `Option` slot per field, a loop
+//! over the keys, and a `match` on each key. That loop is where the policies live:
 //!
 //! - a **missing field** is "missing field `port`", except that an `Option` field may be
 //!   absent (it is `None`). Do not special-case `Option` by name: call stage 6's

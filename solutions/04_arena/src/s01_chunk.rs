@@ -26,14 +26,14 @@
 //!   and never creates a reference that covers them. Making a `&mut [u8]` over the whole
 //!   buffer in `try_alloc_layout` (`slice::from_raw_parts_mut(start, capacity)`, then
 //!   indexing it to find the room) breaks that promise. The tests pass natively; under Miri,
-//!   `curriculum_example_prints_both_values` (two `alloc`s, then the first value printed)
-//!   stops with `Miri found an aliasing violation (Stacked/Tree Borrows)`, and Miri said:
-//!   `trying to retag from <TAG> for SharedReadOnly permission at allocN[0x0], but that tag
-//!   does not exist in the borrow stack for this location`. The summary names the test; the
-//!   error itself points into `core::fmt` (the printing). The lines that find the bug come
-//!   below it in the full report: `help: <TAG> was created by a Unique retag at offsets
-//!   [0x0..0x4]` points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help:
-//!   <TAG> was later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
+//!   `curriculum_example_prints_both_values` (two `alloc`s, then both values printed) fails.
+//!   The runner's summary names that test and says `Miri found an aliasing violation
+//!   (Stacked/Tree Borrows)`; Miri's own error, `trying to retag from <TAG> for SharedReadOnly
+//!   permission at allocN[0x0], but that tag does not exist in the borrow stack for this
+//!   location`, points into `core::fmt` (the printing). The lines that find the bug come just
+//!   below it in the report: `help: <TAG> was created by a Unique retag at offsets [0x0..0x4]`
+//!   points at `arena.alloc(42)` in the test (your earlier `&mut T`), and `help: <TAG> was
+//!   later invalidated at offsets [0x0..0x400] by a Unique retag` points at your
 //!   `from_raw_parts_mut` line: a new unique reference to the whole buffer revoked every
 //!   reference handed out before.
 //!

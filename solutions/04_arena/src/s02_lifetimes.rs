@@ -18,22 +18,10 @@
 //! cloning a stack shares its nodes instead of copying them. Get the signatures' lifetimes to
 //! say exactly that, and the compiler proves the rest.
 //!
-//! Each example below compiles once the marked line is removed or changed back; with it, the
-//! borrow checker rejects a real memory error.
-//!
-//! The curriculum's example: `reset` while `x` and `y` still borrow the arena would let the
-//! next allocation overwrite them.
-//!
-//! ```compile_fail,E0502
-//! use arena::s01_chunk::Arena;
-//! let mut arena = Arena::new(1024);
-//! let x = arena.alloc(42);
-//! let y = arena.alloc(100);
-//! arena.reset(); // the line that must be rejected
-//! println!("{} {}", x, y);
-//! ```
-//!
-//! A reference that outlives its arena would point into freed memory:
+//! Each example below is a real memory error that the borrow checker rejects; each compiles
+//! once its marked line is removed or changed back. The curriculum's example, a `reset` while
+//! references still borrow the arena, is on [`Arena::reset`]. A reference that outlives its
+//! arena would point into freed memory:
 //!
 //! ```compile_fail,E0597
 //! use arena::s01_chunk::Arena;
@@ -76,6 +64,18 @@ unsafe impl Send for Arena {}
 impl Arena {
     /// Forgets every allocation and makes the whole capacity available again, without freeing
     /// the buffer. Destructors of the values in it do not run.
+    ///
+    /// A `reset` while `x` and `y` still borrow the arena would let the next allocation
+    /// overwrite them; `&mut self` makes it a compile error:
+    ///
+    /// ```compile_fail,E0502
+    /// use arena::s01_chunk::Arena;
+    /// let mut arena = Arena::new(1024);
+    /// let x = arena.alloc(42);
+    /// let y = arena.alloc(100);
+    /// arena.reset(); // the line that must be rejected
+    /// println!("{} {}", x, y);
+    /// ```
     pub fn reset(&mut self) {
         // `&mut self` proves no reference into the buffer is alive.
         self.offset.set(0);

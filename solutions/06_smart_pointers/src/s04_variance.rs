@@ -15,31 +15,13 @@
 //! - `Id<T>`, a typed index (`Id<User>` and `Id<Order>` do not mix) that never owns or touches
 //!   a `T`. `PhantomData<fn() -> T>` keeps it covariant in `T` and makes it `Send`, `Sync`
 //!   and `Copy` whatever `T` is, as a function pointer is. (Not `'static` whatever `T` is:
-//!   `fn() -> T` outlives `'a` only when `T` does.) Write its `Clone`, `Copy`, `PartialEq`,
-//!   `Eq`, `Hash` and `Debug` by hand: `#[derive]` would add a `T: Clone` (etc.) bound, and
-//!   `Id<String>` would not be `Copy`.
+//!   `fn() -> T` outlives `'a` only when `T` does.) Its traits are written by hand, because
+//!   `#[derive]` would add a `T: Clone` (etc.) bound and `Id<String>` would not be `Copy`:
+//!   `Clone` and `Copy` are given, `PartialEq`, `Hash` and `Debug` are yours.
 //!
 //! The markers of `Ref` and `Id` are given, since the tests need them to compile; the marker of
-//! `Mut` is yours to fix, and the `doc` check (the first example below) fails until it is right.
-//!
-//! ```compile_fail
-//! use smart_pointers::s04_variance::Mut;
-//!
-//! fn shorten<'a, 'b>(m: Mut<'b, &'static str>) -> Mut<'b, &'a str> {
-//!     m // error: lifetime may not live long enough (`Mut` is invariant in `T`)
-//! }
-//! ```
-//!
-//! ```compile_fail,E0597
-//! use smart_pointers::s04_variance::Ref;
-//!
-//! let r;
-//! {
-//!     let s = String::from("short-lived");
-//!     r = Ref::new(&s); // error[E0597]: `s` does not live long enough
-//! }
-//! println!("{}", r.get());
-//! ```
+//! `Mut` is yours to fix. The examples on [`Ref`] and [`Mut`] are misuses the markers must
+//! reject, and the `doc` check fails until `Mut`'s is right.
 //!
 //! What `PhantomData` still does once a type has a `Drop` impl. A `Drop` impl makes the
 //! compiler assume the drop may use every `T` the type is generic over, so whatever `T`
@@ -78,6 +60,19 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 /// A shared borrow `&'a T`, held as a raw pointer.
+///
+/// It cannot outlive what it borrows:
+///
+/// ```compile_fail,E0597
+/// use smart_pointers::s04_variance::Ref;
+///
+/// let r;
+/// {
+///     let s = String::from("short-lived");
+///     r = Ref::new(&s); // error[E0597]: `s` does not live long enough
+/// }
+/// println!("{}", r.get());
+/// ```
 pub struct Ref<'a, T> {
     ptr: NonNull<T>,
     /// Borrows a `T` for `'a`: covariant, and tied to the referent's lifetime.
@@ -115,6 +110,17 @@ unsafe impl<T: Sync> Send for Ref<'_, T> {}
 unsafe impl<T: Sync> Sync for Ref<'_, T> {}
 
 /// A unique borrow `&'a mut T`, held as a raw pointer.
+///
+/// It is invariant in `T`, like `&'a mut T`: a `Mut` of a `&'static str` cannot become a `Mut`
+/// of a shorter-lived `&str`.
+///
+/// ```compile_fail
+/// use smart_pointers::s04_variance::Mut;
+///
+/// fn shorten<'a, 'b>(m: Mut<'b, &'static str>) -> Mut<'b, &'a str> {
+///     m // error: lifetime may not live long enough (`Mut` is invariant in `T`)
+/// }
+/// ```
 pub struct Mut<'a, T> {
     ptr: NonNull<T>,
     /// Borrows a `T` uniquely for `'a`: invariant in `T`, covariant in `'a`.

@@ -31,7 +31,9 @@
 //! other threads' uses of the value must happen before what this thread does next, and pick
 //! for each atomic operation the weakest ordering that makes it so. Write the reason next to
 //! each one. (`clone` can be `Relaxed`: it runs on a `MyArc` this thread already holds, so
-//! whatever made that one and the value visible here already happened.) A too-weak ordering passes most runs of an ordinary test; Miri's race detector
+//! whatever made that one and the value visible here already happened.)
+//!
+//! A too-weak ordering passes most runs of an ordinary test; Miri's race detector
 //! (in `a_clone_dropped_on_another_thread_happens_before_the_free`) and loom's models (under
 //! `cargo test --release` with `RUSTFLAGS="--cfg mastery_loom"`) are the judges. A stronger
 //! ordering than needed passes too, so the comment is where you prove you chose. The last
@@ -41,38 +43,8 @@
 //! `usize::MAX / 2`, since threads may clone faster than a plain overflow check could stop
 //! them. A test forges such a count in a child process and expects the clone to abort it.
 //!
-//! `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`: sending a `MyArc` to another
-//! thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
-//! `T: Send`). A `MyArc<Cell<i32>>` would let two threads write one `Cell` at once:
-//!
-//! ```compile_fail,E0277
-//! use smart_pointers::s05_arc::MyArc;
-//! use std::cell::Cell;
-//!
-//! let a = MyArc::new(Cell::new(1));
-//! std::thread::spawn(move || a.set(2)); // error[E0277]: `Cell<i32>` cannot be shared between threads
-//! ```
-//!
-//! ```compile_fail,E0277
-//! use smart_pointers::s05_arc::MyArc;
-//! use std::cell::RefCell;
-//!
-//! let a = MyArc::new(RefCell::new(1));
-//! std::thread::spawn(move || *a.borrow_mut() = 2); // error[E0277]: `RefCell<i32>` cannot be shared
-//! ```
-//!
-//! And `T: Sync` alone is not enough: the last clone may be dropped on another thread, which
-//! then drops the `T`. A `MutexGuard` is `Sync` but not `Send` (it must be unlocked by the
-//! thread that locked):
-//!
-//! ```compile_fail,E0277
-//! use smart_pointers::s05_arc::MyArc;
-//! use std::sync::Mutex;
-//!
-//! static M: Mutex<i32> = Mutex::new(1);
-//! let a = MyArc::new(M.lock().unwrap());
-//! std::thread::spawn(move || **a + 1); // error[E0277]: `MutexGuard<'_, i32>` cannot be sent
-//! ```
+//! `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`; the bounds are given, their
+//! `// SAFETY:` reasons are yours, and the doc of [`MyArc`] shows the misuses they rule out.
 //!
 //! Afterwards you will be able to justify each ordering of a reference count, explain what
 //! `Send` and `Sync` promise and when a type may implement them by hand, and read a loom
@@ -97,6 +69,41 @@ struct ArcInner<T> {
 }
 
 /// A thread-safe reference-counted pointer.
+///
+/// # Send and Sync
+///
+/// `MyArc<T>` is `Send` and `Sync` only when `T: Send + Sync`: sending a `MyArc` to another
+/// thread shares the `T` (so `T: Sync`), and whichever thread drops last drops the `T` (so
+/// `T: Send`). A `MyArc<Cell<i32>>` would let two threads write one `Cell` at once:
+///
+/// ```compile_fail,E0277
+/// use smart_pointers::s05_arc::MyArc;
+/// use std::cell::Cell;
+///
+/// let a = MyArc::new(Cell::new(1));
+/// std::thread::spawn(move || a.set(2)); // error[E0277]: `Cell<i32>` cannot be shared between threads
+/// ```
+///
+/// ```compile_fail,E0277
+/// use smart_pointers::s05_arc::MyArc;
+/// use std::cell::RefCell;
+///
+/// let a = MyArc::new(RefCell::new(1));
+/// std::thread::spawn(move || *a.borrow_mut() = 2); // error[E0277]: `RefCell<i32>` cannot be shared
+/// ```
+///
+/// And `T: Sync` alone is not enough: the last clone may be dropped on another thread, which
+/// then drops the `T`. A `MutexGuard` is `Sync` but not `Send` (it must be unlocked by the
+/// thread that locked):
+///
+/// ```compile_fail,E0277
+/// use smart_pointers::s05_arc::MyArc;
+/// use std::sync::Mutex;
+///
+/// static M: Mutex<i32> = Mutex::new(1);
+/// let a = MyArc::new(M.lock().unwrap());
+/// std::thread::spawn(move || **a + 1); // error[E0277]: `MutexGuard<'_, i32>` cannot be sent
+/// ```
 pub struct MyArc<T> {
     ptr: NonNull<ArcInner<T>>,
     _owns: PhantomData<ArcInner<T>>,

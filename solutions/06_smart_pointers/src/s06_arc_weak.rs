@@ -34,24 +34,15 @@
 //! judges one case of each end, in `a_clone_dropped_on_another_thread_happens_before_the_free`
 //! (another thread's uses, then our drop of the value and free of the block); the other
 //! orders are judged by your argument. Loom models race one and two `upgrade`s against the
-//! last strong drop (run them with `RUSTFLAGS="--cfg mastery_loom"`). `downgrade`'s ordering gets one more job in the next
-//! stage, where it pairs with `get_mut`'s unlock.
+//! last strong drop (run them with `RUSTFLAGS="--cfg mastery_loom"`). `downgrade`'s ordering
+//! gets one more job in the next stage, where it pairs with `get_mut`'s unlock.
 //!
 //! Every increment keeps last stage's overflow check: `clone` and `upgrade` on the strong
 //! count, `downgrade` and `MyWeak::clone` on the weak count abort the process when the count
 //! they find is past `usize::MAX / 2`. Four tests forge such a count in a child process and
 //! expect each of the four to abort it.
 //!
-//! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>`:
-//!
-//! ```compile_fail,E0277
-//! use smart_pointers::s06_arc_weak::MyArc;
-//! use std::cell::Cell;
-//!
-//! let a = MyArc::new(Cell::new(1));
-//! let w = MyArc::downgrade(&a);
-//! std::thread::spawn(move || w.upgrade().map(|c| c.set(2))); // error[E0277]: `Cell<i32>` cannot be shared
-//! ```
+//! `MyWeak<T>` is `Send` and `Sync` under the same bound as `MyArc<T>` (see its doc).
 //!
 //! Afterwards you will be able to write a compare-exchange loop, keep two lifetimes (the
 //! value's and the block's) apart with two atomic counts, and order each end after every use.
@@ -90,6 +81,17 @@ pub struct MyArc<T> {
 }
 
 /// A pointer to a `MyArc`'s block that does not keep the value alive.
+///
+/// `Send` and `Sync` under the same bound as `MyArc<T>`, since an upgrade gives a `MyArc`:
+///
+/// ```compile_fail,E0277
+/// use smart_pointers::s06_arc_weak::MyArc;
+/// use std::cell::Cell;
+///
+/// let a = MyArc::new(Cell::new(1));
+/// let w = MyArc::downgrade(&a);
+/// std::thread::spawn(move || w.upgrade().map(|c| c.set(2))); // error[E0277]: `Cell<i32>` cannot be shared
+/// ```
 pub struct MyWeak<T> {
     /// `None` for `MyWeak::new()`, which points nowhere and allocated nothing.
     ptr: Option<NonNull<ArcInner<T>>>,

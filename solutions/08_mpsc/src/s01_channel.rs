@@ -13,7 +13,7 @@
 //! sender goes.
 //!
 //! "Single consumer" is a type fact here, not a promise: `Receiver` is neither `Clone` nor
-//! `Sync`, so no two threads can ever receive at once (the `compile_fail` examples below).
+//! `Sync`, so no two threads can ever receive at once (the examples on [`Receiver`]).
 //! The lock-free queues of the later stages rely on exactly that guarantee, which the borrow
 //! checker enforces for us; inside them, it cannot help any more.
 //!
@@ -34,37 +34,6 @@
 //!
 //! Read: Mara Bos, *Rust Atomics and Locks*, chapter 5 (channels, and making misuse
 //! unrepresentable with types): <https://marabos.nl/atomics/building-channels.html>.
-//!
-//! The receiver cannot be cloned:
-//!
-//! ```compile_fail,E0599
-//! use mpsc::s01_channel::channel;
-//! let (tx, rx) = channel::<u32>();
-//! let second = rx.clone(); // error: `Receiver` is not `Clone`
-//! tx.send(1).unwrap();
-//! ```
-//!
-//! nor shared between threads (it is `Send`, not `Sync`):
-//!
-//! ```compile_fail,E0277
-//! use mpsc::s01_channel::channel;
-//! let (tx, rx) = channel::<u32>();
-//! tx.send(1).unwrap();
-//! std::thread::scope(|s| {
-//!     s.spawn(|| rx.try_recv());
-//!     s.spawn(|| rx.try_recv()); // error: `Receiver<u32>` cannot be shared between threads
-//! });
-//! ```
-//!
-//! Moving it to another thread is fine:
-//!
-//! ```
-//! use mpsc::s01_channel::channel;
-//! let (tx, rx) = channel::<u32>();
-//! tx.send(1).unwrap();
-//! let got = std::thread::spawn(move || rx.recv()).join().unwrap();
-//! assert_eq!(got, Ok(1));
-//! ```
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -133,6 +102,37 @@ pub struct Sender<T> {
 }
 
 /// The receiving half: exactly one, movable to another thread but never shared.
+///
+/// The receiver cannot be cloned:
+///
+/// ```compile_fail,E0599
+/// use mpsc::s01_channel::channel;
+/// let (tx, rx) = channel::<u32>();
+/// let second = rx.clone(); // error: `Receiver` is not `Clone`
+/// tx.send(1).unwrap();
+/// ```
+///
+/// nor shared between threads (it is `Send`, not `Sync`):
+///
+/// ```compile_fail,E0277
+/// use mpsc::s01_channel::channel;
+/// let (tx, rx) = channel::<u32>();
+/// tx.send(1).unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(|| rx.try_recv());
+///     s.spawn(|| rx.try_recv()); // error: `Receiver<u32>` cannot be shared between threads
+/// });
+/// ```
+///
+/// Moving it to another thread is fine:
+///
+/// ```
+/// use mpsc::s01_channel::channel;
+/// let (tx, rx) = channel::<u32>();
+/// tx.send(1).unwrap();
+/// let got = std::thread::spawn(move || rx.recv()).join().unwrap();
+/// assert_eq!(got, Ok(1));
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// `Cell` is `Send` but not `Sync`: this makes `Receiver` `!Sync` without unsafe code.

@@ -14,11 +14,11 @@
 //!   threads are joined (the join orders them), and no other data depends on them.
 //!
 //! Where the time goes (to see a profile, run `cargo test -p mpsc --lib -- s02_contention::
-//! --nocapture` from the course's root, and `mastery bench mpsc`, which prints it for 1, 2 and
-//! 4 producers). On the reference machine
-//! (2 cores, millions of messages) the lock is held for 30 to 50 ns per acquisition, and
-//! throughput does not grow with the number of producers: the lock serialises every push and
-//! pop, so more producers only add hand-overs of the lock's cache line between cores.
+//! --nocapture` from the course's root, or `mastery bench mpsc`, which prints it for 1, 2 and
+//! 4 producers). On the reference machine (2 cores, millions of messages) the lock is held
+//! for 30 to 50 ns per acquisition, and throughput does not grow with the number of
+//! producers: the lock serialises every push and pop, so more producers only add hand-overs
+//! of the lock's cache line between cores.
 //! Contended acquisitions are a small fraction (from a few dozen to half a percent of all
 //! acquisitions, depending on how the threads happen to be scheduled) but each one is
 //! expensive: the blocked thread spins briefly, is put to sleep and is woken by a system call,
