@@ -632,6 +632,12 @@ fn stage_twins(course: &Course, s: usize, problems: &mut Problems) -> bool {
     if stub == solution {
         problems.add(format!("{stub_path}: the stub is the solution"));
     }
+    if let Some(why) = too_long(
+        &stub_header,
+        &stub[stub_header.len()..stub.len() - stub_tests.len()],
+    ) {
+        problems.add(format!("{stub_path}: {why}"));
+    }
     if st.has_check(CheckKind::Miri) {
         for (line, reason) in miri_gated_examples(&solution) {
             let place = format!("{}:{line}", sol_path.display());
@@ -644,6 +650,31 @@ fn stage_twins(course: &Course, s: usize, problems: &mut Problems) -> bool {
         }
     }
     true
+}
+
+/// The most header lines and `todo!`s a stage has without saying why.
+const MAX_HEADER_LINES: usize = 60;
+const MAX_TODOS: usize = 12;
+/// The header line that says why a stage is longer than that.
+const LONG_NOTE: &str = "//! Why this stage is long:";
+
+/// Why a stage is too long for one sitting (its header, or the `todo!`s of its stub's code),
+/// unless its header says why with a `LONG_NOTE` line.
+fn too_long(header: &str, code: &str) -> Option<String> {
+    let lines = header.lines().count();
+    let todos = code.matches("todo!(").count();
+    if header.lines().any(|l| l.starts_with(LONG_NOTE)) {
+        return None;
+    }
+    let what = match (lines > MAX_HEADER_LINES, todos > MAX_TODOS) {
+        (false, false) => return None,
+        (true, false) => format!("the header is {lines} lines (over {MAX_HEADER_LINES})"),
+        (false, true) => format!("the stub has {todos} `todo!`s (over {MAX_TODOS})"),
+        (true, true) => format!("the header is {lines} lines and the stub has {todos} `todo!`s"),
+    };
+    Some(format!(
+        "{what}: cut it as a teacher would, or say why in a `{LONG_NOTE} ...` line"
+    ))
 }
 
 /// The examples of a stage file's docs, `//!` or `///` (doctests, which the `miri` check runs),
@@ -959,6 +990,26 @@ mod tests {
             miri_gated_examples("/// ```\nfn f() { cfg!(miri); }\n"),
             vec![]
         );
+    }
+
+    #[test]
+    fn a_long_stage_must_say_why() {
+        let header = |n: usize| vec!["//! text"; n].join("\n");
+        assert_eq!(too_long(&header(60), &"todo!()".repeat(12)), None);
+        assert_eq!(
+            too_long(&header(61), "").unwrap(),
+            "the header is 61 lines (over 60): cut it as a teacher would, or say why in a `//! Why this stage is long: ...` line"
+        );
+        assert!(
+            too_long("", &"todo!(\"x\")".repeat(13))
+                .unwrap()
+                .starts_with("the stub has 13 `todo!`s")
+        );
+        let noted = format!(
+            "{}\n//! Why this stage is long: the diagram is the lesson.",
+            header(70)
+        );
+        assert_eq!(too_long(&noted, ""), None);
     }
 
     #[test]
