@@ -295,6 +295,11 @@ hints = ["h"]
             "MIRIFLAGS=-Zmiri-strict-provenance RUST_BACKTRACE=0 cargo +nightly miri test -p demo --color=never -- s01_a --color=never",
             "Miri runs the unit tests and the doctests of the stage"
         );
+        assert_eq!(
+            miri.run_timeout,
+            Duration::from_secs(300),
+            "a stage's 7 s limit is for its native tests: Miri keeps its default"
+        );
         let loom = job(
             &c,
             0,

@@ -173,9 +173,15 @@ impl Stage {
             .unwrap_or_default()
     }
 
+    /// The run limit of a check: the stage's `timeout_secs` for its native tests and doctests;
+    /// Miri and loom, many times slower, never get less than their default.
     pub fn timeout_secs(&self, kind: CheckKind) -> u64 {
-        self.timeout_secs
-            .unwrap_or_else(|| kind.default_timeout_secs())
+        let default = kind.default_timeout_secs();
+        match (kind, self.timeout_secs) {
+            (_, None) => default,
+            (CheckKind::Test | CheckKind::Doc, Some(t)) => t,
+            (CheckKind::Miri | CheckKind::Loom, Some(t)) => t.max(default),
+        }
     }
 
     pub fn has_check(&self, kind: CheckKind) -> bool {
