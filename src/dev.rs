@@ -460,10 +460,24 @@ fn check_tree(course: &Course, projects: &[usize], whole: bool, problems: &mut P
         }
         unlisted_stage_files(course, p, &stages, problems);
         undeclared_stages(course, p, &stages, problems);
+        other_targets(course, &project.dir, problems);
         for &s in &stages {
             if stage_twins(course, s, problems) {
                 lock.check(&course.stage_path(s), problems);
             }
+        }
+    }
+}
+
+/// The runner runs a crate's library tests and doctests only, so a project crate has no other
+/// target whose tests a learner's run would see and `dev check` would not.
+fn other_targets(course: &Course, dir: &Path, problems: &mut Problems) {
+    for target in ["tests", "examples", "benches", "src/bin", "src/main.rs"] {
+        if course.root.join(dir).join(target).exists() {
+            problems.add(format!(
+                "{}: the runner runs only the library's tests and doctests; put these in a stage file",
+                dir.join(target).display()
+            ));
         }
     }
 }

@@ -1515,4 +1515,13 @@ fn dev_check_tree_only_checks_the_tree_and_the_corpus_files() {
         "{}",
         stdout(&out)
     );
+    fs::create_dir_all(c.path("exercises/01_demo/tests")).unwrap();
+    let out = c.mastery(&["dev", "check", "--tree-only"]);
+    assert!(
+        stdout(&out).contains(
+            "exercises/01_demo/tests: the runner runs only the library's tests and doctests"
+        ),
+        "a test target the learner's runs see and dev check does not: {}",
+        stdout(&out)
+    );
 }
