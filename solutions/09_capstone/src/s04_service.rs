@@ -99,7 +99,7 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    fn new(status: u16, message: &'static str) -> HttpError {
+    pub const fn new(status: u16, message: &'static str) -> HttpError {
         HttpError { status, message }
     }
 }
@@ -138,7 +138,7 @@ pub fn parse_request(buf: &[u8]) -> Parsed {
 
 /// The length of the head, blank line included, once it is all in `buf`; `431` as soon as it
 /// cannot fit in [`MAX_HEAD`].
-fn find_head_end(buf: &[u8]) -> Result<Option<usize>, HttpError> {
+pub fn find_head_end(buf: &[u8]) -> Result<Option<usize>, HttpError> {
     let window = &buf[..buf.len().min(MAX_HEAD)];
     match window.windows(4).position(|w| w == b"\r\n\r\n") {
         Some(at) => Ok(Some(at + 4)),
@@ -148,7 +148,7 @@ fn find_head_end(buf: &[u8]) -> Result<Option<usize>, HttpError> {
 }
 
 /// The request without its body, and the body's length.
-fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
+pub fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
     let head =
         std::str::from_utf8(head).map_err(|_| HttpError::new(400, "request head is not UTF-8"))?;
     let mut lines = head.strip_suffix("\r\n\r\n").unwrap_or(head).split("\r\n");
@@ -172,7 +172,7 @@ fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
 }
 
 /// `METHOD SP /target SP HTTP/1.x`: the method, the target, and whether it is HTTP/1.0.
-fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
+pub fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
     let bad = HttpError::new(400, "malformed request line");
     let mut parts = line.split(' ');
     let (Some(method), Some(path), Some(version), None) =
@@ -195,7 +195,7 @@ fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
 }
 
 /// `name: value`: the lowercase name and the trimmed value.
-fn parse_header_line(line: &str) -> Result<(String, String), HttpError> {
+pub fn parse_header_line(line: &str) -> Result<(String, String), HttpError> {
     let bad = HttpError::new(400, "malformed header line");
     let (name, value) = line.split_once(':').ok_or(bad)?;
     // A name is a token: no spaces (not even before the colon), no controls, not empty.
@@ -212,7 +212,7 @@ fn parse_header_line(line: &str) -> Result<(String, String), HttpError> {
 
 /// The body's length: `0` without `Content-Length`; `400` unless there is at most one and it is
 /// plain decimal digits; `413` over [`MAX_BODY`].
-fn content_length(headers: &[(String, String)]) -> Result<usize, HttpError> {
+pub fn content_length(headers: &[(String, String)]) -> Result<usize, HttpError> {
     let mut values = headers.iter().filter(|(n, _)| n == "content-length");
     let Some((_, value)) = values.next() else {
         return Ok(0);
@@ -232,7 +232,7 @@ fn content_length(headers: &[(String, String)]) -> Result<usize, HttpError> {
 
 /// HTTP/1.1 keeps the connection unless `Connection: close`; 1.0 closes it unless
 /// `Connection: keep-alive`. The header is a comma-separated list of case-insensitive tokens.
-fn keep_alive(http10: bool, headers: &[(String, String)]) -> bool {
+pub fn keep_alive(http10: bool, headers: &[(String, String)]) -> bool {
     let has = |token: &str| {
         headers
             .iter()
