@@ -128,19 +128,27 @@ pub fn find_head_end(buf: &[u8]) -> Result<Option<usize>, HttpError> {
     todo!()
 }
 
-/// The request without its body, and the body's length.
+/// The request a complete head (blank line included) describes, its body still empty, and the
+/// body's length: `400` for a head that is not UTF-8 or a malformed line, `501` for any
+/// `Transfer-Encoding`, and the `Content-Length` rules of [`content_length`].
 pub fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
     // TODO: the request a complete head describes (its body still empty), and its body's length.
     todo!()
 }
 
-/// `METHOD SP /target SP HTTP/1.x`: the method, the target, and whether it is HTTP/1.0.
+/// `METHOD SP /target SP HTTP/1.x`: the method, the target, and whether it is HTTP/1.0. Exactly
+/// three parts, separated by single spaces: a method of ASCII letters, a target that starts with
+/// `/` and holds no control character, and `HTTP/1.1` or `HTTP/1.0`. Another `HTTP/` version is
+/// `505`; anything else `400`.
 pub fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
     // TODO: the method, the target and whether the version is HTTP/1.0; 400 or 505 otherwise.
     todo!()
 }
 
-/// `name: value`: the lowercase name and the trimmed value.
+/// `name: value`: the lowercase name and the value trimmed of spaces and tabs. The name is a
+/// non-empty token (visible ASCII but no delimiter such as `"(),/:;<=>?@[\]{}`, so no space,
+/// not even before the colon); the value holds no control character but tabs. Anything else,
+/// including an obsolete folded line (one that starts with a space), is `400`.
 pub fn parse_header_line(line: &str) -> Result<(String, String), HttpError> {
     // TODO: one header's lowercase name and trimmed value; 400 for anything malformed.
     todo!()

@@ -147,7 +147,9 @@ pub fn find_head_end(buf: &[u8]) -> Result<Option<usize>, HttpError> {
     }
 }
 
-/// The request without its body, and the body's length.
+/// The request a complete head (blank line included) describes, its body still empty, and the
+/// body's length: `400` for a head that is not UTF-8 or a malformed line, `501` for any
+/// `Transfer-Encoding`, and the `Content-Length` rules of [`content_length`].
 pub fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
     let head =
         std::str::from_utf8(head).map_err(|_| HttpError::new(400, "request head is not UTF-8"))?;
@@ -171,7 +173,10 @@ pub fn parse_head(head: &[u8]) -> Result<(Request, usize), HttpError> {
     Ok((request, body_len))
 }
 
-/// `METHOD SP /target SP HTTP/1.x`: the method, the target, and whether it is HTTP/1.0.
+/// `METHOD SP /target SP HTTP/1.x`: the method, the target, and whether it is HTTP/1.0. Exactly
+/// three parts, separated by single spaces: a method of ASCII letters, a target that starts with
+/// `/` and holds no control character, and `HTTP/1.1` or `HTTP/1.0`. Another `HTTP/` version is
+/// `505`; anything else `400`.
 pub fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
     let bad = HttpError::new(400, "malformed request line");
     let mut parts = line.split(' ');
@@ -194,7 +199,10 @@ pub fn parse_request_line(line: &str) -> Result<(&str, &str, bool), HttpError> {
     }
 }
 
-/// `name: value`: the lowercase name and the trimmed value.
+/// `name: value`: the lowercase name and the value trimmed of spaces and tabs. The name is a
+/// non-empty token (visible ASCII but no delimiter such as `"(),/:;<=>?@[\]{}`, so no space,
+/// not even before the colon); the value holds no control character but tabs. Anything else,
+/// including an obsolete folded line (one that starts with a space), is `400`.
 pub fn parse_header_line(line: &str) -> Result<(String, String), HttpError> {
     let bad = HttpError::new(400, "malformed header line");
     let (name, value) = line.split_once(':').ok_or(bad)?;
