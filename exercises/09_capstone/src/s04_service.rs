@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn parses_a_get_with_its_headers() {
-        let bytes = b"GET /items/7 HTTP/1.1\r\nHost: localhost\r\nX-Trace:  abc \t\r\n\r\n";
+        let bytes = b"GET /items/7 HTTP/1.1\r\nHost: localhost\r\nX-Trace:  a\tbc \t\r\n\r\n";
         let (request, used) = complete(bytes);
         assert_eq!(
             used,
@@ -475,8 +475,8 @@ mod tests {
         assert_eq!(request.header("host"), Some("localhost"));
         assert_eq!(
             request.header("x-trace"),
-            Some("abc"),
-            "header names are case-insensitive, values trimmed of spaces and tabs"
+            Some("a\tbc"),
+            "header names are case-insensitive, values trimmed of spaces and tabs (a tab inside stays)"
         );
         assert!(request.body.is_empty());
         assert!(
@@ -566,6 +566,9 @@ mod tests {
             MAX_HEAD,
             "a head of exactly MAX_HEAD bytes parses"
         );
+        // Browsers send kilobytes of cookies: 8 KiB is the usual limit, and 6 kB must pass.
+        let cookies = format!("GET / HTTP/1.1\r\nCookie: {}\r\n\r\n", "c".repeat(6000));
+        complete(cookies.as_bytes());
     }
 
     #[test]
@@ -578,6 +581,13 @@ mod tests {
             head.as_bytes(),
             413,
             "Content-Length over MAX_BODY, with none of the body sent yet",
+        );
+        let body = format!(r#"{{"name":"{}"}}"#, "x".repeat(32 * 1024));
+        let (request, _) = complete(&post(&body));
+        assert_eq!(
+            request.body.len(),
+            body.len(),
+            "a 32 KiB body is well within the limit"
         );
         let head = format!("POST /items HTTP/1.1\r\nContent-Length: {MAX_BODY}\r\n\r\n");
         assert_eq!(
@@ -621,8 +631,24 @@ mod tests {
 
     #[test]
     fn malformed_heads_are_bad_requests() {
-        let cases: [(&[u8], u16, &str); 11] = [
+        let cases: &[(&[u8], u16, &str)] = &[
             (b"GET /\r\n\r\n", 400, "a request line without a version"),
+            (b" / HTTP/1.1\r\n\r\n", 400, "an empty method"),
+            (
+                b"G{T / HTTP/1.1\r\n\r\n",
+                400,
+                "a method that is not letters",
+            ),
+            (
+                b"GET /a\x7f HTTP/1.1\r\n\r\n",
+                400,
+                "a control character in the target",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nX-A: a\x01b\r\n\r\n",
+                400,
+                "a control character in a value",
+            ),
             (
                 b"GET  / HTTP/1.1\r\n\r\n",
                 400,
@@ -666,7 +692,7 @@ mod tests {
                 "an obsolete folded line",
             ),
         ];
-        for (bytes, status, why) in cases {
+        for &(bytes, status, why) in cases {
             refused(bytes, status, why);
         }
         refused(
@@ -824,6 +850,52 @@ mod tests {
             "a closing response says so: {text:?}"
         );
         assert!(text.ends_with("\r\n\r\n[]"), "{text:?}");
+        for (status, line) in [
+            (201, "HTTP/1.1 201 Created\r\n"),
+            (400, "HTTP/1.1 400 Bad Request\r\n"),
+            (405, "HTTP/1.1 405 Method Not Allowed\r\n"),
+            (413, "HTTP/1.1 413 Content Too Large\r\n"),
+            (431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            (501, "HTTP/1.1 501 Not Implemented\r\n"),
+            (505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"),
+        ] {
+            let mut out = Vec::new();
+            Response::error(status, "x").write_to(&mut out, false);
+            assert!(
+                out.starts_with(line.as_bytes()),
+                "the status line of a {status}: {:?}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+
+    #[test]
+    fn a_wait_that_is_dropped_forgets_its_waker() {
+        let shutdown = Shutdown::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..3 {
+            let mut wait = pin!(shutdown.wait());
+            assert!(
+                wait.as_mut().poll(&mut cx).is_pending(),
+                "not triggered yet"
+            );
+            assert!(
+                wait.as_mut().poll(&mut cx).is_pending(),
+                "polled again, still pending"
+            );
+        }
+        let waiting = shutdown.0.waiters.lock().unwrap().1.len();
+        assert_eq!(
+            waiting, 0,
+            "a connection that ends must not leave its waker behind"
+        );
+        let mut wait = pin!(shutdown.wait());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        shutdown.trigger();
+        assert!(
+            wait.as_mut().poll(&mut cx).is_ready(),
+            "a triggered signal is ready"
+        );
     }
 
     // ---- the server, on real sockets ----
@@ -1128,14 +1200,17 @@ mod tests {
     fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
         within(30, "shutdown hung", || {
             let server = start();
-            let mut idle = Client::connect(server.addr);
-            idle.send(GET);
-            idle.expect("a GET before shutdown");
+            // The busy connection is accepted first: serve must wait for it even after it
+            // accepted others.
             let mut busy = Client::connect(server.addr);
             let bytes = post(r#"{"name":"last"}"#);
             let (first, second) = bytes.split_at(bytes.len() - 5);
             busy.send(first);
-            thread::sleep(Duration::from_millis(100));
+            thread::sleep(Duration::from_millis(50));
+            let mut idle = Client::connect(server.addr);
+            idle.send(GET);
+            idle.expect("a GET before shutdown");
+            thread::sleep(Duration::from_millis(50));
 
             server.shutdown.trigger();
             assert!(
