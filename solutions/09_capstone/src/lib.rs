@@ -11,3 +11,4 @@ mod test_support;
 pub mod s01_waker;
 pub mod s02_executor;
 pub mod s03_alloc;
+pub mod s04_service;
