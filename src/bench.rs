@@ -1,8 +1,10 @@
 //! `mastery bench PROJECT [--solution]`: the project's benchmark crate, in release mode, on the
 //! learner's code or on the reference solution.
 //!
-//! The bench crate depends on `../../exercises/NN_name`. For `--solution` a copy of its manifest
-//! is written under `benches/target/` with that one path pointed at `solutions/NN_name` and the
+//! The bench crate depends on `../../exercises/NN_name` (and may depend on other exercise
+//! crates, as the capstone's does on the runtime). For `--solution` a copy of its manifest is
+//! written under `benches/target/` with every `../../exercises/X` path pointed at `solutions/X`
+//! (one crate of each name in the graph, as the solution crates depend on each other) and the
 //! sources left where they are, so both builds use the same code and the same lock file.
 
 use std::path::{Path, PathBuf};
@@ -77,8 +79,8 @@ fn bench_job(root: &Path, manifest: &Path) -> Job {
     )
 }
 
-/// A manifest for the bench crate with its dependency on the exercise crate pointed at the
-/// solution crate.
+/// A manifest for the bench crate with its dependencies on exercise crates pointed at the
+/// solution crates.
 fn solution_manifest(root: &Path, bench_dir: &Path, dir_name: &str) -> Result<PathBuf> {
     let text = std::fs::read_to_string(bench_dir.join("Cargo.toml"))
         .context("cannot read the bench manifest")?;
@@ -108,8 +110,8 @@ fn solution_manifest(root: &Path, bench_dir: &Path, dir_name: &str) -> Result<Pa
             for (_, dep) in deps.iter_mut() {
                 if let Some(path) = dep.get_mut("path") {
                     let p = path.as_str().unwrap_or_default().to_string();
-                    let new = if p == from {
-                        root.join("solutions").join(dir_name).display().to_string()
+                    let new = if let Some(crate_dir) = p.strip_prefix("../../exercises/") {
+                        root.join("solutions").join(crate_dir).display().to_string()
                     } else {
                         abs(&p)
                     };
