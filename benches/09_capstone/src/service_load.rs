@@ -630,18 +630,8 @@ mod tokio_server {
     }
 
     fn write(out: &mut Vec<u8>, status: u16, body: &str, close: bool) {
-        let reason = match status {
-            200 => "OK",
-            201 => "Created",
-            400 => "Bad Request",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            413 => "Content Too Large",
-            431 => "Request Header Fields Too Large",
-            501 => "Not Implemented",
-            505 => "HTTP Version Not Supported",
-            _ => "Internal Server Error",
-        };
+        // The same reason phrases as ours: the comparison is not about them.
+        let reason = capstone::s04_service::reason(status);
         let head = format!(
             "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n",
             body.len(),
