@@ -15,6 +15,8 @@ mod mistakes;
 mod outcome;
 mod output;
 mod process;
+#[cfg(unix)]
+mod reap;
 mod reset;
 mod run;
 mod state;
@@ -47,6 +49,16 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir()?;
+    #[cfg(unix)]
+    if let Some(root) = course::find_root(&cwd) {
+        let killed = reap::watch_course(root.join(state::STATE_DIR).join("groups"));
+        if killed > 0 {
+            eprintln!(
+                "{} stopped {killed} test run(s) left running by a mastery that was killed",
+                term::dim("note:")
+            );
+        }
+    }
     let command = cli.command.unwrap_or(Command::Watch(cli.watch));
     match command {
         Command::Doctor => Ok(doctor::cmd_doctor(course::find_root(&cwd).as_deref())),

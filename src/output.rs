@@ -102,6 +102,11 @@ impl Fold {
     /// Takes one line; returns the lines to show now.
     fn line(&mut self, line: &str) -> Vec<String> {
         let plain = crate::outcome::strip_ansi(line);
+        if plain.starts_with("error: test failed") && self.block.is_some() {
+            // cargo's stderr can overtake the test binary's stdout (two pipes): this line says
+            // the run failed; the block being read goes on after it.
+            return vec![line.to_string()];
+        }
         let starts_block = plain.starts_with("---- ") && plain.ends_with(" ----");
         let ends_block = starts_block
             || plain.starts_with("failures:")
@@ -375,6 +380,28 @@ mod tests {
                 "",
                 "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out",
                 "",
+            ]
+        );
+    }
+
+    #[test]
+    fn cargo_overtaking_a_todo_block_does_not_unfold_it() {
+        let mut fold = Fold::default();
+        let lines = [
+            "---- s05::tests::a stdout ----",
+            "error: test failed, to rerun pass `-p demo --lib`",
+            "",
+            "thread 's05::tests::a' (7) panicked at src/s05.rs:7:5:",
+            "not yet implemented",
+            "",
+            "failures:",
+        ];
+        let out: Vec<String> = lines.iter().flat_map(|l| fold.line(l)).collect();
+        assert_eq!(
+            out,
+            [
+                "error: test failed, to rerun pass `-p demo --lib`",
+                "failures:"
             ]
         );
     }

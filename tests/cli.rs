@@ -894,17 +894,17 @@ fn course_with_a_long_hang() -> Course {
     c
 }
 
-#[cfg(unix)] // SIGKILL and pgrep
-#[test]
-fn a_runner_killed_with_sigkill_takes_its_children_along() {
-    let c = course_with_a_long_hang();
+#[cfg(unix)]
+/// `mastery run demo-hang`, once its hanging test runs (and has printed all it prints before it
+/// spins).
+#[track_caller]
+fn start_hanging_run(c: &Course) -> std::process::Child {
     let mut run = c
         .cmd(&["run", "demo-hang"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Once the test runs (and has printed all it prints before it spins), kill the runner.
     let (tx, rx) = std::sync::mpsc::channel();
     let stdout = run.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -920,11 +920,55 @@ fn a_runner_killed_with_sigkill_takes_its_children_along() {
     });
     rx.recv_timeout(Duration::from_secs(120))
         .expect("the hanging test starts");
-    wait_for_test_binary(&c, 10);
+    wait_for_test_binary(c, 10);
     std::thread::sleep(Duration::from_millis(500));
+    run
+}
+
+#[cfg(unix)] // SIGKILL and pgrep
+#[test]
+fn a_runner_killed_with_sigkill_takes_its_children_along() {
+    let c = course_with_a_long_hang();
+    let mut run = start_hanging_run(&c);
     run.kill().unwrap();
     run.wait().unwrap();
     assert_test_binaries_end(&c, 10, "after SIGKILL of `mastery run`");
+}
+
+/// `pkill -9 -f mastery` kills the runner and the guard that would have ended its test: the
+/// next start of the runner in that course stops the test it left.
+#[cfg(target_os = "linux")] // /proc, SIGKILL and pgrep
+#[test]
+fn the_next_start_stops_a_run_whose_runner_and_guard_were_killed() {
+    let c = course_with_a_long_hang();
+    let mut run = start_hanging_run(&c);
+    let test = test_binaries(&c)[0];
+    let stat = fs::read_to_string(format!("/proc/{test}/stat")).unwrap();
+    let group: i32 = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let guard = Command::new("pkill")
+        .args(["-KILL", "-f", &format!("mastery-guard {group}$")])
+        .status()
+        .unwrap();
+    assert!(guard.success(), "the run's guard process was found");
+    run.kill().unwrap();
+    run.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !test_binaries(&c).is_empty(),
+        "with the guard gone, nothing has ended the test yet"
+    );
+    let list = c.cmd(&["list"]).output().unwrap();
+    assert!(
+        text(&list.stderr).contains("stopped 1 test run(s) left running"),
+        "the next start says what it stopped: {}",
+        text(&list.stderr)
+    );
+    assert_test_binaries_end(&c, 10, "after the next start of the runner");
 }
 
 /// A save restarts a run (the cancelled run ends while the new one runs); a SIGTERM after that

@@ -33,7 +33,7 @@ impl Pty {
         env: &[(&str, &str)],
     ) -> Pty {
         let (mut master, mut slave) = (-1, -1);
-        let size = libc::winsize {
+        let mut size = libc::winsize {
             ws_row: 50,
             ws_col: 160,
             ws_xpixel: 0,
@@ -45,8 +45,8 @@ impl Pty {
                 &mut master,
                 &mut slave,
                 std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
+                std::ptr::null_mut(),
+                &raw mut size,
             )
         };
         assert_eq!(rc, 0, "openpty failed");
