@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Miri over every unit test and doctest of every reference solution crate.
+#
+#     scripts/miri-all.sh [PROJECT ...]       default: every project in info.toml, in order
+#
+# A stage's `miri` check runs only that stage's tests, and only for stages that declare it. This
+# script runs `cargo +nightly miri test -p PROJECT` in solutions/ (the library's unit tests and its
+# doctests: a project crate has no other target) with the project's `miri_flags` from info.toml,
+# so that every test of the course is known to be free of undefined behaviour, or excluded here
+# with a reason. Prints per crate: passed, failed, ignored (each ignored test with the reason
+# written above its `#[cfg_attr(miri, ignore)]`), excluded, and the time. Exits non-zero if a
+# crate fails, times out, or runs no test at all. See COURSE_FORMAT.md, "Miri over whole crates".
+#
+# What is excluded, and why:
+# - Break-it stages (a `breaks` entry in info.toml): their reference solution is the bug by
+#   design, and the stage's own check expects Miri (or loom) to find it. Their unit tests are
+#   skipped by module (`--skip sNN_topic::`); their doctests still run.
+# - A stage with `miri_flags` of its own runs in a group of its own, with the project's flags and
+#   then the stage's (its tests and its file's doctests), and is skipped in the crate's main run.
+# - Tests that Miri cannot run (real sockets and timing, processes, /proc) are
+#   `#[cfg_attr(miri, ignore)]` in the source, below a `// Miri: ...` line that says why.
+#
+# Environment: MIRI_TIMEOUT (seconds per crate, default 1200). Logs: solutions/target/miri-all/.
+# The run is niced; Miri runs one test at a time, so it takes about one core.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+limit=${MIRI_TIMEOUT:-1200}
+logs=solutions/target/miri-all
+mkdir -p "$logs"
+
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    echo "Miri is not installed; installing it (rustup component add --toolchain nightly miri rust-src)" >&2
+    rustup component add --toolchain nightly miri rust-src
+fi
+
+# info.toml as lines: `project NAME DIR FLAGS...` and `stage NAME PROJECT FILE BREAKS FLAGS...`
+# (BREAKS is the check a break-it stage breaks, or `-`).
+info=$(awk '
+    function flush() {
+        if (sect == "p") print "project", name, dir, flags
+        if (sect == "s") print "stage", name, proj, file, (brk == "" ? "-" : brk), flags
+        name = ""; dir = ""; proj = ""; file = ""; flags = ""; brk = ""
+    }
+    function val(line) { sub(/^[^=]*= *"/, "", line); sub(/".*$/, "", line); return line }
+    /^\[\[/ { flush(); sect = "" }
+    /^\[\[projects\]\]/ { sect = "p"; next }
+    /^\[\[stages\]\]/ { sect = "s"; next }
+    sect == "" { next }
+    /^name *=/ { name = val($0) }
+    /^dir *=/ { dir = val($0) }
+    /^project *=/ { proj = val($0) }
+    /^file *=/ { file = val($0) }
+    /^miri_flags *=/ { f = $0; sub(/^[^[]*\[/, "", f); sub(/\].*$/, "", f); gsub(/[",]/, " ", f); flags = f }
+    /^breaks *=/ { b = $0; sub(/^.*check *= *"/, "", b); sub(/".*$/, "", b); brk = b }
+    END { flush() }
+' info.toml)
+
+projects=("$@")
+if [[ ${#projects[@]} -eq 0 ]]; then
+    mapfile -t projects < <(awk '$1 == "project" { print $2 }' <<<"$info")
+fi
+
+# `file line reason`: the `// Miri: ...` comment (or a trailing `// ...` on the attribute) of the
+# ignored test `path` (`sNN_topic::tests::name`) in the crate at `dir`.
+ignore_reason() {
+    local dir=$1 path=$2
+    local stem=${path%%::*} name=${path##*::}
+    local file=$dir/src/$stem.rs
+    [[ -f $file ]] || { echo "(no file $file)"; return; }
+    awk -v name="$name" '
+        /^ *\/\/ *Miri:/ { reason = $0; sub(/^ *\/\/ *Miri: */, "", reason) }
+        /cfg_attr\(miri, *ignore\)/ && /\/\// { r = $0; sub(/^.*\/\/ */, "", r); reason = r }
+        /^ *$/ || /^ *}/ { reason = "" }
+        $0 ~ "fn " name "\\(" { print (reason == "" ? "NO REASON GIVEN" : reason); exit }
+    ' "$file"
+}
+
+# Runs `cargo miri test` for one group; appends its output to the crate's log.
+# Args: log flags... -- test-args...
+run_group() {
+    local log=$1
+    shift
+    local flags=()
+    while [[ $1 != -- ]]; do
+        flags+=("$1")
+        shift
+    done
+    shift
+    echo "+ MIRIFLAGS='${flags[*]}' cargo +nightly miri test -p $project -- $*" >>"$log"
+    (cd solutions && MIRIFLAGS="${flags[*]}" nice timeout --kill-after=10 "$limit" \
+        cargo +nightly miri test -p "$project" -- "$@") >>"$log" 2>&1
+}
+
+status=0
+total_start=$(date +%s)
+summary=()
+for project in "${projects[@]}"; do
+    line=$(awk -v p="$project" '$1 == "project" && $2 == p' <<<"$info")
+    [[ -n $line ]] || { echo "no project named '$project' in info.toml" >&2; exit 2; }
+    read -r _ _ exdir pflags <<<"$line"
+    dir=solutions/${exdir#exercises/}
+    log=$logs/$project.log
+    : >"$log"
+
+    skips=()
+    excluded=()
+    groups=()
+    while read -r _ sname _ sfile brk sflags; do
+        stem=$(basename "$sfile" .rs)
+        if [[ $brk != - ]]; then
+            skips+=(--skip "$stem::")
+            excluded+=("$sname ($stem::): a break-it stage, its solution is the bug its $brk check must find")
+        elif [[ -n $sflags ]]; then
+            skips+=(--skip "$stem::" --skip "src/$stem.rs")
+            groups+=("$stem $sflags")
+        fi
+    done < <(awk -v p="$project" '$1 == "stage" && $3 == p' <<<"$info")
+
+    echo "== $project (MIRIFLAGS: ${pflags:-none})"
+    start=$(date +%s)
+    rc=0
+    # shellcheck disable=SC2086 # the flags are words
+    run_group "$log" $pflags -- "${skips[@]}" || rc=$?
+    for g in "${groups[@]}"; do
+        read -r stem gflags <<<"$g"
+        # shellcheck disable=SC2086
+        run_group "$log" $pflags $gflags -- "$stem::" "src/$stem.rs" || rc=$?
+    done
+    secs=$(($(date +%s) - start))
+
+    read -r passed failed ignored < <(awk '
+        /^test result:/ {
+            for (i = 1; i <= NF; i++) {
+                if ($(i + 1) ~ /^passed/) p += $i
+                if ($(i + 1) ~ /^failed/) f += $i
+                if ($(i + 1) ~ /^ignored/) g += $i
+            }
+        }
+        END { print p + 0, f + 0, g + 0 }' "$log")
+
+    verdict=ok
+    if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+        verdict="TIMED OUT after ${limit}s"
+    elif [[ $rc -ne 0 || $failed -ne 0 ]]; then
+        verdict="FAILED (exit $rc)"
+    elif [[ $passed -eq 0 ]]; then
+        verdict="FAILED: no test ran"
+    fi
+    [[ $verdict == ok ]] || status=1
+    printf '   %s: %d passed, %d failed, %d ignored, %d stages excluded, %ds\n' \
+        "$verdict" "$passed" "$failed" "$ignored" "${#excluded[@]}" "$secs"
+    for e in "${excluded[@]}"; do
+        echo "   excluded: $e"
+    done
+    for g in "${groups[@]}"; do
+        echo "   own group: ${g%% *} with its stage's flags ${g#* }"
+    done
+    { grep -E '^test .* \.\.\. ignored' "$log" || true; } | sed -E 's/^test (.*) \.\.\. ignored.*/\1/' | sort -u |
+        while read -r t; do
+            echo "   ignored: $t: $(ignore_reason "$dir" "$t")"
+        done
+    if [[ $verdict != ok ]]; then
+        echo "   --- the end of $log:"
+        { grep -E '^(test .*FAILED|error|failures:|---- )' "$log" || true; } | head -20 | sed 's/^/   /'
+        tail -25 "$log" | sed 's/^/   | /'
+    fi
+    summary+=("$(printf '%-15s %-10s %4d passed %3d ignored %6ds' "$project" "${verdict%% *}" "$passed" "$ignored" "$secs")")
+done
+
+echo
+echo "== summary (total $(($(date +%s) - total_start))s)"
+printf '%s\n' "${summary[@]}"
+exit $status
