@@ -52,7 +52,7 @@ info=$(awk '
     /^dir *=/ { dir = val($0) }
     /^project *=/ { proj = val($0) }
     /^file *=/ { file = val($0) }
-    /^miri_flags *=/ { f = $0; sub(/^[^[]*\[/, "", f); sub(/\].*$/, "", f); gsub(/[",]/, " ", f); flags = f }
+    /^miri_flags *=/ { f = $0; sub(/^[^[]*\[/, "", f); sub(/\].*$/, "", f); gsub(/[",]/, " ", f); gsub(/  +/, " ", f); gsub(/^ | $/, "", f); flags = f }
     /^breaks *=/ { b = $0; sub(/^.*check *= *"/, "", b); sub(/".*$/, "", b); brk = b }
     END { flush() }
 ' info.toml)
