@@ -77,20 +77,30 @@ ignore_reason() {
     ' "$file"
 }
 
-# Runs `cargo miri test` for one group; appends its output to the crate's log.
+# Runs `cargo miri test` for one group and appends its output to the crate's log, then lists
+# the group's tests, and its ignored ones, into $log.list and $log.ignored. The counts come from
+# those lists, not from the run's output: under -Zmiri-many-seeds the seeds run in parallel and
+# their output is interleaved. (Listing interprets no test, so it takes seconds.)
 # Args: log flags... -- test-args...
 run_group() {
     local log=$1
     shift
-    local flags=()
+    local flags=() one_seed=()
     while [[ $1 != -- ]]; do
         flags+=("$1")
+        [[ $1 == -Zmiri-many-seeds* ]] || one_seed+=("$1")
         shift
     done
     shift
+    local rc=0
     echo "+ MIRIFLAGS='${flags[*]}' cargo +nightly miri test -p $project -- $*" >>"$log"
     (cd solutions && MIRIFLAGS="${flags[*]}" nice timeout --kill-after=10 "$limit" \
-        cargo +nightly miri test -p "$project" -- "$@") >>"$log" 2>&1
+        cargo +nightly miri test -p "$project" -- "$@") >>"$log" 2>&1 || rc=$?
+    (cd solutions && MIRIFLAGS="${one_seed[*]}" cargo +nightly miri test -q -p "$project" -- \
+        --list "$@" 2>/dev/null) | sed -n 's/: test$//p' >>"$log.list" || true
+    (cd solutions && MIRIFLAGS="${one_seed[*]}" cargo +nightly miri test -q -p "$project" -- \
+        --list --ignored "$@" 2>/dev/null) | sed -n 's/: test$//p' >>"$log.ignored" || true
+    return $rc
 }
 
 status=0
@@ -103,6 +113,8 @@ for project in "${projects[@]}"; do
     dir=solutions/${exdir#exercises/}
     log=$logs/$project.log
     : >"$log"
+    : >"$log.list"
+    : >"$log.ignored"
 
     skips=()
     excluded=()
@@ -130,34 +142,35 @@ for project in "${projects[@]}"; do
     done
     secs=$(($(date +%s) - start))
 
-    read -r passed failed ignored < <(awk '
-        /^test result:/ {
-            for (i = 1; i <= NF; i++) {
-                if ($(i + 1) ~ /^passed/) p += $i
-                if ($(i + 1) ~ /^failed/) f += $i
-                if ($(i + 1) ~ /^ignored/) g += $i
-            }
-        }
-        END { print p + 0, f + 0, g + 0 }' "$log")
+    listed=$(sort -u "$log.list" | wc -l)
+    ignored=$(sort -u "$log.ignored" | wc -l)
+    passed=$((listed - ignored))
+    failed=$({ grep -oE '^---- [^ ]+ stdout ----' "$log" || true; } | sort -u | wc -l)
 
     verdict=ok
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then
         verdict="TIMED OUT after ${limit}s"
-    elif [[ $rc -ne 0 || $failed -ne 0 ]]; then
+    elif [[ $rc -ne 0 ]]; then
         verdict="FAILED (exit $rc)"
+        passed=0 # unknown: the lists say what was to run
     elif [[ $passed -eq 0 ]]; then
         verdict="FAILED: no test ran"
     fi
     [[ $verdict == ok ]] || status=1
-    printf '   %s: %d passed, %d failed, %d ignored, %d stages excluded, %ds\n' \
-        "$verdict" "$passed" "$failed" "$ignored" "${#excluded[@]}" "$secs"
+    if [[ $verdict == ok ]]; then
+        printf '   ok: %d passed (unit tests and doctests), %d ignored, %d stages excluded, %ds\n' \
+            "$passed" "$ignored" "${#excluded[@]}" "$secs"
+    else
+        printf '   %s: %d tests failed of %d listed, %d ignored, %d stages excluded, %ds\n' \
+            "$verdict" "$failed" "$listed" "$ignored" "${#excluded[@]}" "$secs"
+    fi
     for e in "${excluded[@]}"; do
         echo "   excluded: $e"
     done
     for g in "${groups[@]}"; do
         echo "   own group: ${g%% *} with its stage's flags ${g#* }"
     done
-    { grep -E '^test .* \.\.\. ignored' "$log" || true; } | sed -E 's/^test (.*) \.\.\. ignored.*/\1/' | sort -u |
+    sort -u "$log.ignored" |
         while read -r t; do
             echo "   ignored: $t: $(ignore_reason "$dir" "$t")"
         done
