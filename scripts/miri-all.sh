@@ -149,20 +149,20 @@ for project in "${projects[@]}"; do
 
     verdict=ok
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then
-        verdict="TIMED OUT after ${limit}s"
+        verdict=TIMEOUT why="after ${limit}s"
     elif [[ $rc -ne 0 ]]; then
-        verdict="FAILED (exit $rc)"
-        passed=0 # unknown: the lists say what was to run
+        verdict=FAILED why="exit $rc"
     elif [[ $passed -eq 0 ]]; then
-        verdict="FAILED: no test ran"
+        verdict=FAILED why="no test ran"
     fi
+    [[ $verdict == ok ]] || passed=0 # unknown: the lists say only what was to run
     [[ $verdict == ok ]] || status=1
     if [[ $verdict == ok ]]; then
         printf '   ok: %d passed (unit tests and doctests), %d ignored, %d stages excluded, %ds\n' \
             "$passed" "$ignored" "${#excluded[@]}" "$secs"
     else
-        printf '   %s: %d tests failed of %d listed, %d ignored, %d stages excluded, %ds\n' \
-            "$verdict" "$failed" "$listed" "$ignored" "${#excluded[@]}" "$secs"
+        printf '   %s (%s): %d tests failed of %d listed, %d ignored, %d stages excluded, %ds\n' \
+            "$verdict" "$why" "$failed" "$listed" "$ignored" "${#excluded[@]}" "$secs"
     fi
     for e in "${excluded[@]}"; do
         echo "   excluded: $e"
@@ -179,7 +179,7 @@ for project in "${projects[@]}"; do
         { grep -E '^(test .*FAILED|error|failures:|---- )' "$log" || true; } | head -20 | sed 's/^/   /'
         tail -25 "$log" | sed 's/^/   | /'
     fi
-    summary+=("$(printf '%-15s %-10s %4d passed %3d ignored %6ds' "$project" "${verdict%% *}" "$passed" "$ignored" "$secs")")
+    summary+=("$(printf '%-15s %-10s %4d passed %3d ignored %6ds' "$project" "$verdict" "$passed" "$ignored" "$secs")")
 done
 
 echo
