@@ -145,7 +145,9 @@ for project in "${projects[@]}"; do
     listed=$(sort -u "$log.list" | wc -l)
     ignored=$(sort -u "$log.ignored" | wc -l)
     passed=$((listed - ignored))
-    failed=$({ grep -oE '^---- [^ ]+ stdout ----' "$log" || true; } | sort -u | wc -l)
+    # A failed assertion prints `---- NAME stdout ----`; a Miri report aborts the run at the test.
+    failed=$({ grep -oE '^---- [^ ]+ stdout ----|^test [^ ]+ \.\.\. error:' "$log" || true; } |
+        sort -u | wc -l)
 
     verdict=ok
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then
@@ -176,7 +178,8 @@ for project in "${projects[@]}"; do
         done
     if [[ $verdict != ok ]]; then
         echo "   --- the end of $log:"
-        { grep -E '^(test .*FAILED|error|failures:|---- )' "$log" || true; } | head -20 | sed 's/^/   /'
+        { grep -E '^test .*(FAILED|error:)|^error: [^at]|^---- ' "$log" || true; } | head -20 |
+            cut -c1-300 | sed 's/^/   /'
         tail -25 "$log" | sed 's/^/   | /'
     fi
     summary+=("$(printf '%-15s %-10s %4d passed %3d ignored %6ds' "$project" "$verdict" "$passed" "$ignored" "$secs")")
