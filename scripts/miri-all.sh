@@ -103,6 +103,18 @@ run_group() {
     return $rc
 }
 
+# CPU seconds (user + system) of this script's finished child processes, into $cpu_now: the
+# time a crate takes on an idle machine, whatever else the machine runs. (`times` runs in this
+# shell, not in a command substitution, whose subshell has no children of its own yet.)
+cpu_now() {
+    times >"$logs/.times"
+    cpu_now=$(awk 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+        printf "%d", t
+    }' "$logs/.times")
+}
+
 status=0
 total_start=$(date +%s)
 summary=()
@@ -132,6 +144,8 @@ for project in "${projects[@]}"; do
 
     echo "== $project (MIRIFLAGS: ${pflags:-none})"
     start=$(date +%s)
+    cpu_now
+    cpu_start=$cpu_now
     rc=0
     # shellcheck disable=SC2086 # the flags are words
     run_group "$log" $pflags -- "${skips[@]}" || rc=$?
@@ -141,6 +155,8 @@ for project in "${projects[@]}"; do
         run_group "$log" $pflags $gflags -- "$stem::" "src/$stem.rs" || rc=$?
     done
     secs=$(($(date +%s) - start))
+    cpu_now
+    cpu=$((cpu_now - cpu_start))
 
     listed=$(sort -u "$log.list" | wc -l)
     ignored=$(sort -u "$log.ignored" | wc -l)
@@ -160,8 +176,8 @@ for project in "${projects[@]}"; do
     [[ $verdict == ok ]] || passed=0 # unknown: the lists say only what was to run
     [[ $verdict == ok ]] || status=1
     if [[ $verdict == ok ]]; then
-        printf '   ok: %d passed (unit tests and doctests), %d ignored, %d stages excluded, %ds\n' \
-            "$passed" "$ignored" "${#excluded[@]}" "$secs"
+        printf '   ok: %d passed (unit tests and doctests), %d ignored, %d stages excluded, %ds (%ds CPU)\n' \
+            "$passed" "$ignored" "${#excluded[@]}" "$secs" "$cpu"
     else
         printf '   %s (%s): %d tests failed of %d listed, %d ignored, %d stages excluded, %ds\n' \
             "$verdict" "$why" "$failed" "$listed" "$ignored" "${#excluded[@]}" "$secs"
@@ -182,7 +198,8 @@ for project in "${projects[@]}"; do
             cut -c1-300 | sed 's/^/   /'
         tail -25 "$log" | sed 's/^/   | /'
     fi
-    summary+=("$(printf '%-15s %-10s %4d passed %3d ignored %6ds' "$project" "$verdict" "$passed" "$ignored" "$secs")")
+    summary+=("$(printf '%-15s %-8s %4d passed %3d ignored %6ds %6ds CPU' \
+        "$project" "$verdict" "$passed" "$ignored" "$secs" "$cpu")")
 done
 
 echo
