@@ -137,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn an_enum_without_variants_cannot_be_deserialized() {
         assert_eq!(
@@ -159,7 +159,7 @@ mod tests {
     const _: fn(&Never) -> crate::Result<String> = to_json::<Never>;
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn generated_code_names_everything_by_absolute_path() {
         for item in [

@@ -224,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn unsupported_structs_are_compile_errors_that_point_at_the_problem() {
         assert_eq!(
@@ -252,7 +252,7 @@ mod tests {
     ];
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn bounds_go_on_type_parameters_and_the_struct_generics_are_kept() {
         use quote::ToTokens;
@@ -293,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn generated_code_names_everything_by_absolute_path() {
         for item in [

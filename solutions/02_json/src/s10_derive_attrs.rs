@@ -109,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    // Miri: parses Rust source with syn, about a minute a test, no unsafe code of the course
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
     #[cfg_attr(miri, ignore)]
     fn unknown_and_misplaced_attributes_are_errors_at_the_attribute() {
         assert_eq!(
