@@ -17,14 +17,15 @@
 #   skipped by module (`--skip sNN_topic::`); their doctests still run.
 # - A stage with `miri_flags` of its own runs in a group of its own, with the project's flags and
 #   then the stage's (its tests and its file's doctests), and is skipped in the crate's main run.
-# - Tests that Miri cannot run (real sockets and timing, processes, /proc) are
-#   `#[cfg_attr(miri, ignore)]` in the source, below a `// Miri: ...` line that says why.
-#
+# - Tests that Miri cannot run (real sockets, system calls it does not model, processes) or that
+#   cost minutes without touching unsafe code are `#[cfg_attr(miri, ignore)]` in the source,
+#   below a `// Miri: ...` line (or with a trailing comment) that says why.
 # - Single tests listed in `known` below, each with its reason: a problem in the test, not in the
 #   solution, until it is fixed where it is.
 #
 # Environment: MIRI_TIMEOUT (seconds per crate, default 1200). Logs: solutions/target/miri-all/.
-# The run is niced; Miri runs one test at a time, so it takes about one core.
+# The run is niced. Miri interprets one test at a time (one core), except that the seeds of
+# -Zmiri-many-seeds run in parallel.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
