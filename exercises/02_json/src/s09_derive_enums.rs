@@ -137,6 +137,8 @@ mod tests {
     }
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn an_enum_without_variants_cannot_be_deserialized() {
         assert_eq!(
             derive_error(s08_derive::expand_deserialize, "enum Never {}"),
@@ -157,6 +159,8 @@ mod tests {
     const _: fn(&Never) -> crate::Result<String> = to_json::<Never>;
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn generated_code_names_everything_by_absolute_path() {
         for item in [
             "enum Shape { Empty, Circle(f64), Line(i32, i32), Rect { w: u32, h: u32 } }",

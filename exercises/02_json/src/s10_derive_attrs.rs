@@ -109,6 +109,8 @@ mod tests {
     }
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn unknown_and_misplaced_attributes_are_errors_at_the_attribute() {
         assert_eq!(
             both_derives_error("struct Outer {\n    #[json(flatten)]\n    inner: u32,\n}"),

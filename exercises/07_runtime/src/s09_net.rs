@@ -324,6 +324,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn echo_server_serves_100_concurrent_clients_byte_for_byte() {
         const CLIENTS: usize = 100;
@@ -367,6 +368,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn read_to_end_appends_and_returns_the_bytes_it_read() {
         const LEN: usize = 10_000; // more than one read's worth
@@ -398,6 +400,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn read_returns_zero_at_end_of_stream() {
         let n = watchdog(LIMIT, || {
@@ -419,6 +422,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_read_with_a_timeout_times_out_when_no_data_comes() {
         let (result, registered) = watchdog(LIMIT, || {
@@ -447,6 +451,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn dropping_sockets_removes_their_registrations() {
         watchdog(LIMIT, || {
@@ -476,6 +481,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_socket_opened_after_others_closed_gets_its_own_events() {
         let received = watchdog(LIMIT, || {
@@ -508,6 +514,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_wake_from_another_thread_interrupts_the_poller() {
         let elapsed = watchdog(LIMIT, || {
@@ -543,6 +550,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn timers_and_spawn_work_inside_the_runtime() {
         let order = watchdog(LIMIT, || {
@@ -566,7 +574,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore)]
     #[should_panic(expected = "no runtime")]
     fn spawn_outside_a_runtime_panics_with_a_clear_message() {
         drop(spawn(async {}));

@@ -227,6 +227,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn the_course_example_fetches_from_a_local_server() {
         let (addr, server) =
@@ -249,6 +250,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn content_length_ends_the_body_while_the_connection_stays_open() {
         // A server that ignores `Connection: close`: it answers, then keeps the connection open
@@ -269,6 +271,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn a_body_without_content_length_is_read_to_the_end() {
         let (addr, server) = serve_once(b"HTTP/1.0 200 OK\r\nX-Thing: yes\r\n\r\nuntil the end");
@@ -332,6 +335,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn long_headers_that_take_many_reads_are_accepted() {
         let mut response = b"HTTP/1.1 200 OK\r\nX-Padding: ".to_vec();
@@ -351,6 +355,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn headers_that_never_end_are_refused_after_64_kib() {
         let (addr, server) = serve_with(|stream| {
@@ -377,6 +382,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn transfer_encoding_identity_is_accepted_and_chunked_is_refused() {
         let (addr, server) = serve_once(
@@ -408,6 +414,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn a_404_is_an_error_with_the_body() {
         let (addr, server) = serve_once(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
@@ -423,6 +430,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn garbage_is_a_bad_response() {
         let (addr, server) = serve_once(b"SMTP ready\r\n\r\n");
@@ -438,6 +446,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn a_refused_connection_is_an_io_error() {
         // Bind and drop at once: nobody listens on that port any more.
@@ -453,6 +462,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: real TCP sockets, and the runtime's poller calls timerfd_create: Miri supports neither
     #[cfg_attr(miri, ignore)]
     fn twenty_concurrent_gets_against_a_slow_async_server() {
         const CLIENTS: usize = 20;

@@ -224,6 +224,8 @@ mod tests {
     }
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn unsupported_structs_are_compile_errors_that_point_at_the_problem() {
         assert_eq!(
             both_derives_error("union Bits {\n    int: u32,\n    float: f32,\n}"),
@@ -250,6 +252,8 @@ mod tests {
     ];
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn bounds_go_on_type_parameters_and_the_struct_generics_are_kept() {
         use quote::ToTokens;
         let item = "struct Node<T = u8> where T: Clone { value: T, children: Vec<Node<T>> }";
@@ -289,6 +293,8 @@ mod tests {
     }
 
     #[test]
+    // Miri: parses Rust source with syn, 30 s or more a test, no unsafe code of the course
+    #[cfg_attr(miri, ignore)]
     fn generated_code_names_everything_by_absolute_path() {
         for item in [
             "struct Person { name: String, age: u32 }",

@@ -243,6 +243,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_listener_is_ready_once_a_client_connects() {
         watchdog(LIMIT, || {
@@ -288,6 +289,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn every_pending_arms_the_interest_again() {
         watchdog(LIMIT, || {
@@ -317,6 +319,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn read_and_write_readiness_are_separate() {
         watchdog(LIMIT, || {
@@ -366,6 +369,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_socket_registered_after_another_was_removed_gets_its_own_events() {
         watchdog(LIMIT, || {
@@ -398,6 +402,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn notify_interrupts_a_wait_from_another_thread() {
         watchdog(LIMIT, || {
@@ -436,6 +441,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn wakers_are_woken_with_no_lock_held() {
         let seen = watchdog(LIMIT, || {

@@ -383,6 +383,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn echo_server_serves_100_concurrent_clients_byte_for_byte() {
         const CLIENTS: usize = 100;
@@ -426,6 +427,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn read_to_end_appends_and_returns_the_bytes_it_read() {
         const LEN: usize = 10_000; // more than one read's worth
@@ -457,6 +459,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn read_returns_zero_at_end_of_stream() {
         let n = watchdog(LIMIT, || {
@@ -478,6 +481,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_read_with_a_timeout_times_out_when_no_data_comes() {
         let (result, registered) = watchdog(LIMIT, || {
@@ -506,6 +510,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn dropping_sockets_removes_their_registrations() {
         watchdog(LIMIT, || {
@@ -535,6 +540,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_socket_opened_after_others_closed_gets_its_own_events() {
         let received = watchdog(LIMIT, || {
@@ -567,6 +573,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn a_wake_from_another_thread_interrupts_the_poller() {
         let elapsed = watchdog(LIMIT, || {
@@ -602,6 +609,7 @@ mod tests {
     }
 
     #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
     fn timers_and_spawn_work_inside_the_runtime() {
         let order = watchdog(LIMIT, || {
@@ -625,7 +633,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore)]
     #[should_panic(expected = "no runtime")]
     fn spawn_outside_a_runtime_panics_with_a_clear_message() {
         drop(spawn(async {}));
