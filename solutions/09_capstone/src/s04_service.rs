@@ -33,7 +33,9 @@
 //! polls two futures and returns the first output. The tests parse every malformed request a
 //! hostile client sends, then run the server on a port of 127.0.0.1 against plain `std::net`
 //! clients: keep-alive, pipelining, each error status and the server still serving after it,
-//! shutdown with a request in flight, and 64 keep-alive clients at once for two seconds.
+//! shutdown with a request in flight, and 64 keep-alive clients at once for two seconds. One
+//! test runs the whole service in a child process whose global allocator is your stage 3
+//! `CachedAlloc`: a crash there names the allocator.
 //!
 //! Afterwards you will understand why a server's parser is a pure function over a buffer, what
 //! "framing" means (where one request ends and the next begins), which limits keep a hostile
@@ -597,7 +599,9 @@ impl Server {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
-    use crate::test_support::within;
+    use crate::test_support::{
+        ALLOCATOR_READY, ChildEnd, is_child, run_child, switch_to_program, within,
+    };
     use runtime::s09_net::Runtime;
     use std::collections::HashSet;
     use std::io::{BufRead, BufReader, Read, Write};
@@ -1431,6 +1435,28 @@ mod tests {
         });
     }
 
+    /// One round of a load client: a POST and a GET pipelined, then the DELETE of the new item
+    /// once its id is known, every answer checked. Returns the item's id.
+    fn post_get_delete(client: &mut Client, name: &str) -> u64 {
+        let mut both = post(&format!(r#"{{"name":"{name}"}}"#));
+        both.extend_from_slice(b"GET /items/0 HTTP/1.1\r\n\r\n");
+        client.send(&both);
+        let created = client.expect("a POST");
+        assert_eq!(created.status, 201, "{created:?}");
+        let item: Item = json::from_json(&created.body).unwrap();
+        assert_eq!(item.name, name, "the answer to another request");
+        let missing = client.expect("a GET");
+        assert_eq!(missing.status, 404, "id 0 is never stored: {missing:?}");
+        client.send(format!("DELETE /items/{} HTTP/1.1\r\n\r\n", item.id).as_bytes());
+        let deleted = client.expect("a DELETE");
+        assert_eq!(deleted.status, 200, "{deleted:?}");
+        assert!(
+            deleted.body.contains(name),
+            "deleted another item: {deleted:?}"
+        );
+        item.id
+    }
+
     #[test]
     #[cfg_attr(miri, ignore)]
     fn soak_64_keep_alive_clients_lose_nothing() {
@@ -1443,30 +1469,9 @@ mod tests {
                     thread::spawn(move || {
                         let mut client = Client::connect(addr);
                         let mut ids = Vec::new();
-                        let mut n = 0;
-                        while Instant::now() < until || n == 0 {
-                            let name = format!("c{c}-{n}");
-                            // POST and GET pipelined, then the DELETE once the id is known.
-                            let mut both = post(&format!(r#"{{"name":"{name}"}}"#));
-                            both.extend_from_slice(b"GET /items/0 HTTP/1.1\r\n\r\n");
-                            client.send(&both);
-                            let created = client.expect("a POST of the soak");
-                            assert_eq!(created.status, 201, "{created:?}");
-                            let item: Item = json::from_json(&created.body).unwrap();
-                            assert_eq!(item.name, name, "the answer to another request");
-                            let missing = client.expect("a GET of the soak");
-                            assert_eq!(missing.status, 404, "id 0 is never stored: {missing:?}");
-                            client.send(
-                                format!("DELETE /items/{} HTTP/1.1\r\n\r\n", item.id).as_bytes(),
-                            );
-                            let deleted = client.expect("a DELETE of the soak");
-                            assert_eq!(deleted.status, 200, "{deleted:?}");
-                            assert!(
-                                deleted.body.contains(&name),
-                                "deleted another item: {deleted:?}"
-                            );
-                            ids.push(item.id);
-                            n += 1;
+                        while Instant::now() < until || ids.is_empty() {
+                            let name = format!("c{c}-{}", ids.len());
+                            ids.push(post_get_delete(&mut client, &name));
                         }
                         ids
                     })
@@ -1489,5 +1494,96 @@ mod tests {
             );
             server.stop();
         });
+    }
+
+    // ---- the whole server on your stage 3 allocator ----
+
+    const ON_YOUR_ALLOCATOR: &str =
+        "s04_service::tests::the_whole_service_runs_on_your_stage_3_allocator";
+    const CLIENTS: usize = 32;
+    const ROUNDS: usize = 40;
+
+    /// The child's program: the server and its keep-alive clients, every thread of it taking
+    /// its memory from stage 3's `CachedAlloc`.
+    fn service_on_your_allocator() {
+        switch_to_program();
+        let server = start();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let addr = server.addr;
+                thread::spawn(move || {
+                    let mut client = Client::connect(addr);
+                    let ids: Vec<u64> = (0..ROUNDS)
+                        .map(|n| post_get_delete(&mut client, &format!("c{c}-{n}")))
+                        .collect();
+                    client.send(b"GET /items/0 HTTP/1.1\r\nConnection: close\r\n\r\n");
+                    let last = client.expect("the last request of a client");
+                    assert!(
+                        last.status == 404 && last.close,
+                        "the last request's answer: {last:?}"
+                    );
+                    assert!(
+                        client.is_closed(),
+                        "after the answer to its last request a connection has nothing more to \
+                         read: was a request answered twice?"
+                    );
+                    ids
+                })
+            })
+            .collect();
+        let mut all = HashSet::new();
+        for client in clients {
+            all.extend(client.join().expect("a client failed"));
+        }
+        assert_eq!(
+            all.len(),
+            CLIENTS * ROUNDS,
+            "every POST got an id of its own"
+        );
+        let mut client = Client::connect(server.addr);
+        client.send(GET);
+        let reply = client.expect("a GET after the clients");
+        assert_eq!(
+            reply.body, "[]",
+            "every item posted was deleted exactly once"
+        );
+        drop(client);
+        server.stop();
+        println!(
+            "{} requests answered on your allocator",
+            CLIENTS * (3 * ROUNDS + 1) + 1
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot start a process.
+    fn the_whole_service_runs_on_your_stage_3_allocator() {
+        if is_child(ON_YOUR_ALLOCATOR) {
+            return service_on_your_allocator();
+        }
+        let on = "this test runs the service, with 32 keep-alive clients, in a child process \
+                  whose global allocator is your CachedAlloc from stage 3 (capstone-alloc)";
+        match run_child(ON_YOUR_ALLOCATOR, 60) {
+            ChildEnd::TimedOut(output) => panic!(
+                "{on}, and it did not finish in 60 s: a request never answered, or a lock of the \
+                 allocator never released; its output:\n{output}"
+            ),
+            ChildEnd::Exited(status, output) if !output.contains(ALLOCATOR_READY) => panic!(
+                "{on}, and that allocator failed before the service started ({status}): stage 3 \
+                 must pass first (`mastery run capstone-alloc`); its output:\n{output}"
+            ),
+            ChildEnd::Exited(status, output) => {
+                assert!(
+                    status.success(),
+                    "{on}, and the service failed on it ({status}). A panic in s04_service.rs \
+                     below is the service's; a crash with no panic, or one in s03_alloc.rs, is \
+                     the allocator's. Its output:\n{output}"
+                );
+                assert!(
+                    output.contains("1 passed"),
+                    "the child process did not run the service; its output:\n{output}"
+                );
+            }
+        }
     }
 }
