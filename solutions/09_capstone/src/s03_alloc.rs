@@ -9,13 +9,14 @@
 //! - [`SharedHeap`] is given: a [`SizeClassHeap`] behind a `SpinLock`, over a region it takes
 //!   from the system allocator on first use. [`SharedHeap::with`] takes the lock once.
 //! - [`ThreadCache`] is one thread's cache: for each of the [`CACHED_CLASSES`] smallest
-//!   classes, a stack of at most [`CACHE_CAPACITY`] free blocks of exactly `class_size` bytes.
-//!   It lives in a `thread_local!` with a `const` initialiser: a cache that allocated to build
-//!   itself would call the allocator it is part of.
+//!   classes, a stack of at most [`CACHE_CAPACITY`] free blocks of exactly `class_size` bytes,
+//!   in a `thread_local!` with a `const` initialiser (one that allocated would call itself).
 //! - [`CachedAlloc`] is the `GlobalAlloc`. A request of a cached class pops the cache; an empty
 //!   cache is refilled with [`BATCH`] blocks under one lock. A free pushes the block on the
 //!   freeing thread's cache; a full cache first gives `BATCH` blocks back under one lock.
 //!   Everything else (large blocks, large alignments) goes to the shared heap directly.
+//!   A cached block is whole for its next owner, though the pointer the program frees may
+//!   reach only the bytes it asked for (a `Box<u8>`'s reaches one); Miri checks this stage.
 //!
 //! A block freed by another thread than the one that got it goes to the *freeing* thread's
 //! cache. That is correct because a block's class depends on its layout only, not on the
@@ -496,6 +497,43 @@ mod tests {
                          the thread's cache can serve them"
                     );
                     assert!(ALLOC.cached_here(class) >= 1, "the freed block is cached");
+                }
+            });
+            assert_eq!(
+                HEAP.in_use(),
+                0,
+                "every block is back once the thread exits"
+            );
+        });
+    }
+
+    #[test]
+    fn a_block_freed_through_a_pointer_to_one_byte_is_whole_for_its_next_owner() {
+        within(10, "the allocator hung: is a lock never released?", || {
+            allocator!(HEAP, ALLOC, 1 << 20);
+            on_a_thread(|| {
+                let (one, sixteen) = (bytes(1), bytes(16));
+                // SAFETY: each block is freed once, with the layout it was allocated with.
+                unsafe {
+                    let p = ALLOC.alloc(one);
+                    assert!(!p.is_null(), "1 MiB is plenty for one byte");
+                    // What a `Box<u8>` gives back to its allocator: a pointer made from a
+                    // reference to its one byte, which may reach that byte and no other.
+                    let byte: &mut u8 = &mut *p;
+                    *byte = 1;
+                    let narrow: *mut u8 = byte;
+                    ALLOC.dealloc(narrow, one);
+                    let q = ALLOC.alloc(sixteen);
+                    assert_eq!(q, p, "the block just freed is the next one of its class");
+                    // Its next owner asked for 16 bytes and may write all of them (under Miri,
+                    // through a pointer that may reach them).
+                    q.write_bytes(0xAB, sixteen.size());
+                    let data = std::slice::from_raw_parts(q, sixteen.size());
+                    assert!(
+                        data.iter().all(|&b| b == 0xAB),
+                        "the block holds what was written"
+                    );
+                    ALLOC.dealloc(q, sixteen);
                 }
             });
             assert_eq!(
