@@ -24,6 +24,8 @@
 //! - [`handle_connection`] is one connection's task: read into a buffer, answer *every*
 //!   complete request in it in order (a client may pipeline several in one write, and one
 //!   request may come in many reads), close after a `Connection: close` or a parse error.
+//!   It takes turns: a client whose next request is always there already (on loopback, one
+//!   that pipelines without pause) must not keep the thread from every other connection.
 //! - [`Server::serve`] accepts connections and spawns a task for each until the [`Shutdown`]
 //!   signal; then it is graceful: it stops accepting, lets every connection finish the request
 //!   it is in the middle of (answered with `Connection: close`), closes idle keep-alive
@@ -33,7 +35,8 @@
 //! polls two futures and returns the first output. The tests parse every malformed request a
 //! hostile client sends, then run the server on a port of 127.0.0.1 against plain `std::net`
 //! clients: keep-alive, pipelining, each error status and the server still serving after it,
-//! shutdown with a request in flight, and 64 keep-alive clients at once for two seconds. One
+//! shutdown with a request in flight, a connection that pipelines 20,000 requests beside one
+//! that sends a single POST, and 64 keep-alive clients at once for two seconds. One
 //! test runs the whole service in a child process whose global allocator is your stage 3
 //! `CachedAlloc`: a crash there names the allocator.
 //!
@@ -378,8 +381,9 @@ pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Outp
 
 /// Serves one connection until the client closes it, a request asks to close it, a request is
 /// refused, or the server shuts down. Answers every complete request in the buffer, in order,
-/// before reading again; an idle connection (no partial request buffered) closes when
-/// `shutdown` is triggered, one in the middle of a request finishes it first.
+/// before reading again, and gives the other tasks a turn after each write of answers; an idle
+/// connection (no partial request buffered) closes when `shutdown` is triggered, one in the
+/// middle of a request finishes it first.
 pub async fn handle_connection(
     stream: TcpStream,
     store: Arc<Mutex<Store>>,
@@ -1278,6 +1282,63 @@ mod tests {
             "deleted another item: {deleted:?}"
         );
         item.id
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn a_connection_that_never_waits_does_not_keep_the_server_to_itself() {
+        within(60, "a request was never answered", || {
+            const BURST: usize = 20_000;
+            let server = start();
+            let mut other = Client::connect(server.addr);
+            other.send(GET);
+            other.expect("a GET before the burst");
+            let mut busy = Client::connect(server.addr);
+            let mut writer = busy.writer.try_clone().unwrap();
+            let burst = GET.repeat(BURST);
+            let written = thread::spawn(move || {
+                writer
+                    .write_all(&burst)
+                    .expect("sending the pipelined requests")
+            });
+            let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let count = answered.clone();
+            let answers = thread::spawn(move || {
+                // For each answer to the busy connection: whether it lists the other's item.
+                (0..BURST)
+                    .map(|i| {
+                        let reply = busy.expect(&format!("pipelined request {}", i + 1));
+                        assert_eq!(reply.status, 200, "{reply:?}");
+                        count.fetch_add(1, Ordering::SeqCst);
+                        reply.body != "[]"
+                    })
+                    .collect::<Vec<bool>>()
+            });
+            written.join().expect("the busy connection's writer failed");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while answered.load(Ordering::SeqCst) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "no answer to 20,000 pipelined requests in 10 s"
+                );
+                thread::sleep(Duration::from_millis(1));
+            }
+            // The busy connection's task is serving it, and every request of the burst has
+            // been handed to the kernel: whenever that task reads, a request is there.
+            other.send(&post(r#"{"name":"other"}"#));
+            let reply = other.expect("the other connection's POST");
+            assert_eq!(reply.status, 201, "{reply:?}");
+            let listed = answers.join().expect("the busy connection's answers");
+            let after = listed.iter().filter(|&&l| l).count();
+            assert!(
+                after > 0,
+                "the other connection's POST was served only after all {BURST} pipelined \
+                 requests of the busy connection: a task whose reads never have to wait keeps \
+                 the only thread to itself, and every other connection waits until its client \
+                 stops"
+            );
+            server.stop();
+        });
     }
 
     #[test]
