@@ -36,13 +36,14 @@
 //! hostile client sends, then run the server on a port of 127.0.0.1 against plain `std::net`
 //! clients: keep-alive, pipelining, each error status and the server still serving after it,
 //! shutdown with a request in flight, a connection that pipelines 20,000 requests beside one
-//! that sends a single POST, and 64 keep-alive clients at once for two seconds. One
-//! test runs the whole service in a child process whose global allocator is your stage 3
-//! `CachedAlloc`: a crash there names the allocator.
+//! that sends a single POST, and 64 keep-alive clients at once for two seconds. One test runs
+//! the whole service in a child process whose global allocator is your stage 3 `CachedAlloc`:
+//! a crash there names the allocator.
 //!
 //! Afterwards you will understand why a server's parser is a pure function over a buffer, what
 //! "framing" means (where one request ends and the next begins), which limits keep a hostile
-//! client from costing you memory, and what graceful shutdown has to wait for.
+//! client from costing you memory, why a task that never has to wait must still give up the
+//! thread, and what graceful shutdown has to wait for.
 //!
 //! Read: RFC 9112, HTTP/1.1, sections 2-6 (message format, request line, fields, body length)
 //! and 9 (connection management, persistence, pipelining):
