@@ -196,11 +196,28 @@ fn tasks() -> usize {
 /// The child's side: `--alloc-program system|cached|uncached`. Prints `elapsed SECONDS`,
 /// `check SUM` and `locks N` (how many times the shared heap's lock was taken in the run).
 pub fn child(which: &str) {
+    use_allocator(which);
+    // A first run sets up what the standard library keeps for the life of the main thread (a
+    // channel's wait context, the thread's handle); the second is measured.
+    run_tasks(200);
+    let locks = HEAP.locks();
+    let (elapsed, check) = run_tasks(tasks());
+    println!("elapsed {}", elapsed.as_secs_f64());
+    println!("check {check}");
+    println!("locks {}", HEAP.locks() - locks);
+    // The heap's invariant walker, without `SharedHeap::check`'s trim first: giving every
+    // class block back to the first-fit list one by one takes seconds.
+    check_heap();
+}
+
+/// Makes `which` (`system`, `cached` or `uncached`) this process's allocator from now on; call
+/// it first thing in a child, before it starts a thread.
+pub fn use_allocator(which: &str) {
     let mode = match which {
         "system" => SYSTEM,
         "cached" => WITH_CACHE,
         "uncached" => NO_CACHE,
-        _ => panic!("--alloc-program system|cached|uncached, not {which}"),
+        _ => panic!("the allocator is system, cached or uncached, not {which}"),
     };
     MODE.store(mode, Ordering::SeqCst);
     if mode != SYSTEM {
@@ -210,17 +227,12 @@ pub fn child(which: &str) {
             "the switch serves from the shared heap"
         );
     }
-    // A first run sets up what the standard library keeps for the life of the main thread (a
-    // channel's wait context, the thread's handle); the second is measured.
-    run_tasks(200);
-    let locks = HEAP.locks();
-    let (elapsed, check) = run_tasks(tasks());
-    println!("elapsed {}", elapsed.as_secs_f64());
-    println!("check {check}");
-    println!("locks {}", HEAP.locks() - locks);
-    if mode != SYSTEM {
-        // The heap's invariant walker, without `SharedHeap::check`'s trim first: giving every
-        // class block back to the first-fit list one by one takes seconds.
+}
+
+/// Runs the shared heap's invariant walker (no-op on the system allocator); panics if they
+/// do not hold.
+pub fn check_heap() {
+    if MODE.load(Ordering::SeqCst) != SYSTEM {
         HEAP.with(|h| h.check())
             .expect("the shared heap has its region")
             .expect("the shared heap's invariants hold after the program");

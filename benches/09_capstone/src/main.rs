@@ -10,12 +10,18 @@
 //! size-class heap), and the shared heap without the cache (its lock at every call). One line
 //! per heap allocator with its median, the system allocator's and the ratio.
 //!
-//! Then `service_load` (see `service_load.rs`): stage 4's HTTP/1.1 JSON service and the same
-//! service on tokio's `current_thread` runtime + serde_json, each on its own thread of this
-//! process, under the same load from 64 keep-alive connections: requests/s, p50 and p99.
+//! Then `service_load` (see `service_load.rs`): stage 4's HTTP/1.1 JSON service on the system
+//! allocator and on stage 3's `CachedAlloc` (each in a child process), and the same service on
+//! tokio's `current_thread` runtime + serde_json, under the same load from 64 keep-alive
+//! connections: requests/s, p50 and p99.
+//!
+//! With `CAPSTONE_BENCH_SOAK_SECS=N` it runs only the soak instead: the service on
+//! `CachedAlloc` under 64 keep-alive connections for `N` seconds, every answer checked; it
+//! exits with 1 if a request was lost, answered twice or answered wrongly.
 //!
 //! This binary's global allocator is `alloc_program::Switch`, which serves from the system
-//! allocator in this process (one atomic load more per call, for both sides alike).
+//! allocator in this process and the system-allocator children (one atomic load more per call,
+//! for every side alike).
 
 mod alloc_program;
 mod service_load;
@@ -156,10 +162,20 @@ fn spawn_yielders(mut spawn: impl FnMut(u64, mpsc::Sender<u64>)) -> Duration {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    if let (Some(flag), Some(which)) = (args.next(), args.next())
-        && flag == "--alloc-program"
+    match (args.next().as_deref(), args.next()) {
+        (Some("--alloc-program"), Some(which)) => return alloc_program::child(&which),
+        (Some("--service-program"), Some(which)) => return service_load::child(&which),
+        _ => {}
+    }
+    if let Some(secs) = std::env::var("CAPSTONE_BENCH_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
     {
-        return alloc_program::child(&which);
+        if !service_load::soak(secs) {
+            std::process::exit(1);
+        }
+        return;
     }
     println!(
         "capstone executor vs tokio multi_thread, {} workers each (median of {RUNS} runs)",

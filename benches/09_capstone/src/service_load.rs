@@ -1,9 +1,11 @@
 //! `service_load`: stage 4's HTTP/1.1 JSON service under load, against the same service on
-//! tokio + serde_json.
+//! tokio + serde_json, and on stage 3's allocator against the system allocator.
 //!
-//! Both servers run in this process, each on its own thread with a single-threaded runtime: the
-//! capstone's `Server` on project 7's `Runtime` (its reactor is single-threaded), and
-//! [`tokio_server`] on tokio's `current_thread` runtime, so that like is compared with like. The
+//! Three servers, each on a single-threaded runtime: the capstone's `Server` on project 7's
+//! `Runtime` (its reactor is single-threaded) twice, each in a child process of this binary
+//! (`--service-program system|cached`, see [`child`]) whose global allocator is the system's or
+//! stage 3's `CachedAlloc`; and [`tokio_server`] on tokio's `current_thread` runtime, on a
+//! thread of this process, so that like is compared with like. The
 //! tokio side is hand-written HTTP/1.1 over tokio's `TcpStream` (no hyper): the same routes, the
 //! same statuses, headers and JSON bodies, `Content-Length` framing and pipelining, so the
 //! comparison is about the runtime and the JSON library, not an HTTP library.
@@ -13,12 +15,19 @@
 //! in all or `TIME_LIMIT`, whichever comes first. Every response is checked (status, and the
 //! body parses as the item it should be), and every request's latency (write to last byte of
 //! the response) is recorded. Every wait is bounded: connect, read and write time out after
-//! `IO_LIMIT`, a server that does not bind or stop in time is reported, and the runs go on.
+//! `IO_LIMIT`, a server that does not bind or stop in time is reported (a child is killed),
+//! and the runs go on.
+//!
+//! [`soak`] (`CAPSTONE_BENCH_SOAK_SECS=N`) runs the same load for `N` seconds against the
+//! service on `CachedAlloc` and counts what a client can see go wrong: requests lost, answered
+//! twice, answered wrongly; then checks the store is empty, every POST had an id of its own,
+//! and the server shuts down gracefully with its heap consistent.
 
 use capstone::s04_service::{Server, Shutdown};
 use runtime::s09_net::Runtime;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
@@ -29,9 +38,9 @@ const CONNECTIONS: usize = 64;
 /// A run ends after this many requests in all ...
 const MAX_REQUESTS: usize = 400_000;
 /// ... or after this long, whichever comes first.
-const TIME_LIMIT: Duration = Duration::from_secs(2);
+const TIME_LIMIT: Duration = Duration::from_millis(1500);
 /// A first, shorter run against each server, not measured.
-const WARM_UP: Duration = Duration::from_millis(500);
+const WARM_UP: Duration = Duration::from_millis(300);
 /// Runs per server, in turn; the medians are reported.
 const RUNS: usize = 3;
 /// The longest any one connect, read or write may wait.
@@ -74,7 +83,8 @@ impl Running {
     /// Signals the server and waits (bounded) for its thread; a problem is returned.
     fn stop(self) -> Option<String> {
         (self.stop)();
-        let deadline = Instant::now() + IO_LIMIT;
+        // A child's waiter gives up (and kills it) after IO_LIMIT: wait a little longer.
+        let deadline = Instant::now() + IO_LIMIT + Duration::from_secs(2);
         while !self.thread.is_finished() {
             if Instant::now() > deadline {
                 return Some("did not stop within 5 s of the shutdown signal".into());
@@ -305,105 +315,408 @@ fn run_load(addr: SocketAddr, limit: Duration) -> Result<Sample, String> {
     })
 }
 
-/// Starts both servers, runs the load against each in turn, prints the medians, stops them.
+/// Runs stage 4's service on `which` allocator (`system` or `cached`, see
+/// `alloc_program::use_allocator`) in a child process of this binary, started by
+/// [`start_child`] with `--service-program WHICH`: prints `addr ADDRESS` once bound, serves
+/// until its stdin closes, then shuts down gracefully and checks its heap.
+pub fn child(which: &str) {
+    crate::alloc_program::use_allocator(which);
+    let server = start_ours().unwrap_or_else(|why| {
+        eprintln!("{why}");
+        std::process::exit(1)
+    });
+    println!("addr {}", server.addr);
+    let _ = io::stdin().read_to_end(&mut Vec::new());
+    if let Some(why) = server.stop() {
+        eprintln!("{why}");
+        std::process::exit(1);
+    }
+    crate::alloc_program::check_heap();
+}
+
+/// Starts stage 4's service on `which` allocator in a child process (see [`child`]). Stopping
+/// it closes the child's stdin; a child that does not exit within `IO_LIMIT` is killed.
+fn start_child(which: &'static str) -> Result<Running, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut process = Command::new(exe)
+        .args(["--service-program", which])
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("the child did not start: {e}"))?;
+    let stdin = process.stdin.take().expect("piped");
+    let stdout = process.stdout.take().expect("piped");
+    let mut stderr = process.stderr.take().expect("piped");
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    start(
+        move |tx| {
+            let errors = thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            });
+            let (addr_tx, addr_rx) = mpsc::channel();
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Some(addr) = line.strip_prefix("addr ") {
+                        let _ = addr_tx.send(addr.parse::<SocketAddr>());
+                    }
+                }
+            });
+            let bound = addr_rx.recv_timeout(IO_LIMIT);
+            if let Ok(Ok(addr)) = bound {
+                let _ = tx.send(addr);
+                // Until `stop` (or the `Running` is dropped).
+                let _ = stop_rx.recv();
+            }
+            drop(stdin);
+            let deadline = Instant::now() + IO_LIMIT;
+            let status = loop {
+                match process.try_wait() {
+                    Ok(Some(status)) => break Some(status),
+                    Ok(None) if Instant::now() < deadline => {
+                        thread::sleep(Duration::from_millis(10));
+                    }
+                    _ => {
+                        let _ = process.kill();
+                        let _ = process.wait();
+                        break None;
+                    }
+                }
+            };
+            let errors = errors.join().unwrap_or_default();
+            let last: Vec<&str> = errors.lines().rev().take(6).collect();
+            let last: Vec<&str> = last.into_iter().rev().collect();
+            let last = last.join("\n    ");
+            match status {
+                Some(status) if status.success() => Ok(()),
+                Some(status) => Err(format!("the child failed ({status}):\n    {last}")),
+                None => Err(format!(
+                    "the child did not exit within {} s and was killed:\n    {last}",
+                    IO_LIMIT.as_secs()
+                )),
+            }
+        },
+        Box::new(move || {
+            let _ = stop_tx.send(());
+        }),
+    )
+}
+
+/// Prints the medians of `a` and `b` side by side, with the ratio a / b.
+fn compare(title: &str, (a_name, a): (&str, &[Sample]), (b_name, b): (&str, &[Sample])) {
+    if a.is_empty() || b.is_empty() {
+        return;
+    }
+    println!("  {title}");
+    let med = |runs: &[Sample], f: Metric| bench_harness::median(runs.iter().map(f).collect());
+    let (o, t) = (med(a, |s| s.per_sec), med(b, |s| s.per_sec));
+    println!(
+        "    {:<26} {a_name:<6} {o:>9.0} /s    {b_name:<6} {t:>9.0} /s    ratio {:>5.2}",
+        "requests per second",
+        o / t
+    );
+    let lines: [(&str, Metric); 2] = [
+        ("p50 latency", |s| s.p50.as_secs_f64()),
+        ("p99 latency", |s| s.p99.as_secs_f64()),
+    ];
+    for (name, f) in lines {
+        let (o, t) = (med(a, f), med(b, f));
+        println!(
+            "    {name:<26} {a_name:<6} {:>9.1} us   {b_name:<6} {:>9.1} us   ratio {:>5.2}",
+            o * 1e6,
+            t * 1e6,
+            o / t
+        );
+    }
+    let (o, om) = (med(a, |s| s.fewest as f64), med(a, |s| s.most as f64));
+    let (t, tm) = (med(b, |s| s.fewest as f64), med(b, |s| s.most as f64));
+    println!(
+        "    {:<26} {a_name} {o:.0} to {om:.0}, {b_name} {t:.0} to {tm:.0}",
+        "requests of one connection"
+    );
+}
+
+/// Starts the three servers (yours on the system allocator and on your `CachedAlloc`, each in
+/// a child process, and tokio's in this one), runs the load against each in turn, prints the
+/// medians, stops them.
 pub fn report() {
     println!();
     println!(
         "your service under load: {CONNECTIONS} keep-alive connections, POST+GET+DELETE, at most \
-         {MAX_REQUESTS} requests or {} s a run; vs tokio current_thread + serde_json (median of \
-         {RUNS} runs each)",
-        TIME_LIMIT.as_secs()
+         {MAX_REQUESTS} requests or {} s a run (median of {RUNS} runs each)",
+        TIME_LIMIT.as_secs_f64()
     );
-    let ours = start_ours();
-    let tokio = start_tokio();
-    let (ours, tokio) = match (ours, tokio) {
-        (Ok(ours), Ok(tokio)) => (ours, tokio),
-        (ours, tokio) => {
-            for (side, server) in [("ours", ours), ("tokio", tokio)] {
-                match server {
-                    Err(why) => println!("  {side}: {why}"),
-                    Ok(server) => {
-                        if let Some(why) = server.stop() {
-                            println!("  {side}: {why}");
-                        }
-                    }
+    let names = ["ours, system allocator", "ours, your CachedAlloc", "tokio"];
+    let servers = [start_child("system"), start_child("cached"), start_tokio()];
+    let mut failed: [Option<String>; 3] = Default::default();
+    for (i, server) in servers.iter().enumerate() {
+        // A side that fails to start or to warm up is not measured.
+        failed[i] = match server {
+            Ok(server) => run_load(server.addr, WARM_UP).err(),
+            Err(why) => Some(why.clone()),
+        };
+    }
+    let mut runs: [Vec<Sample>; 3] = Default::default();
+    for _ in 0..RUNS {
+        for (i, server) in servers.iter().enumerate() {
+            if let (Ok(server), None) = (server, &failed[i]) {
+                match run_load(server.addr, TIME_LIMIT) {
+                    Ok(sample) => runs[i].push(sample),
+                    Err(why) => failed[i] = Some(why),
                 }
             }
-            return;
+        }
+    }
+    compare(
+        "your service vs the same on tokio current_thread + serde_json (both on the system allocator):",
+        ("ours", &runs[0]),
+        ("tokio", &runs[2]),
+    );
+    compare(
+        "your service on your CachedAlloc vs on the system allocator:",
+        ("cached", &runs[1]),
+        ("system", &runs[0]),
+    );
+    for (i, server) in servers.into_iter().enumerate() {
+        let stopped = server.ok().and_then(Running::stop);
+        if let Some(why) = failed[i].take().or(stopped) {
+            println!("  {}: {why}", names[i]);
+        }
+    }
+}
+
+/// What one connection of the soak saw.
+#[derive(Default)]
+struct Tally {
+    /// Requests written.
+    sent: usize,
+    /// Responses read that answered their request.
+    answered: usize,
+    /// Requests written whose response never came (a read that failed, timed out or ended).
+    lost: usize,
+    /// Responses that did not answer their request (wrong status or item, out of order).
+    wrong: usize,
+    /// Responses that repeated the one before instead of answering their request, and
+    /// responses beyond the last request's, read after the server closed the connection.
+    twice: usize,
+    /// The last response read: its status and body.
+    previous: (u16, Vec<u8>),
+    /// The ids the connection's POSTs were given.
+    ids: Vec<u64>,
+    latencies: Vec<u64>,
+    /// The first problem, if any.
+    problem: Option<String>,
+}
+
+impl Tally {
+    /// Sends `request` and checks its answer: `status`, and (if `name` is given) the item
+    /// called `name`. `None`, with the problem counted, if it was lost or wrong.
+    fn exchange(
+        &mut self,
+        client: &mut Client,
+        request: &[u8],
+        status: u16,
+        name: Option<&str>,
+    ) -> Option<u64> {
+        self.sent += 1;
+        let t = Instant::now();
+        let got = match client.request(request) {
+            Ok(got) => got,
+            Err(why) => {
+                self.lost += 1;
+                self.problem.get_or_insert(why);
+                return None;
+            }
+        };
+        self.latencies.push(t.elapsed().as_nanos() as u64);
+        let body = String::from_utf8_lossy(&client.body).into_owned();
+        let repeated = (got, &client.body) == (self.previous.0, &self.previous.1);
+        self.previous = (got, client.body.clone());
+        let id = match name {
+            None => Some(0),
+            Some(name) => serde_json::from_slice::<Item>(&client.body)
+                .ok()
+                .filter(|item| item.name == name)
+                .map(|item| item.id),
+        };
+        match id {
+            Some(id) if got == status => {
+                self.answered += 1;
+                Some(id)
+            }
+            _ => {
+                // The connection is out of step from here on: it ends.
+                if repeated {
+                    self.twice += 1;
+                } else {
+                    self.wrong += 1;
+                }
+                self.problem.get_or_insert(format!(
+                    "a request that expected {status} {} was answered with {got} {body}{}",
+                    name.unwrap_or(""),
+                    if repeated {
+                        " (the previous answer again)"
+                    } else {
+                        ""
+                    }
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// One connection of the soak: POST, GET, DELETE until `deadline`; then a last request with
+/// `Connection: close`, after which anything more the server sends was answered twice.
+fn soak_connection(addr: SocketAddr, c: usize, deadline: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut client = match Client::connect(addr) {
+        Ok(client) => client,
+        Err(e) => {
+            tally.problem = Some(format!("connect: {e}"));
+            return tally;
         }
     };
-    let (mut ours_runs, mut tokio_runs) = (Vec::new(), Vec::new());
-    let mut failed = None;
-    let warm_up = [("ours", &ours), ("tokio", &tokio)]
+    let mut n = 0;
+    while Instant::now() < deadline {
+        let name = format!("c{c}-{n}");
+        let body = format!(r#"{{"name":"{name}","done":false}}"#);
+        let post = format!(
+            "POST /items HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let Some(id) = tally.exchange(&mut client, post.as_bytes(), 201, Some(&name)) else {
+            return tally;
+        };
+        tally.ids.push(id);
+        for method in ["GET", "DELETE"] {
+            let request = format!("{method} /items/{id} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            if tally
+                .exchange(&mut client, request.as_bytes(), 200, Some(&name))
+                .is_none()
+            {
+                return tally;
+            }
+        }
+        n += 1;
+    }
+    let last = b"GET /items/0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    if tally.exchange(&mut client, last, 404, None).is_some() {
+        let mut rest = Vec::new();
+        match client.reader.read_to_end(&mut rest) {
+            Ok(_) => {
+                tally.twice += rest.windows(9).filter(|w| w == b"HTTP/1.1 ").count();
+                if !rest.is_empty() && tally.twice == 0 {
+                    tally.wrong += 1;
+                }
+            }
+            Err(e) => {
+                tally
+                    .problem
+                    .get_or_insert(format!("the connection did not close: {e}"));
+            }
+        }
+    }
+    tally
+}
+
+/// The soak: your service on your `CachedAlloc` (a child process), `CONNECTIONS` keep-alive
+/// connections for `secs` seconds, every answer checked, then the store checked empty and the
+/// server shut down. Returns whether everything held.
+pub fn soak(secs: u64) -> bool {
+    println!(
+        "soak: your service on your CachedAlloc, {CONNECTIONS} keep-alive connections, \
+         POST+GET+DELETE for {secs} s"
+    );
+    let server = match start_child("cached") {
+        Ok(server) => server,
+        Err(why) => {
+            println!("  the server did not start: {why}");
+            return false;
+        }
+    };
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let addr = server.addr;
+    let tallies: Vec<Tally> = (0..CONNECTIONS)
+        .map(|c| thread::spawn(move || soak_connection(addr, c, deadline)))
+        .collect::<Vec<_>>()
         .into_iter()
-        .find_map(|(side, server)| {
-            Some(format!("{side}: {}", run_load(server.addr, WARM_UP).err()?))
+        .map(|t| {
+            t.join().unwrap_or_else(|panic| Tally {
+                problem: Some(panic_message(&panic)),
+                ..Tally::default()
+            })
+        })
+        .collect();
+    let elapsed = start.elapsed();
+    let sum = |f: fn(&Tally) -> usize| tallies.iter().map(f).sum::<usize>();
+    let (sent, answered) = (sum(|t| t.sent), sum(|t| t.answered));
+    let (lost, wrong, twice) = (sum(|t| t.lost), sum(|t| t.wrong), sum(|t| t.twice));
+    let posted = sum(|t| t.ids.len());
+    let distinct: std::collections::HashSet<u64> =
+        tallies.iter().flat_map(|t| t.ids.iter().copied()).collect();
+    let mut latencies: Vec<u64> = tallies.iter().flat_map(|t| t.latencies.clone()).collect();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * q).round() as usize)
+            .map_or(0.0, |&ns| ns as f64 / 1e3)
+    };
+    println!(
+        "  {answered} of {sent} requests answered in {:.1} s ({:.0} /s), p50 {:.1} us, p99 {:.1} us",
+        elapsed.as_secs_f64(),
+        answered as f64 / elapsed.as_secs_f64(),
+        at(0.5),
+        at(0.99)
+    );
+    println!("  lost {lost}, answered twice {twice}, wrong answers {wrong}");
+    let mut ok = lost == 0 && twice == 0 && wrong == 0 && sent == answered && sent > 0;
+    for (c, tally) in tallies.iter().enumerate() {
+        if let Some(problem) = &tally.problem {
+            println!("  connection {c}: {problem}");
+            ok = false;
+        }
+    }
+    let left = Client::connect(addr)
+        .map_err(|e| e.to_string())
+        .and_then(|mut client| {
+            client
+                .request(b"GET /items HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+            Ok(String::from_utf8_lossy(&client.body).into_owned())
         });
-    // A side that fails its warm-up is not measured.
-    let runs = if warm_up.is_some() { 0 } else { RUNS };
-    for _ in 0..runs {
-        match run_load(ours.addr, TIME_LIMIT) {
-            Ok(s) => ours_runs.push(s),
-            Err(why) => {
-                failed = Some(format!("ours: {why}"));
-                break;
-            }
+    let empty = left.as_deref() == Ok("[]");
+    println!(
+        "  {posted} items posted, {} distinct ids; the store after the soak: {}",
+        distinct.len(),
+        match &left {
+            Ok(body) if body.len() > 60 => format!("{}...", &body[..60]),
+            Ok(body) => body.clone(),
+            Err(e) => format!("not read ({e})"),
         }
-        match run_load(tokio.addr, TIME_LIMIT) {
-            Ok(s) => tokio_runs.push(s),
-            Err(why) => {
-                failed = Some(format!("tokio: {why}"));
-                break;
-            }
-        }
-    }
-    if let Some(why) = warm_up.or(failed) {
-        println!("  {why}");
-    }
-    if !ours_runs.is_empty() && !tokio_runs.is_empty() {
-        let med = |runs: &[Sample], f: Metric| bench_harness::median(runs.iter().map(f).collect());
-        let (o, t) = (
-            med(&ours_runs, |s| s.per_sec),
-            med(&tokio_runs, |s| s.per_sec),
-        );
-        println!(
-            "  {:<26} ours {:>9.0} /s    tokio {:>9.0} /s    ratio {:>5.2}",
-            "requests per second",
-            o,
-            t,
-            o / t
-        );
-        let lines: [(&str, Metric); 2] = [
-            ("p50 latency", |s| s.p50.as_secs_f64()),
-            ("p99 latency", |s| s.p99.as_secs_f64()),
-        ];
-        for (name, f) in lines {
-            let (o, t) = (med(&ours_runs, f), med(&tokio_runs, f));
-            println!(
-                "  {name:<26} ours {:>9.1} us   tokio {:>9.1} us   ratio {:>5.2}",
-                o * 1e6,
-                t * 1e6,
-                o / t
-            );
-        }
-        let (o, t) = (
-            med(&ours_runs, |s| s.fewest as f64),
-            med(&tokio_runs, |s| s.fewest as f64),
-        );
-        let (om, tm) = (
-            med(&ours_runs, |s| s.most as f64),
-            med(&tokio_runs, |s| s.most as f64),
-        );
-        println!(
-            "  {:<26} ours {o:.0} to {om:.0}, tokio {t:.0} to {tm:.0}",
-            "requests of one connection"
-        );
-    }
-    for (side, server) in [("ours", ours), ("tokio", tokio)] {
-        if let Some(why) = server.stop() {
-            println!("  {side}: {why}");
+    );
+    ok &= empty && distinct.len() == posted;
+    match server.stop() {
+        None => println!(
+            "  the server shut down gracefully, and the shared heap's invariants held after it"
+        ),
+        Some(why) => {
+            println!("  the server: {why}");
+            ok = false;
         }
     }
+    println!(
+        "  {}",
+        if ok {
+            "soak passed: nothing lost, nothing answered twice, every item deleted once"
+        } else {
+            "SOAK FAILED"
+        }
+    );
+    ok
 }
 
 /// The same service on tokio's `current_thread` runtime, with serde_json, and a minimal

@@ -24,6 +24,8 @@
 //! - [`handle_connection`] is one connection's task: read into a buffer, answer *every*
 //!   complete request in it in order (a client may pipeline several in one write, and one
 //!   request may come in many reads), close after a `Connection: close` or a parse error.
+//!   It takes turns: a client whose next request is always there already (on loopback, one
+//!   that pipelines without pause) must not keep the thread from every other connection.
 //! - [`Server::serve`] accepts connections and spawns a task for each until the [`Shutdown`]
 //!   signal; then it is graceful: it stops accepting, lets every connection finish the request
 //!   it is in the middle of (answered with `Connection: close`), closes idle keep-alive
@@ -33,11 +35,15 @@
 //! polls two futures and returns the first output. The tests parse every malformed request a
 //! hostile client sends, then run the server on a port of 127.0.0.1 against plain `std::net`
 //! clients: keep-alive, pipelining, each error status and the server still serving after it,
-//! shutdown with a request in flight, and 64 keep-alive clients at once for two seconds.
+//! shutdown with a request in flight, a connection that pipelines 20,000 requests beside one
+//! that sends a single POST, and 64 keep-alive clients at once for two seconds. One test runs
+//! the whole service in a child process whose global allocator is your stage 3 `CachedAlloc`:
+//! a crash there names the allocator.
 //!
 //! Afterwards you will understand why a server's parser is a pure function over a buffer, what
 //! "framing" means (where one request ends and the next begins), which limits keep a hostile
-//! client from costing you memory, and what graceful shutdown has to wait for.
+//! client from costing you memory, why a task that never has to wait must still give up the
+//! thread, and what graceful shutdown has to wait for.
 //!
 //! Read: RFC 9112, HTTP/1.1, sections 2-6 (message format, request line, fields, body length)
 //! and 9 (connection management, persistence, pipelining):
@@ -376,8 +382,9 @@ pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Outp
 
 /// Serves one connection until the client closes it, a request asks to close it, a request is
 /// refused, or the server shuts down. Answers every complete request in the buffer, in order,
-/// before reading again; an idle connection (no partial request buffered) closes when
-/// `shutdown` is triggered, one in the middle of a request finishes it first.
+/// before reading again, and gives the other tasks a turn after each write of answers; an idle
+/// connection (no partial request buffered) closes when `shutdown` is triggered, one in the
+/// middle of a request finishes it first.
 pub async fn handle_connection(
     stream: TcpStream,
     store: Arc<Mutex<Store>>,
@@ -420,7 +427,9 @@ impl Server {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
-    use crate::test_support::within;
+    use crate::test_support::{
+        ALLOCATOR_READY, ChildEnd, is_child, run_child, switch_to_program, within,
+    };
     use runtime::s09_net::Runtime;
     use std::collections::HashSet;
     use std::io::{BufRead, BufReader, Read, Write};
@@ -1254,6 +1263,85 @@ mod tests {
         });
     }
 
+    /// One round of a load client: a POST and a GET pipelined, then the DELETE of the new item
+    /// once its id is known, every answer checked. Returns the item's id.
+    fn post_get_delete(client: &mut Client, name: &str) -> u64 {
+        let mut both = post(&format!(r#"{{"name":"{name}"}}"#));
+        both.extend_from_slice(b"GET /items/0 HTTP/1.1\r\n\r\n");
+        client.send(&both);
+        let created = client.expect("a POST");
+        assert_eq!(created.status, 201, "{created:?}");
+        let item: Item = json::from_json(&created.body).unwrap();
+        assert_eq!(item.name, name, "the answer to another request");
+        let missing = client.expect("a GET");
+        assert_eq!(missing.status, 404, "id 0 is never stored: {missing:?}");
+        client.send(format!("DELETE /items/{} HTTP/1.1\r\n\r\n", item.id).as_bytes());
+        let deleted = client.expect("a DELETE");
+        assert_eq!(deleted.status, 200, "{deleted:?}");
+        assert!(
+            deleted.body.contains(name),
+            "deleted another item: {deleted:?}"
+        );
+        item.id
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn a_connection_that_never_waits_does_not_keep_the_server_to_itself() {
+        within(60, "a request was never answered", || {
+            const BURST: usize = 20_000;
+            let server = start();
+            let mut other = Client::connect(server.addr);
+            other.send(GET);
+            other.expect("a GET before the burst");
+            let mut busy = Client::connect(server.addr);
+            let mut writer = busy.writer.try_clone().unwrap();
+            let burst = GET.repeat(BURST);
+            let written = thread::spawn(move || {
+                writer
+                    .write_all(&burst)
+                    .expect("sending the pipelined requests")
+            });
+            let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let count = answered.clone();
+            let answers = thread::spawn(move || {
+                // For each answer to the busy connection: whether it lists the other's item.
+                (0..BURST)
+                    .map(|i| {
+                        let reply = busy.expect(&format!("pipelined request {}", i + 1));
+                        assert_eq!(reply.status, 200, "{reply:?}");
+                        count.fetch_add(1, Ordering::SeqCst);
+                        reply.body != "[]"
+                    })
+                    .collect::<Vec<bool>>()
+            });
+            written.join().expect("the busy connection's writer failed");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while answered.load(Ordering::SeqCst) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "no answer to 20,000 pipelined requests in 10 s"
+                );
+                thread::sleep(Duration::from_millis(1));
+            }
+            // The busy connection's task is serving it, and every request of the burst has
+            // been handed to the kernel: whenever that task reads, a request is there.
+            other.send(&post(r#"{"name":"other"}"#));
+            let reply = other.expect("the other connection's POST");
+            assert_eq!(reply.status, 201, "{reply:?}");
+            let listed = answers.join().expect("the busy connection's answers");
+            let after = listed.iter().filter(|&&l| l).count();
+            assert!(
+                after > 0,
+                "the other connection's POST was served only after all {BURST} pipelined \
+                 requests of the busy connection: a task whose reads never have to wait keeps \
+                 the only thread to itself, and every other connection waits until its client \
+                 stops"
+            );
+            server.stop();
+        });
+    }
+
     #[test]
     #[cfg_attr(miri, ignore)]
     fn soak_64_keep_alive_clients_lose_nothing() {
@@ -1266,30 +1354,9 @@ mod tests {
                     thread::spawn(move || {
                         let mut client = Client::connect(addr);
                         let mut ids = Vec::new();
-                        let mut n = 0;
-                        while Instant::now() < until || n == 0 {
-                            let name = format!("c{c}-{n}");
-                            // POST and GET pipelined, then the DELETE once the id is known.
-                            let mut both = post(&format!(r#"{{"name":"{name}"}}"#));
-                            both.extend_from_slice(b"GET /items/0 HTTP/1.1\r\n\r\n");
-                            client.send(&both);
-                            let created = client.expect("a POST of the soak");
-                            assert_eq!(created.status, 201, "{created:?}");
-                            let item: Item = json::from_json(&created.body).unwrap();
-                            assert_eq!(item.name, name, "the answer to another request");
-                            let missing = client.expect("a GET of the soak");
-                            assert_eq!(missing.status, 404, "id 0 is never stored: {missing:?}");
-                            client.send(
-                                format!("DELETE /items/{} HTTP/1.1\r\n\r\n", item.id).as_bytes(),
-                            );
-                            let deleted = client.expect("a DELETE of the soak");
-                            assert_eq!(deleted.status, 200, "{deleted:?}");
-                            assert!(
-                                deleted.body.contains(&name),
-                                "deleted another item: {deleted:?}"
-                            );
-                            ids.push(item.id);
-                            n += 1;
+                        while Instant::now() < until || ids.is_empty() {
+                            let name = format!("c{c}-{}", ids.len());
+                            ids.push(post_get_delete(&mut client, &name));
                         }
                         ids
                     })
@@ -1312,5 +1379,96 @@ mod tests {
             );
             server.stop();
         });
+    }
+
+    // ---- the whole server on your stage 3 allocator ----
+
+    const ON_YOUR_ALLOCATOR: &str =
+        "s04_service::tests::the_whole_service_runs_on_your_stage_3_allocator";
+    const CLIENTS: usize = 32;
+    const ROUNDS: usize = 40;
+
+    /// The child's program: the server and its keep-alive clients, every thread of it taking
+    /// its memory from stage 3's `CachedAlloc`.
+    fn service_on_your_allocator() {
+        switch_to_program();
+        let server = start();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let addr = server.addr;
+                thread::spawn(move || {
+                    let mut client = Client::connect(addr);
+                    let ids: Vec<u64> = (0..ROUNDS)
+                        .map(|n| post_get_delete(&mut client, &format!("c{c}-{n}")))
+                        .collect();
+                    client.send(b"GET /items/0 HTTP/1.1\r\nConnection: close\r\n\r\n");
+                    let last = client.expect("the last request of a client");
+                    assert!(
+                        last.status == 404 && last.close,
+                        "the last request's answer: {last:?}"
+                    );
+                    assert!(
+                        client.is_closed(),
+                        "after the answer to its last request a connection has nothing more to \
+                         read: was a request answered twice?"
+                    );
+                    ids
+                })
+            })
+            .collect();
+        let mut all = HashSet::new();
+        for client in clients {
+            all.extend(client.join().expect("a client failed"));
+        }
+        assert_eq!(
+            all.len(),
+            CLIENTS * ROUNDS,
+            "every POST got an id of its own"
+        );
+        let mut client = Client::connect(server.addr);
+        client.send(GET);
+        let reply = client.expect("a GET after the clients");
+        assert_eq!(
+            reply.body, "[]",
+            "every item posted was deleted exactly once"
+        );
+        drop(client);
+        server.stop();
+        println!(
+            "{} requests answered on your allocator",
+            CLIENTS * (3 * ROUNDS + 1) + 1
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // Miri cannot start a process.
+    fn the_whole_service_runs_on_your_stage_3_allocator() {
+        if is_child(ON_YOUR_ALLOCATOR) {
+            return service_on_your_allocator();
+        }
+        let on = "this test runs the service, with 32 keep-alive clients, in a child process \
+                  whose global allocator is your CachedAlloc from stage 3 (capstone-alloc)";
+        match run_child(ON_YOUR_ALLOCATOR, 60) {
+            ChildEnd::TimedOut(output) => panic!(
+                "{on}, and it did not finish in 60 s: a request never answered, or a lock of the \
+                 allocator never released; its output:\n{output}"
+            ),
+            ChildEnd::Exited(status, output) if !output.contains(ALLOCATOR_READY) => panic!(
+                "{on}, and that allocator failed before the service started ({status}): stage 3 \
+                 must pass first (`mastery run capstone-alloc`); its output:\n{output}"
+            ),
+            ChildEnd::Exited(status, output) => {
+                assert!(
+                    status.success(),
+                    "{on}, and the service failed on it ({status}). A panic in s04_service.rs \
+                     below is the service's; a crash with no panic, or one in s03_alloc.rs, is \
+                     the allocator's. Its output:\n{output}"
+                );
+                assert!(
+                    output.contains("1 passed"),
+                    "the child process did not run the service; its output:\n{output}"
+                );
+            }
+        }
     }
 }

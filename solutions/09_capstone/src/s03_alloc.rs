@@ -9,13 +9,14 @@
 //! - [`SharedHeap`] is given: a [`SizeClassHeap`] behind a `SpinLock`, over a region it takes
 //!   from the system allocator on first use. [`SharedHeap::with`] takes the lock once.
 //! - [`ThreadCache`] is one thread's cache: for each of the [`CACHED_CLASSES`] smallest
-//!   classes, a stack of at most [`CACHE_CAPACITY`] free blocks of exactly `class_size` bytes.
-//!   It lives in a `thread_local!` with a `const` initialiser: a cache that allocated to build
-//!   itself would call the allocator it is part of.
+//!   classes, a stack of at most [`CACHE_CAPACITY`] free blocks of exactly `class_size` bytes,
+//!   in a `thread_local!` with a `const` initialiser (one that allocated would call itself).
 //! - [`CachedAlloc`] is the `GlobalAlloc`. A request of a cached class pops the cache; an empty
 //!   cache is refilled with [`BATCH`] blocks under one lock. A free pushes the block on the
 //!   freeing thread's cache; a full cache first gives `BATCH` blocks back under one lock.
 //!   Everything else (large blocks, large alignments) goes to the shared heap directly.
+//!   A cached block is whole for its next owner, though the pointer the program frees may
+//!   reach only the bytes it asked for (a `Box<u8>`'s reaches one); Miri checks this stage.
 //!
 //! A block freed by another thread than the one that got it goes to the *freeing* thread's
 //! cache. That is correct because a block's class depends on its layout only, not on the
@@ -381,7 +382,9 @@ unsafe impl GlobalAlloc for CachedAlloc {
 #[cfg(all(test, not(mastery_loom)))]
 mod tests {
     use super::*;
-    use crate::test_support::within;
+    use crate::test_support::{
+        ChildEnd, from_program_heap, is_child, program_in_use, run_child, switch_to_program, within,
+    };
     use std::cell::Cell;
     use std::sync::mpsc;
 
@@ -505,6 +508,43 @@ mod tests {
     }
 
     #[test]
+    fn a_block_freed_through_a_pointer_to_one_byte_is_whole_for_its_next_owner() {
+        within(10, "the allocator hung: is a lock never released?", || {
+            allocator!(HEAP, ALLOC, 1 << 20);
+            on_a_thread(|| {
+                let (one, sixteen) = (bytes(1), bytes(16));
+                // SAFETY: each block is freed once, with the layout it was allocated with.
+                unsafe {
+                    let p = ALLOC.alloc(one);
+                    assert!(!p.is_null(), "1 MiB is plenty for one byte");
+                    // What a `Box<u8>` gives back to its allocator: a pointer made from a
+                    // reference to its one byte, which may reach that byte and no other.
+                    let byte: &mut u8 = &mut *p;
+                    *byte = 1;
+                    let narrow: *mut u8 = byte;
+                    ALLOC.dealloc(narrow, one);
+                    let q = ALLOC.alloc(sixteen);
+                    assert_eq!(q, p, "the block just freed is the next one of its class");
+                    // Its next owner asked for 16 bytes and may write all of them (under Miri,
+                    // through a pointer that may reach them).
+                    q.write_bytes(0xAB, sixteen.size());
+                    let data = std::slice::from_raw_parts(q, sixteen.size());
+                    assert!(
+                        data.iter().all(|&b| b == 0xAB),
+                        "the block holds what was written"
+                    );
+                    ALLOC.dealloc(q, sixteen);
+                }
+            });
+            assert_eq!(
+                HEAP.in_use(),
+                0,
+                "every block is back once the thread exits"
+            );
+        });
+    }
+
+    #[test]
     fn refills_and_flushes_move_a_batch_under_one_lock() {
         within(10, "the allocator hung: is a lock never released?", || {
             allocator!(HEAP, ALLOC, 1 << 20);
@@ -576,7 +616,8 @@ mod tests {
                 producer.join().unwrap();
                 assert_eq!(ALLOC.cached_here(class), 0, "a new thread's cache is empty");
                 for &addr in &got {
-                    let p = HEAP.block(NonNull::new(addr as *mut u8).unwrap());
+                    let p =
+                        HEAP.block(NonNull::new(std::ptr::without_provenance_mut(addr)).unwrap());
                     // SAFETY: a live block of `layout` from another thread, freed once.
                     unsafe { ALLOC.dealloc(p.as_ptr(), layout) };
                 }
@@ -710,7 +751,9 @@ mod tests {
                     let next = txs[(t + 1) % threads].clone();
                     std::thread::spawn(move || {
                         let check_and_free = |(addr, size, fill): (usize, usize, u8)| {
-                            let p = HEAP.block(NonNull::new(addr as *mut u8).unwrap());
+                            let p = HEAP.block(
+                                NonNull::new(std::ptr::without_provenance_mut(addr)).unwrap(),
+                            );
                             // SAFETY: a live block of `size` bytes, filled by its allocator
                             // and sent here to be freed once.
                             unsafe {
@@ -752,7 +795,8 @@ mod tests {
             on_a_thread(move || {
                 for rx in rxs {
                     for (addr, size, _) in rx.try_iter() {
-                        let p = HEAP.block(NonNull::new(addr as *mut u8).unwrap());
+                        let p = HEAP
+                            .block(NonNull::new(std::ptr::without_provenance_mut(addr)).unwrap());
                         // SAFETY: a live block sent to be freed once.
                         unsafe { ALLOC.dealloc(p.as_ptr(), bytes(size)) };
                     }
@@ -795,98 +839,17 @@ mod tests {
     }
 
     // The program: this test binary, run again as a child process in which the test's thread,
-    // and every thread started after it, allocate from a `CachedAlloc`.
-
-    static PROGRAM_HEAP: SharedHeap = SharedHeap::new(64 << 20);
-    std::thread_local! {
-        static PROGRAM_CACHE: ThreadCache = const { ThreadCache::new() };
-    }
-    static PROGRAM: CachedAlloc = CachedAlloc::new(&PROGRAM_HEAP, &PROGRAM_CACHE);
-    /// Set in the child: threads that allocate for the first time from then on use `PROGRAM`.
-    static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    std::thread_local! {
-        /// Whether this thread allocates from `PROGRAM`: decided at its first allocation (or
-        /// set by the child's test). No destructor, so it can be read at any time.
-        static ON_PROGRAM: Cell<Option<bool>> = const { Cell::new(None) };
-    }
-    /// The environment variable that tells the child it is the child.
-    const CHILD: &str = "CAPSTONE_S03_ALLOC_CHILD";
-
-    fn on_program() -> bool {
-        ON_PROGRAM.with(|on| {
-            let decided = on.get().unwrap_or_else(|| ON.load(Ordering::Relaxed));
-            on.set(Some(decided));
-            decided
-        })
-    }
-
-    /// The test binary's global allocator: the system's, but for the child's program threads,
-    /// which use `PROGRAM`. A block goes back to whichever allocator its address belongs to.
-    struct Switch;
-
-    // SAFETY: each block is freed by the allocator whose region holds it, which is the one
-    // that handed it out (the system's memory never lies in PROGRAM_HEAP's region).
-    unsafe impl GlobalAlloc for Switch {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            // SAFETY: forwarded.
-            unsafe {
-                if on_program() {
-                    PROGRAM.alloc(layout)
-                } else {
-                    System.alloc(layout)
-                }
-            }
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: forwarded to the allocator that handed `ptr` out.
-            unsafe {
-                if PROGRAM_HEAP.contains(ptr) {
-                    PROGRAM.dealloc(ptr, layout)
-                } else {
-                    System.dealloc(ptr, layout)
-                }
-            }
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            // SAFETY: forwarded; a block moving between allocators is copied by hand.
-            unsafe {
-                if !on_program() && !PROGRAM_HEAP.contains(ptr) {
-                    return System.realloc(ptr, layout, new_size);
-                }
-                let new = Layout::from_size_align_unchecked(new_size, layout.align());
-                let moved = self.alloc(new);
-                if !moved.is_null() {
-                    std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
-                    self.dealloc(ptr, layout);
-                }
-                moved
-            }
-        }
-    }
-
-    #[global_allocator]
-    static GLOBAL: Switch = Switch;
+    // and every thread started after it, allocate from a `CachedAlloc` (see `test_support`).
 
     /// The child's program: an executor with four workers and thousands of tasks, on PROGRAM.
     fn program() {
-        ON.store(true, Ordering::SeqCst);
-        ON_PROGRAM.with(|on| on.set(Some(true)));
-        let probe = Box::new(7u64);
-        assert!(
-            PROGRAM_HEAP.contains((&raw const *probe).cast()),
-            "after the switch, a Box comes from your allocator"
-        );
-        drop(probe);
+        switch_to_program();
         // A first run sets up what the standard library keeps for the life of the main thread
         // (a channel's wait context, the thread's handle); the second is measured.
         run_tasks(20);
-        PROGRAM.flush();
-        let before = PROGRAM_HEAP.in_use();
+        let before = program_in_use();
         run_tasks(3000);
-        PROGRAM.flush();
-        let after = PROGRAM_HEAP.in_use();
+        let after = program_in_use();
         println!("in use before the executor: {before} bytes, after: {after} bytes");
         assert!(
             after <= before,
@@ -914,7 +877,7 @@ mod tests {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                let from_heap = words.iter().all(|w| PROGRAM_HEAP.contains(w.as_ptr()));
+                let from_heap = words.iter().all(|w| from_program_heap(w.as_ptr()));
                 let len: usize = words.iter().map(String::len).sum();
                 tx.send((t, len, from_heap)).unwrap();
                 Poll::Ready(())
@@ -935,48 +898,24 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore)] // Miri cannot start a process.
     fn the_executor_runs_on_this_allocator_as_the_global_allocator() {
-        if std::env::var_os(CHILD).is_some() {
+        const TEST: &str =
+            "s03_alloc::tests::the_executor_runs_on_this_allocator_as_the_global_allocator";
+        if is_child(TEST) {
             return program();
         }
-        let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-        let name = format!("{module}::the_executor_runs_on_this_allocator_as_the_global_allocator");
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
-            .env(CHILD, "1")
-            .env("RUST_BACKTRACE", "0")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the test binary can run itself");
-        let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
-            })
-        };
-        let stdout = read(Box::new(child.stdout.take().unwrap()));
-        let stderr = read(Box::new(child.stderr.take().unwrap()));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the program on your allocator did not finish in 60 s: a lock never \
-                     released, or a lost wake-up in the executor"
+        let output = match run_child(TEST, 60) {
+            ChildEnd::TimedOut(output) => panic!(
+                "the program on your allocator did not finish in 60 s: a lock never released, \
+                 or a lost wake-up in the executor; its output:\n{output}"
+            ),
+            ChildEnd::Exited(status, output) => {
+                assert!(
+                    status.success(),
+                    "the program on your allocator failed ({status}); its output:\n{output}"
                 );
+                output
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
         };
-        let output = format!("{}{}", stdout.join().unwrap(), stderr.join().unwrap());
-        assert!(
-            status.success(),
-            "the program on your allocator failed ({status}); its output:\n{output}"
-        );
         assert!(
             output.contains("1 passed"),
             "the child process did not run the program; its output:\n{output}"
