@@ -43,8 +43,6 @@ fi
 # Tests skipped by name (`project|test path|reason`): each a problem of the test under one of
 # the project's flags, to fix in the test and then remove here.
 known=(
-    "capstone|s03_alloc::tests::a_block_freed_on_another_thread_is_reused_there|sends a block's address to another thread as a usize and casts it back, which -Zmiri-strict-provenance refuses"
-    "capstone|s03_alloc::tests::threads_trade_blocks_without_losing_or_sharing_one|the same usize-to-pointer casts"
 )
 
 # info.toml as lines: `project NAME DIR FLAGS...` and `stage NAME PROJECT FILE BREAKS FLAGS...`

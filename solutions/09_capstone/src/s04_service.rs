@@ -1225,6 +1225,7 @@ mod tests {
         }
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn keep_alive_serves_many_requests_on_one_connection() {
@@ -1262,6 +1263,7 @@ mod tests {
         );
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn a_request_split_across_writes_is_answered_once() {
@@ -1283,6 +1285,7 @@ mod tests {
         });
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn pipelined_requests_are_answered_in_order() {
@@ -1314,6 +1317,7 @@ mod tests {
         });
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn every_error_has_a_json_body_and_the_server_keeps_serving() {
@@ -1386,6 +1390,7 @@ mod tests {
         });
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
@@ -1467,6 +1472,7 @@ mod tests {
         item.id
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn a_connection_that_never_waits_does_not_keep_the_server_to_itself() {
@@ -1524,6 +1530,7 @@ mod tests {
         });
     }
 
+    // Miri: real sockets on the runtime's poller, which calls timerfd_create (unsupported)
     #[test]
     #[cfg_attr(miri, ignore)]
     fn soak_64_keep_alive_clients_lose_nothing() {
