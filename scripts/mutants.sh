@@ -17,7 +17,8 @@
 # and solutions/target/mutants/PROJECT/summary.txt.
 #
 # Environment: MUTANTS_TIMEOUT (seconds per test run, default 20), MUTANTS_BUILD_TIMEOUT
-# (seconds per build, default 300). One mutant at a time (`--in-place` in the copy), under `nice`.
+# (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run).
+# One mutant at a time (`--in-place` in the copy), under `nice`.
 set -euo pipefail
 
 usage() {
@@ -90,6 +91,19 @@ equivalents() {
 }
 equiv=$(equivalents)
 
+# The modules of a stage file compiled only for tests (`#[cfg(test)]`, `#[cfg(all(test, ...))]`,
+# `#[cfg(any(test, ...))]`, other attributes in between), as `a|b` for a regex.
+test_modules() {
+    awk '
+        /^[[:space:]]*#\[cfg\(/ && /[(, ]test[,)]/ && !/not\(test\)/ { armed = 1; next }
+        armed && /^[[:space:]]*#\[/ { next }
+        armed && match($0, /^[[:space:]]*(pub(\([^)]*\))? )?mod [A-Za-z_][A-Za-z0-9_]*/) {
+            m = substr($0, RSTART, RLENGTH); sub(/.*mod /, "", m); print m
+        }
+        { armed = 0 }
+    ' "$1" | sort -u | paste -sd'|' -
+}
+
 count() { if [[ -f $1 ]]; then grep -c . "$1" || true; else echo 0; fi; }
 
 summary=$out_root/$project/summary.txt
@@ -103,6 +117,20 @@ while read -r stage file; do
     rm -rf "$out"
     mkdir -p "$out"
     echo "== $project $stage ($file): mutants of $file, judged by --lib -- $stem::" >&2
+    # cargo-mutants skips only `#[cfg(test)]` items as test code: the stage's other test modules
+    # (`#[cfg(all(test, not(mastery_loom)))] mod tests`, `#[cfg(all(test, mastery_loom))] mod
+    # loom_tests`) are excluded by name. (Test-only files such as test_support.rs are never
+    # mutated: `--file` confines the run to the stage's own file.)
+    test_mods=$(test_modules "$work/$crate_dir/$file")
+    exclude=()
+    if [[ -n $test_mods ]]; then
+        exclude=(--exclude-re "(: replace | in )($test_mods)::")
+    fi
+    if [[ -n ${MUTANTS_LIST:-} ]]; then
+        cargo mutants --dir "$work/$crate_dir" --package "$project" --file "$crate_dir/$file" \
+            "${exclude[@]}" --list
+        continue
+    fi
     rc=0
     # cargo mutants [OPTIONS] -- [cargo test args] -- [test binary args]
     nice -n 10 cargo mutants \
@@ -110,6 +138,7 @@ while read -r stage file; do
         --package "$project" \
         --test-package "$project" \
         --file "$crate_dir/$file" \
+        "${exclude[@]}" \
         --in-place \
         --no-shuffle \
         --cap-lints=true \
@@ -157,6 +186,7 @@ while read -r stage file; do
     total_equiv=$((total_equiv + listed))
 done <<<"$stages"
 
+[[ -z ${MUTANTS_LIST:-} ]] || exit 0
 viable=$((total_caught + total_missed + total_timeout))
 if [[ $viable -gt 0 ]]; then
     score=$(awk -v c=$total_caught -v v=$viable 'BEGIN { printf "%.1f", 100 * c / v }')
