@@ -82,7 +82,11 @@ triage=mistakes/mutants/$project.toml
 equivalents() {
     [[ -f $triage ]] || return 0
     awk '
-        function val(line) { sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line); return line }
+        function val(line) {
+            sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line)
+            gsub(/\\"/, "\"", line); gsub(/\\\\/, "\\", line)   # TOML escapes
+            return line
+        }
         /^\[\[/ { if (file != "" && mutant != "") print file "\t" mutant; file = ""; mutant = "" }
         /^file *=/ { file = val($0) }
         /^mutant *=/ { mutant = val($0) }
@@ -121,13 +125,20 @@ while read -r stage file; do
     # (`#[cfg(all(test, not(mastery_loom)))] mod tests`, `#[cfg(all(test, mastery_loom))] mod
     # loom_tests`) are excluded by name. (Test-only files such as test_support.rs are never
     # mutated: `--file` confines the run to the stage's own file.)
+    # A stage whose code lives in a helper crate of the project (the proc-macro's
+    # `derive/src/s08_derive.rs`) mutates that crate, still judged by the project's tests.
+    mutate_pkg=$project
+    if [[ $file == */src/* ]]; then
+        sub_manifest=$work/$crate_dir/${file%%/src/*}/Cargo.toml
+        mutate_pkg=$(awk -F'"' '/^name *=/ { print $2; exit }' "$sub_manifest")
+    fi
     test_mods=$(test_modules "$work/$crate_dir/$file")
     exclude=()
     if [[ -n $test_mods ]]; then
         exclude=(--exclude-re "(: replace | in )($test_mods)::")
     fi
     if [[ -n ${MUTANTS_LIST:-} ]]; then
-        cargo mutants --dir "$work/$crate_dir" --package "$project" --file "$crate_dir/$file" \
+        cargo mutants --dir "$work/$crate_dir" --package "$mutate_pkg" --file "$crate_dir/$file" \
             "${exclude[@]}" --list
         continue
     fi
@@ -135,7 +146,7 @@ while read -r stage file; do
     # cargo mutants [OPTIONS] -- [cargo test args] -- [test binary args]
     nice -n 10 cargo mutants \
         --dir "$work/$crate_dir" \
-        --package "$project" \
+        --package "$mutate_pkg" \
         --test-package "$project" \
         --file "$crate_dir/$file" \
         "${exclude[@]}" \
