@@ -17,7 +17,8 @@
 # and solutions/target/mutants/PROJECT/summary.txt.
 #
 # Environment: MUTANTS_TIMEOUT (seconds per test run, default 20), MUTANTS_BUILD_TIMEOUT
-# (seconds per build, default 300). One mutant at a time (`--in-place` in the copy), under `nice`.
+# (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run).
+# One mutant at a time (`--in-place` in the copy), under `nice`.
 set -euo pipefail
 
 usage() {
@@ -81,7 +82,11 @@ triage=mistakes/mutants/$project.toml
 equivalents() {
     [[ -f $triage ]] || return 0
     awk '
-        function val(line) { sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line); return line }
+        function val(line) {
+            sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line)
+            gsub(/\\"/, "\"", line); gsub(/\\\\/, "\\", line)   # TOML escapes
+            return line
+        }
         /^\[\[/ { if (file != "" && mutant != "") print file "\t" mutant; file = ""; mutant = "" }
         /^file *=/ { file = val($0) }
         /^mutant *=/ { mutant = val($0) }
@@ -89,6 +94,19 @@ equivalents() {
     ' "$triage"
 }
 equiv=$(equivalents)
+
+# The modules of a stage file compiled only for tests (`#[cfg(test)]`, `#[cfg(all(test, ...))]`,
+# `#[cfg(any(test, ...))]`, other attributes in between), as `a|b` for a regex.
+test_modules() {
+    awk '
+        /^[[:space:]]*#\[cfg\(/ && /[(, ]test[,)]/ && !/not\(test\)/ { armed = 1; next }
+        armed && /^[[:space:]]*#\[/ { next }
+        armed && match($0, /^[[:space:]]*(pub(\([^)]*\))? )?mod [A-Za-z_][A-Za-z0-9_]*/) {
+            m = substr($0, RSTART, RLENGTH); sub(/.*mod /, "", m); print m
+        }
+        { armed = 0 }
+    ' "$1" | sort -u | paste -sd'|' -
+}
 
 count() { if [[ -f $1 ]]; then grep -c . "$1" || true; else echo 0; fi; }
 
@@ -103,13 +121,35 @@ while read -r stage file; do
     rm -rf "$out"
     mkdir -p "$out"
     echo "== $project $stage ($file): mutants of $file, judged by --lib -- $stem::" >&2
+    # cargo-mutants skips only `#[cfg(test)]` items as test code: the stage's other test modules
+    # (`#[cfg(all(test, not(mastery_loom)))] mod tests`, `#[cfg(all(test, mastery_loom))] mod
+    # loom_tests`) are excluded by name. (Test-only files such as test_support.rs are never
+    # mutated: `--file` confines the run to the stage's own file.)
+    # A stage whose code lives in a helper crate of the project (the proc-macro's
+    # `derive/src/s08_derive.rs`) mutates that crate, still judged by the project's tests.
+    mutate_pkg=$project
+    if [[ $file == */src/* ]]; then
+        sub_manifest=$work/$crate_dir/${file%%/src/*}/Cargo.toml
+        mutate_pkg=$(awk -F'"' '/^name *=/ { print $2; exit }' "$sub_manifest")
+    fi
+    test_mods=$(test_modules "$work/$crate_dir/$file")
+    exclude=()
+    if [[ -n $test_mods ]]; then
+        exclude=(--exclude-re "(: replace | in )($test_mods)::")
+    fi
+    if [[ -n ${MUTANTS_LIST:-} ]]; then
+        cargo mutants --dir "$work/$crate_dir" --package "$mutate_pkg" --file "$crate_dir/$file" \
+            "${exclude[@]}" --list
+        continue
+    fi
     rc=0
     # cargo mutants [OPTIONS] -- [cargo test args] -- [test binary args]
     nice -n 10 cargo mutants \
         --dir "$work/$crate_dir" \
-        --package "$project" \
+        --package "$mutate_pkg" \
         --test-package "$project" \
         --file "$crate_dir/$file" \
+        "${exclude[@]}" \
         --in-place \
         --no-shuffle \
         --cap-lints=true \
@@ -157,6 +197,7 @@ while read -r stage file; do
     total_equiv=$((total_equiv + listed))
 done <<<"$stages"
 
+[[ -z ${MUTANTS_LIST:-} ]] || exit 0
 viable=$((total_caught + total_missed + total_timeout))
 if [[ $viable -gt 0 ]]; then
     score=$(awk -v c=$total_caught -v v=$viable 'BEGIN { printf "%.1f", 100 * c / v }')

@@ -238,6 +238,31 @@ mod tests {
     }
 
     #[test]
+    fn surrogate_errors_point_into_the_escapes_at_fault() {
+        // (input, the escapes at fault as 1-based columns, what is wrong)
+        let cases: [(&[u8], std::ops::RangeInclusive<usize>, &str); 4] = [
+            (br#""\ud800""#, 2..=7, "a lone leading surrogate"),
+            (br#""\udc00""#, 2..=7, "a lone trailing surrogate"),
+            (
+                br#""\ud800\u0041""#,
+                2..=13,
+                "a leading surrogate followed by a non-surrogate",
+            ),
+            (br#"  "ab\ud800\ud800""#, 6..=17, "two leading surrogates"),
+        ];
+        for (input, escapes, what) in cases {
+            let e = parse_err(input);
+            assert!(
+                escapes.contains(&e.column()),
+                "{:?} ({what}): the error must point into the escapes at fault, columns \
+                 {escapes:?}, got column {}",
+                String::from_utf8_lossy(input),
+                e.column()
+            );
+        }
+    }
+
+    #[test]
     fn strings_side_by_side_are_unescaped_independently() {
         let v = parse_str(r#"["k\u0041", "v\n", "plain", "\u00e9"]"#).unwrap();
         let texts: Vec<&str> = match &v {

@@ -362,12 +362,23 @@ mod tests {
         assert_eq!((MyArc::strong_count(&a), MyArc::weak_count(&a)), (1, 1));
         let b = w.upgrade().expect("the value is alive: upgrade succeeds");
         assert!(MyArc::ptr_eq(&a, &b));
+        assert!(
+            !MyArc::ptr_eq(&a, &MyArc::new(String::from("v"))),
+            "ptr_eq compares the blocks, not the values"
+        );
         assert_eq!(*b, "v");
         assert_eq!(
             w.strong_count(),
             2,
             "a successful upgrade adds a strong pointer"
         );
+        let w2 = w.clone();
+        assert_eq!(
+            (MyArc::strong_count(&a), MyArc::weak_count(&a)),
+            (2, 2),
+            "two MyArc and two MyWeak: strong_count and weak_count count them"
+        );
+        drop(w2);
         assert_eq!(format!("{b:?}"), "\"v\"");
     }
 

@@ -326,6 +326,20 @@ mod tests {
     #[test]
     // Miri: the runtime's poller calls timerfd_create, which Miri does not support
     #[cfg_attr(miri, ignore)]
+    fn the_reactor_is_current_only_inside_block_on() {
+        let rt = Runtime::new();
+        let inside = rt.block_on(async { Reactor::current() });
+        assert!(Arc::ptr_eq(&inside, rt.reactor()));
+        drop(inside);
+        assert!(
+            std::panic::catch_unwind(Reactor::current).is_err(),
+            "after block_on returns, no reactor is current: it restores the context it found"
+        );
+    }
+
+    #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
+    #[cfg_attr(miri, ignore)]
     fn echo_server_serves_100_concurrent_clients_byte_for_byte() {
         const CLIENTS: usize = 100;
         const LEN: usize = 16 * 1024;

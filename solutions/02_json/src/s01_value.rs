@@ -283,6 +283,24 @@ mod tests {
     }
 
     #[test]
+    fn the_given_accessors_read_what_they_name() {
+        // Given code, which the tests of every later stage rely on.
+        let v = obj(&[
+            ("k", Value::from("text")),
+            ("a", Value::Array(vec![Value::Null])),
+        ]);
+        assert_eq!(v.get("k").and_then(Value::as_str), Some("text"));
+        assert_eq!(
+            v.get("a").and_then(Value::as_array),
+            Some(&vec![Value::Null])
+        );
+        assert_eq!(v.get("missing"), None);
+        assert_eq!(Value::Null.get("k"), None);
+        assert_eq!(Value::from(1i64).as_str(), None);
+        assert_eq!(Value::from("a").as_array(), None);
+    }
+
+    #[test]
     fn from_i64_keeps_the_number_invariant() {
         assert_eq!(
             Value::from(5i64),

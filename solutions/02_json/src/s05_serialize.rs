@@ -823,6 +823,40 @@ mod tests {
         );
     }
 
+    /// A map of one entry, `key: 1`, for the keys no standard map can hold.
+    struct OneEntry<'k, K: ?Sized>(&'k K);
+
+    impl<K: Serialize + ?Sized> Serialize for OneEntry<'_, K> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok> {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry(self.0, &1)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn keys_that_are_not_strings_or_integers_are_refused() {
+        let refused = [
+            ("a float", to_json(&OneEntry(&1.5f64))),
+            ("()", to_json(&OneEntry(&()))),
+            ("None", to_json(&OneEntry(&None::<&str>))),
+            ("a newtype variant", to_json(&OneEntry(&Shape::Circle(1.0)))),
+        ];
+        for (what, result) in refused {
+            match result {
+                Ok(text) => {
+                    panic!("{what} is not a string: as a key it must be refused, got {text}")
+                }
+                Err(e) => assert_eq!(e.message(), "key must be a string", "{what} as a key"),
+            }
+        }
+        assert_eq!(
+            to_json(&OneEntry(&Shape::Empty)).unwrap(),
+            r#"{"Empty":1}"#,
+            "a unit variant is written as its name, a string, so it can be a key"
+        );
+    }
+
     #[test]
     fn a_hand_written_struct_impl_makes_an_object() {
         let p = Point {

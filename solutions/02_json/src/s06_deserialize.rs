@@ -802,6 +802,44 @@ mod tests {
             data_err::<char>(r#""ab""#).message(),
             "invalid value: string \"ab\", expected a character"
         );
+        assert_eq!(
+            data_err::<()>("1").message(),
+            "invalid type: integer `1`, expected null"
+        );
+        assert_eq!(
+            data_err::<BTreeMap<String, u8>>("[1]").message(),
+            "invalid type: sequence, expected a map"
+        );
+    }
+
+    /// A deserializer that hands its visitor an owned string, as one reading from a `Value`
+    /// would.
+    struct Owned(String);
+
+    impl Deserializer for Owned {
+        fn deserialize_any<V: Visitor>(self, visitor: V) -> Result<V::Value> {
+            visitor.visit_string(self.0)
+        }
+        fn deserialize_option<V: Visitor>(self, visitor: V) -> Result<V::Value> {
+            visitor.visit_some(self)
+        }
+    }
+
+    #[test]
+    fn an_owned_string_is_taken_without_a_copy() {
+        let text = String::from("moved");
+        let buffer = text.as_ptr();
+        let s = String::deserialize(Owned(text)).unwrap();
+        assert_eq!(s, "moved");
+        assert_eq!(
+            s.as_ptr(),
+            buffer,
+            "String's visit_string keeps the String it is handed instead of copying it"
+        );
+        assert_eq!(
+            Option::<String>::deserialize(Owned("some".into())).unwrap(),
+            Some("some".to_string())
+        );
     }
 
     #[test]
@@ -863,6 +901,7 @@ mod tests {
             "[,1]",
             "[1 2]",
             "{\"a\" 1}",
+            "{\"a\":1 \"b\":2}",
             "{,\"a\":1}",
             "[01]",
             "[1]]",
@@ -1000,6 +1039,11 @@ mod tests {
         assert_eq!(
             Error::duplicate_field("id").message(),
             "duplicate field `id`"
+        );
+        assert_eq!(
+            Error::invalid_length(1, &"a pair").message(),
+            "invalid length 1, expected a pair",
+            "a plain `&str` can say what was expected"
         );
     }
 

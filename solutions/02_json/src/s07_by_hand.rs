@@ -464,6 +464,24 @@ mod tests {
     }
 
     #[test]
+    fn every_visitor_says_what_it_expected() {
+        for (message, what) in [
+            (err::<Labeled<u8>>("5"), "Labeled<u8> from 5"),
+            (
+                err::<Shape>(r#"{"Rect": 5}"#),
+                "Shape::Rect from the payload 5",
+            ),
+        ] {
+            let expected = message.strip_prefix("invalid type: integer `5`, expected ");
+            assert!(
+                expected.is_some_and(|e| !e.trim().is_empty()),
+                "{what}: the invalid type error names what was expected (the visitor's \
+                 `expecting`, as \"struct Config\" for Config), got {message:?}"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_variants_are_errors() {
         assert_eq!(
             err::<Shape>(r#""Circle""#),

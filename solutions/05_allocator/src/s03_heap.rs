@@ -514,6 +514,22 @@ mod tests {
     }
 
     #[test]
+    fn check_rejects_a_free_block_outside_the_heap() {
+        let a = Heap::new(4096).unwrap();
+        let b = Heap::new(4096).unwrap();
+        let (mut low, high) = if a.base < b.base { (a, b) } else { (b, a) };
+        // Corrupt the lower heap's list: its head becomes the higher heap's free block.
+        let own = low.list.head.replace(high.list.head.unwrap());
+        assert!(
+            low.check().is_err(),
+            "a free block past the end of the heap must be reported: check the list against \
+             [base, base + size)"
+        );
+        low.list.head = own;
+        assert_eq!(checked(&low), whole(4096));
+    }
+
+    #[test]
     fn a_block_that_would_leave_a_splinter_is_the_last_resort() {
         let mut heap = Heap::new(4096).unwrap();
         let hole = Layout::from_size_align(64, 8).unwrap();
@@ -539,6 +555,26 @@ mod tests {
         unsafe {
             heap.free(p, l48);
             heap.free(q, l32);
+            heap.free(b, Layout::new::<u64>());
+        }
+        assert_eq!(checked(&heap), whole(4096));
+
+        let hole = Layout::from_size_align(128, 8).unwrap();
+        let a = heap.alloc(hole).unwrap();
+        let b = heap.alloc(Layout::new::<u64>()).unwrap();
+        // SAFETY: allocated above.
+        unsafe { heap.free(a, hole) };
+        let l96 = Layout::from_size_align(96, 8).unwrap();
+        let p = heap.alloc(l96).unwrap();
+        assert_eq!(
+            offset(&heap, p),
+            144,
+            "96 bytes from the 128-byte hole would leave 32, shorter than the request and than \
+             SPLINTER ({SPLINTER}): a splinter"
+        );
+        // SAFETY: all allocated above.
+        unsafe {
+            heap.free(p, l96);
             heap.free(b, Layout::new::<u64>());
         }
         assert_eq!(checked(&heap), whole(4096));

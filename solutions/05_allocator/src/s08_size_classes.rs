@@ -730,6 +730,76 @@ mod tests {
     }
 
     #[test]
+    fn check_accepts_a_heap_carved_whole_into_one_class() {
+        let mut heap = SizeClassHeap::new(4096).unwrap();
+        let mut blocks = Vec::new();
+        while let Some(p) = heap.alloc(bytes(16)) {
+            blocks.push(p);
+        }
+        for p in blocks {
+            // SAFETY: allocated above, freed once.
+            unsafe { heap.free(p, bytes(16)) };
+        }
+        assert!(
+            heap.check().is_ok(),
+            "a class list as long as the region can hold, ending at the region's end, is \
+             valid: {:?}",
+            heap.check()
+        );
+        // Every byte is on class 0's list, none free: put the last 16 bytes alone on class
+        // 1's list instead, a 32-byte block that would run 16 bytes past the region.
+        let last = heap.classes[0].expect("a class list");
+        let end = heap.heap.base.as_ptr().addr() + 4096;
+        let straddling = last.with_addr(std::num::NonZero::new(end - 16).unwrap());
+        // SAFETY: the region's last 16 bytes, a cached block no one uses.
+        unsafe { straddling.write(ClassNode { next: None }) };
+        heap.classes[0] = None;
+        heap.classes[1] = Some(straddling);
+        heap.cached = class_size(1);
+        assert!(
+            heap.check().is_err(),
+            "a class block that starts inside the region but runs past its end must be reported"
+        );
+    }
+
+    #[test]
+    fn check_catches_class_blocks_outside_the_heap_or_over_its_free_blocks() {
+        let a = SizeClassHeap::new(4096).unwrap();
+        let b = SizeClassHeap::new(4096).unwrap();
+        let (mut low, mut high) = if a.heap.base < b.heap.base {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let p = high.alloc(bytes(16)).unwrap();
+        // SAFETY: allocated above, freed once.
+        unsafe { high.free(p, bytes(16)) };
+        // A block of the other heap on this heap's list (with its bytes counted, so that only
+        // its place is wrong).
+        low.classes[0] = high.classes[0];
+        low.cached = high.cached;
+        assert!(
+            low.check().is_err(),
+            "a class block past the end of the region must be reported"
+        );
+        // A block 16 bytes into the heap's one free block, just past its node.
+        let free = low.heap.list.head.unwrap().cast::<ClassNode>();
+        let inside = free.map_addr(|a| a.checked_add(16).unwrap());
+        // SAFETY: bytes of the heap's free block that no node uses; a node there ends its
+        // list.
+        unsafe { inside.write(ClassNode { next: None }) };
+        low.classes[0] = Some(inside);
+        low.cached = 16;
+        assert!(
+            low.check().is_err(),
+            "a class block that overlaps a free block of the heap must be reported"
+        );
+        low.classes[0] = None;
+        low.cached = 0;
+        assert!(low.check().is_ok());
+    }
+
+    #[test]
     fn check_catches_a_double_free() {
         let mut heap = SizeClassHeap::new(4096).unwrap();
         let a = heap.alloc(bytes(16)).unwrap();

@@ -222,6 +222,7 @@ mod tests {
     use crate::s06_arc_weak;
     use std::cell::Cell;
     use std::collections::HashSet;
+    use std::hash::{DefaultHasher, Hash, Hasher};
     use std::rc::Rc;
 
     fn assert_send_sync<T: Send + Sync>() {}
@@ -307,6 +308,16 @@ mod tests {
         assert_eq!(a.index(), 7);
         let set: HashSet<Id<User>> = [Id::new(1), Id::new(2), Id::new(1)].into_iter().collect();
         assert_eq!(set.len(), 2, "equal indices hash alike");
+        let hash = |id: Id<User>| {
+            let mut h = DefaultHasher::new();
+            id.hash(&mut h);
+            h.finish()
+        };
+        assert_ne!(
+            hash(Id::new(1)),
+            hash(Id::new(2)),
+            "different indices hash differently: hash the index"
+        );
         assert_eq!(
             format!("{a:?}"),
             "Id(7)",

@@ -222,6 +222,10 @@ mod tests {
         let y = MyArc::clone(&x);
         assert_eq!(MyArc::strong_count(&x), 2);
         assert!(MyArc::ptr_eq(&x, &y));
+        assert!(
+            !MyArc::ptr_eq(&x, &MyArc::new(42)),
+            "ptr_eq compares the blocks, not the values: another MyArc::new(42) is not the same"
+        );
         drop(y);
         assert_eq!(MyArc::strong_count(&x), 1);
         assert_eq!(*x, 42);
