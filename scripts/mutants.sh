@@ -18,7 +18,8 @@
 #
 # Environment: MUTANTS_TIMEOUT (seconds per test run, default 20), MUTANTS_BUILD_TIMEOUT
 # (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run).
-# One mutant at a time (`--in-place` in the copy), under `nice`.
+# One mutant at a time (`--in-place` in the copy), under `nice`; one run of the script at a time
+# (a second run stops at once: both would rebuild the same copy).
 set -euo pipefail
 
 usage() {
@@ -72,6 +73,9 @@ fi
 out_root=solutions/target/mutants
 work=$out_root/work
 mkdir -p "$work"
+# One run at a time: every run rebuilds the shared copy below.
+exec 9>"$out_root/.lock"
+flock -n 9 || { echo "another scripts/mutants.sh is running (it holds $out_root/.lock)" >&2; exit 2; }
 # A fresh copy of the solutions workspace (its build cache kept): a mutant interrupted mid-run
 # never reaches the source tree, and the next run starts from the source again.
 find "$work" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
