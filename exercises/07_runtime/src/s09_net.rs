@@ -237,8 +237,7 @@ impl TcpStream {
         mut op: impl FnMut(&mut std::net::TcpStream) -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
         // TODO: the result of `op`, except that an operation that would block waits for
-        //       readiness in `dir` (Pending, with the waker stored, until it comes) and an
-        //       interrupted one is simply retried
+        //       readiness in `dir` (Pending, with the waker stored, until it comes)
         todo!()
     }
 
@@ -433,6 +432,90 @@ mod tests {
             })
         });
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
+    #[cfg_attr(miri, ignore)]
+    fn a_read_on_a_reset_connection_returns_the_error() {
+        let result = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let mut stream = TcpStream::connect(peer.local_addr().unwrap())
+                    .await
+                    .unwrap();
+                stream.write_all(b"never read").await.unwrap();
+                let (closer, _) = peer.accept().unwrap();
+                // Closing a socket with unread bytes resets the connection: the peer's next read
+                // fails with ConnectionReset.
+                closer.peek(&mut [0u8; 1]).unwrap();
+                drop(closer);
+                timeout(Duration::from_secs(5), stream.read(&mut [0u8; 16]))
+                    .await
+                    .map_err(|Elapsed| "elapsed")
+            })
+        });
+        let result = result.expect(
+            "the read waited for readiness after an error: only WouldBlock means 'not ready yet'; \
+             every other error goes back to the caller",
+        );
+        assert_eq!(
+            result.map_err(|e| e.kind()),
+            Err(io::ErrorKind::ConnectionReset),
+            "the peer reset the connection: read must return that error (retrying hides it, and \
+             the next try reads 0 as if the stream had ended cleanly)"
+        );
+    }
+
+    #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
+    #[cfg_attr(miri, ignore)]
+    fn accept_returns_errors_other_than_would_block() {
+        let result = watchdog(LIMIT, || {
+            Runtime::new().block_on(async {
+                let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let connected = std::net::TcpStream::connect(peer.local_addr().unwrap()).unwrap();
+                // A connected socket is not a listening one: accept on it fails at once (EINVAL).
+                #[cfg(unix)]
+                let inner = std::net::TcpListener::from(std::os::fd::OwnedFd::from(connected));
+                #[cfg(windows)]
+                let inner =
+                    std::net::TcpListener::from(std::os::windows::io::OwnedSocket::from(connected));
+                inner.set_nonblocking(true).unwrap();
+                let reactor = Reactor::current();
+                let registration = reactor.register(&inner).unwrap();
+                let listener = TcpListener {
+                    inner,
+                    reactor,
+                    registration,
+                };
+                timeout(Duration::from_secs(5), listener.accept())
+                    .await
+                    .map(|accepted| accepted.map(|_| ()).map_err(|e| e.kind()))
+                    .map_err(|Elapsed| "elapsed")
+            })
+        });
+        let result = result.expect(
+            "accept waited for readiness after an error: only WouldBlock means 'no connection \
+             yet'; every other error goes back to the caller",
+        );
+        assert_eq!(
+            result,
+            Err(io::ErrorKind::InvalidInput),
+            "accept on a socket that is not listening fails: accept must return that error"
+        );
+    }
+
+    #[test]
+    // Miri: the runtime's poller calls timerfd_create, which Miri does not support
+    #[cfg_attr(miri, ignore)]
+    fn a_runtime_shows_its_id_when_debugged() {
+        let rt = Runtime::new();
+        let shown = format!("{rt:?}");
+        assert!(
+            shown.starts_with("Runtime { id: ") && shown.contains(&rt.id.to_string()),
+            "Runtime's Debug names the type and its id, got {shown:?}"
+        );
     }
 
     #[test]
