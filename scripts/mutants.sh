@@ -16,8 +16,14 @@
 # solutions/target/mutants/PROJECT/STEM/mutants.out/ (caught.txt, missed.txt, outcomes.json, ...)
 # and solutions/target/mutants/PROJECT/summary.txt.
 #
+# A missed mutant listed with kind "miri" or "loom" is a claim that the stage's Miri or loom
+# check rejects it: the script proves it, applying the mutant in the copy and running that check
+# (as the runner does: the project's and the stage's miri_flags; --cfg mastery_loom). One the
+# check does not reject counts as a hole.
+#
 # Environment: MUTANTS_TIMEOUT (seconds per test run, default 20), MUTANTS_BUILD_TIMEOUT
-# (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run).
+# (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run),
+# MUTANTS_VERIFY=1 (run no mutants: prove the "miri" and "loom" survivors of the last run again).
 # One mutant at a time (`--in-place` in the copy), under `nice`; one run of the script at a time
 # (a second run stops at once: both would rebuild the same copy).
 set -euo pipefail
@@ -42,9 +48,9 @@ fi
 read_info() {
     awk -v want="$project" '
         function flush() {
-            if (sect == "p" && name == want) print "dir", dir
-            if (sect == "s" && proj == want) print "stage", name, file
-            name = ""; dir = ""; proj = ""; file = ""
+            if (sect == "p" && name == want) print "dir", dir, flags
+            if (sect == "s" && proj == want) print "stage", name, file, flags
+            name = ""; dir = ""; proj = ""; file = ""; flags = ""
         }
         /^\[\[/ { flush() }
         /^\[\[projects\]\]/ { sect = "p"; next }
@@ -55,14 +61,17 @@ read_info() {
         /^dir *=/ { dir = val($0) }
         /^project *=/ { proj = val($0) }
         /^file *=/ { file = val($0) }
+        /^miri_flags *=/ { flags = $0; sub(/^[^[]*\[/, "", flags); sub(/\].*$/, "", flags)
+                           gsub(/[",]/, " ", flags); gsub(/  +/, " ", flags) }
         END { flush() }
     ' info.toml
 }
 info=$(read_info)
 exdir=$(awk '$1 == "dir" { print $2 }' <<<"$info")
+project_flags=$(awk '$1 == "dir" { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' <<<"$info")
 [[ -n $exdir ]] || { echo "no project named '$project' in info.toml" >&2; exit 2; }
 crate_dir=${exdir#exercises/}           # NN_name
-stages=$(awk '$1 == "stage" { print $2, $3 }' <<<"$info")
+stages=$(awk '$1 == "stage" { $1 = ""; sub(/^ +/, ""); print }' <<<"$info")   # name file [flags]
 
 if [[ -n $only ]]; then
     stages=$(awk -v o="$only" '{ f = $2; stem = f; sub(/^.*\//, "", stem); sub(/\.rs$/, "", stem)
@@ -70,7 +79,7 @@ if [[ -n $only ]]; then
     [[ -n $stages ]] || { echo "no stage '$only' in project '$project'" >&2; exit 2; }
 fi
 
-out_root=solutions/target/mutants
+out_root=$root/solutions/target/mutants
 work=$out_root/work
 mkdir -p "$work"
 # One run at a time: every run rebuilds the shared copy below.
@@ -82,7 +91,7 @@ find "$work" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
 tar -C solutions --exclude=./target -cf - . | tar -C "$work" -xf -
 
 triage=mistakes/mutants/$project.toml
-# The equivalent mutants of the triage file, as `file<TAB>mutant` lines.
+# The listed survivors of the triage file, as `file<TAB>mutant<TAB>kind` lines.
 equivalents() {
     [[ -f $triage ]] || return 0
     awk '
@@ -91,10 +100,15 @@ equivalents() {
             gsub(/\\"/, "\"", line); gsub(/\\\\/, "\\", line)   # TOML escapes
             return line
         }
-        /^\[\[/ { if (file != "" && mutant != "") print file "\t" mutant; file = ""; mutant = "" }
+        function flush() {
+            if (file != "" && mutant != "") print file "\t" mutant "\t" kind
+            file = ""; mutant = ""; kind = ""
+        }
+        /^\[\[/ { flush() }
         /^file *=/ { file = val($0) }
         /^mutant *=/ { mutant = val($0) }
-        END { if (file != "" && mutant != "") print file "\t" mutant }
+        /^kind *=/ { kind = val($0) }
+        END { flush() }
     ' "$triage"
 }
 equiv=$(equivalents)
@@ -114,17 +128,75 @@ test_modules() {
 
 count() { if [[ -f $1 ]]; then grep -c . "$1" || true; else echo 0; fi; }
 
+# prove_survivor KIND LINE STEM OUT STAGE_FLAGS: applies the missed mutant LINE (as missed.txt has
+# it) in the copy, runs the stage's KIND check (miri or loom) as the runner does, restores the
+# file. Succeeds when the check rejects the mutant.
+prove_survivor() {
+    local kind=$1 line=$2 stem=$3 out=$4 sflags=$5
+    local path=${line%%: *}                     # 07_runtime/src/s09_net.rs:49:9
+    local mutant=${line#*: }
+    local src=${path%%:*}
+    local at=${path#*:}
+    local prefix=${src//\//__}_line_${at%%:*}_col_${at#*:}
+    local diff="" d
+    for d in "$out/mutants.out/diff/$prefix".diff "$out/mutants.out/diff/$prefix"_*.diff; do
+        if [[ -f $d ]] && grep -qxF "+++ $mutant" "$d"; then diff=$d; break; fi
+    done
+    if [[ -z $diff ]]; then
+        echo "    no diff found for: $line" >&2
+        return 1
+    fi
+    local target=$work/$src
+    cp "$target" "$target.orig"
+    if ! patch -s --no-backup-if-mismatch "$target" <"$diff" >/dev/null; then
+        mv "$target.orig" "$target"
+        echo "    the mutant no longer applies to $src (the solution changed since the run): $line" >&2
+        return 1
+    fi
+    local rc=0 start=$SECONDS
+    case $kind in
+    miri)
+        local flags
+        flags=$(tr ' ' '\n' <<<"$project_flags $sflags" | awk 'NF && !seen[$0]++' | paste -sd' ' -)
+        (cd "$work" && MIRIFLAGS="$flags" RUST_BACKTRACE=0 timeout 900 nice -n 10 \
+            cargo +nightly miri test -p "$project" -- "$stem") >"$out/prove.log" 2>&1 || rc=$?
+        ;;
+    loom)
+        (cd "$work" && RUSTFLAGS="--cfg mastery_loom" LOOM_MAX_PREEMPTIONS=2 LOOM_LOCATION=1 \
+            CARGO_TARGET_DIR="$work/target/loom" RUST_BACKTRACE=0 timeout 900 nice -n 10 \
+            cargo test --release -p "$project" --lib -- "$stem::") >"$out/prove.log" 2>&1 || rc=$?
+        ;;
+    esac
+    mv "$target.orig" "$target"
+    if [[ $rc -eq 0 ]]; then
+        echo "    NOT REJECTED by $kind: $line (log: $out/prove.log)" >&2
+        return 1
+    fi
+    # A failure that is not a finding (no nightly, a build error) proves nothing.
+    if ! grep -qE 'test result: FAILED|Undefined Behavior|memory leaked|panicked at' "$out/prove.log"; then
+        echo "    $kind failed without a finding (exit $rc) for: $line (log: $out/prove.log)" >&2
+        return 1
+    fi
+    echo "    proven: $kind rejects $mutant ($((SECONDS - start)) s)" >&2
+}
+
 summary=$out_root/$project/summary.txt
 mkdir -p "$out_root/$project"
 : >"$summary.new"
 total_caught=0 total_missed=0 total_unviable=0 total_timeout=0 total_equiv=0
-while read -r stage file; do
+while read -r stage file sflags; do
     stem=${file##*/}
     stem=${stem%.rs}
     out=$out_root/$project/$stem
-    rm -rf "$out"
-    mkdir -p "$out"
-    echo "== $project $stage ($file): mutants of $file, judged by --lib -- $stem::" >&2
+    if [[ -n ${MUTANTS_VERIFY:-} ]]; then
+        [[ -f $out/mutants.out/outcomes.json ]] ||
+            { echo "== $project $stage: no earlier run in $out, nothing to prove" >&2; continue; }
+        echo "== $project $stage ($file): proving the miri and loom survivors of the last run" >&2
+    else
+        rm -rf "$out"
+        mkdir -p "$out"
+        echo "== $project $stage ($file): mutants of $file, judged by --lib -- $stem::" >&2
+    fi
     # cargo-mutants skips only `#[cfg(test)]` items as test code: the stage's other test modules
     # (`#[cfg(all(test, not(mastery_loom)))] mod tests`, `#[cfg(all(test, mastery_loom))] mod
     # loom_tests`) are excluded by name. (Test-only files such as test_support.rs are never
@@ -148,7 +220,7 @@ while read -r stage file; do
     fi
     rc=0
     # cargo mutants [OPTIONS] -- [cargo test args] -- [test binary args]
-    nice -n 10 cargo mutants \
+    [[ -n ${MUTANTS_VERIFY:-} ]] || nice -n 10 cargo mutants \
         --dir "$work/$crate_dir" \
         --package "$mutate_pkg" \
         --test-package "$project" \
@@ -179,10 +251,15 @@ while read -r stage file; do
             mfile=${line%%:*}
             mfile=${mfile#"$crate_dir/"}
             mutant=$(sed -E 's/^[^:]+:[0-9]+:[0-9]+: //' <<<"$line")
-            if grep -qxF "$mfile"$'\t'"$mutant" <<<"$equiv"; then
-                listed=$((listed + 1))
-            else
+            entry=$(grep -F "$mfile"$'\t'"$mutant"$'\t' <<<"$equiv" | head -1 || true)
+            kind=${entry##*$'\t'}
+            if [[ -z $entry ]]; then
                 untriaged+=("$line")
+            elif [[ $kind == miri || $kind == loom ]] &&
+                ! prove_survivor "$kind" "$line" "$stem" "$out" "$sflags" </dev/null; then
+                untriaged+=("$line (listed as caught by $kind, which does not reject it)")
+            else
+                listed=$((listed + 1))
             fi
         done <"$m/missed.txt"
     fi
