@@ -25,7 +25,8 @@
 # (seconds per build, default 300), MUTANTS_LIST=1 (only list the mutants each stage would run),
 # MUTANTS_VERIFY=1 (run no mutants: prove the "miri" and "loom" survivors of the last run again).
 # One mutant at a time (`--in-place` in the copy), under `nice`; one run of the script at a time
-# (a second run stops at once: both would rebuild the same copy).
+# (a second run stops at once: both would rebuild the same copy; the lock is not inherited by
+# the tests, so a test's orphaned child cannot hold it).
 set -euo pipefail
 
 usage() {
@@ -89,6 +90,9 @@ flock -n 9 || { echo "another scripts/mutants.sh is running (it holds $out_root/
 # never reaches the source tree, and the next run starts from the source again.
 find "$work" -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
 tar -C solutions --exclude=./target -cf - . | tar -C "$work" -xf -
+# tar keeps the sources' times: a file the last run mutated and restored would look unchanged to
+# cargo, and the baseline would run the last mutant's binary. The project's files are new now.
+find "$work/$crate_dir" -name '*.rs' -exec touch {} +
 
 triage=mistakes/mutants/$project.toml
 # The listed survivors of the triage file, as `file<TAB>mutant<TAB>kind` lines.
@@ -159,12 +163,12 @@ prove_survivor() {
         local flags
         flags=$(tr ' ' '\n' <<<"$project_flags $sflags" | awk 'NF && !seen[$0]++' | paste -sd' ' -)
         (cd "$work" && MIRIFLAGS="$flags" RUST_BACKTRACE=0 timeout 900 nice -n 10 \
-            cargo +nightly miri test -p "$project" -- "$stem") >"$out/prove.log" 2>&1 || rc=$?
+            cargo +nightly miri test -p "$project" -- "$stem") >"$out/prove.log" 2>&1 9>&- || rc=$?
         ;;
     loom)
         (cd "$work" && RUSTFLAGS="--cfg mastery_loom" LOOM_MAX_PREEMPTIONS=2 LOOM_LOCATION=1 \
             CARGO_TARGET_DIR="$work/target/loom" RUST_BACKTRACE=0 timeout 900 nice -n 10 \
-            cargo test --release -p "$project" --lib -- "$stem::") >"$out/prove.log" 2>&1 || rc=$?
+            cargo test --release -p "$project" --lib -- "$stem::") >"$out/prove.log" 2>&1 9>&- || rc=$?
         ;;
     esac
     mv "$target.orig" "$target"
@@ -232,7 +236,7 @@ while read -r stage file sflags; do
         --timeout "${MUTANTS_TIMEOUT:-20}" \
         --build-timeout "${MUTANTS_BUILD_TIMEOUT:-300}" \
         --output "$out" \
-        -- --lib -- "$stem::" >"$out/cargo-mutants.log" 2>&1 || rc=$?
+        -- --lib -- "$stem::" >"$out/cargo-mutants.log" 2>&1 9>&- || rc=$?
     # 0: all caught; 2: missed; 3: timeouts; anything else is a failure of the run itself.
     if [[ $rc -ne 0 && $rc -ne 2 && $rc -ne 3 ]]; then
         echo "cargo mutants failed (exit $rc) for $file; see $out/cargo-mutants.log:" >&2
