@@ -549,6 +549,31 @@ mod tests {
     }
 
     #[test]
+    fn shutdown_reports_a_worker_whose_task_panicked() {
+        within(
+            10,
+            "shutdown never returned: a worker slept through it",
+            || {
+                let executor = Executor::new(2);
+                let (tx, rx) = mpsc::channel::<()>();
+                executor.spawn(async move {
+                    let _sender = tx;
+                    panic!("this task's poll panics, on purpose");
+                });
+                // The sender goes with the panicking task: its worker has died by then.
+                assert!(rx.recv().is_err(), "the task never sends: it panics");
+                let stopped =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.shutdown()));
+                assert!(
+                    stopped.is_err(),
+                    "a worker thread died of a task's panic: shutdown (and the executor's drop) \
+                     must report it by panicking, not return as if every worker had ended well"
+                );
+            },
+        );
+    }
+
+    #[test]
     fn a_wake_after_shutdown_drops_its_task() {
         within(
             10,

@@ -434,6 +434,10 @@ mod tests {
                     assert!(!p.is_null(), "1 MiB is plenty for {layout:?}");
                     assert!(HEAP.contains(p), "blocks come from the shared heap");
                     assert!(
+                        !HEAP.contains((&raw const live).cast()),
+                        "HEAP.contains says no for a pointer outside its region (to a local)"
+                    );
+                    assert!(
                         p.addr().is_multiple_of(layout.align()),
                         "a block for {layout:?} must be aligned to {}",
                         layout.align()
@@ -558,6 +562,12 @@ mod tests {
                 assert!(blocks.iter().all(|p| !p.is_null()));
                 let taken = HEAP.locks() - locks;
                 assert!(
+                    taken > 0,
+                    "{n} allocations from an empty cache never took the shared lock: a cache is \
+                     refilled from the shared heap, and HEAP.locks() counts each time its lock is \
+                     taken"
+                );
+                assert!(
                     taken <= n / BATCH + 1,
                     "{n} allocations took the lock {taken} times: an empty cache is refilled \
                      with BATCH ({BATCH}) blocks under one lock"
@@ -596,6 +606,40 @@ mod tests {
                 0,
                 "every block is back once the thread exits"
             );
+        });
+    }
+
+    #[test]
+    fn flush_gives_this_threads_cache_back_at_once() {
+        within(10, "the allocator hung: is a lock never released?", || {
+            allocator!(HEAP, ALLOC, 1 << 20);
+            on_a_thread(|| {
+                let layout = bytes(24);
+                let class = class_of(layout).unwrap();
+                // SAFETY: fresh blocks, each freed once.
+                unsafe {
+                    let blocks: Vec<_> = (0..5).map(|_| ALLOC.alloc(layout)).collect();
+                    for p in blocks {
+                        ALLOC.dealloc(p, layout);
+                    }
+                }
+                assert!(
+                    ALLOC.cached_here(class) > 0,
+                    "the freed blocks stay in this thread's cache"
+                );
+                ALLOC.flush();
+                assert_eq!(
+                    ALLOC.cached_here(class),
+                    0,
+                    "CachedAlloc::flush empties this thread's cache"
+                );
+                assert_eq!(
+                    HEAP.in_use(),
+                    0,
+                    "CachedAlloc::flush gives this thread's cached blocks back to the shared heap \
+                     at once, while the thread still runs"
+                );
+            });
         });
     }
 

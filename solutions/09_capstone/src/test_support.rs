@@ -73,6 +73,8 @@ std::thread_local! {
 }
 /// The environment variable that tells the child which test it runs the program of.
 const CHILD: &str = "CAPSTONE_PROGRAM_CHILD";
+/// The environment variable that tells the child how long it may live, in seconds.
+const CHILD_SECS: &str = "CAPSTONE_PROGRAM_SECS";
 
 fn on_program() -> bool {
     ON_PROGRAM.with(|on| {
@@ -159,9 +161,23 @@ pub(crate) fn from_program_heap(ptr: *const u8) -> bool {
     PROGRAM_HEAP.contains(ptr)
 }
 
-/// Whether this process is the child started by `run_child` for `test`.
+/// Whether this process is the child started by `run_child` for `test`. In the child, it also
+/// starts a watchdog that aborts the process once the parent's `run_child` has given up on it:
+/// a child whose allocator deadlocked must not spin on for ever after its parent died (a crash
+/// of the test binary, or a runner that killed it).
 pub(crate) fn is_child(test: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|name| name == test)
+    let child = std::env::var(CHILD).is_ok_and(|name| name == test);
+    if child {
+        let secs = std::env::var(CHILD_SECS)
+            .ok()
+            .and_then(|secs| secs.parse().ok())
+            .unwrap_or(120);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(secs));
+            std::process::abort();
+        });
+    }
+    child
 }
 
 /// How a child process ended.
@@ -178,6 +194,7 @@ pub(crate) fn run_child(test: &str, secs: u64) -> ChildEnd {
     let mut child = Command::new(std::env::current_exe().expect("the test binary's path"))
         .args([test, "--exact", "--test-threads=1", "--nocapture"])
         .env(CHILD, test)
+        .env(CHILD_SECS, (secs + 10).to_string())
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
