@@ -445,6 +445,25 @@ mod tests {
         });
     }
 
+    #[test]
+    fn dropping_a_queue_of_several_blocks_drops_every_value_once() {
+        within(10, || {
+            let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+            let q = MpscQueue::new();
+            let n = 3 * BLOCK_CAP + 4;
+            for _ in 0..n {
+                q.push(Counted(std::sync::Arc::clone(&drops)));
+            }
+            drop(q);
+            assert_eq!(
+                drops.load(std::sync::atomic::Ordering::SeqCst),
+                n,
+                "{n} values in four blocks were never popped: dropping the queue must drop each \
+                 exactly once, stepping from block to block at each marker"
+            );
+        });
+    }
+
     /// The curriculum's example: four producers push `i * 1000 + j` into a shared queue; one
     /// consumer pops until it has all 4000, each once, each producer's in order.
     #[test]
