@@ -287,6 +287,9 @@ mod tests {
         let d = Dekker::new();
         assert!(d.enter_a(), "with B's flag down, A enters");
         assert!(!d.enter_b(), "with A's flag up, B must not enter");
+        let d = Dekker::new();
+        assert!(d.enter_b(), "with A's flag down, B enters");
+        assert!(!d.enter_a(), "with B's flag up, A must not enter");
     }
 
     #[test]

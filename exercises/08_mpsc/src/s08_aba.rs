@@ -171,92 +171,102 @@ mod tests {
 
     #[test]
     fn pop_and_push_are_last_in_first_out() {
-        let s = IndexStack::tagged(3);
-        assert_eq!(s.pop(), Some(0));
-        assert_eq!(s.pop(), Some(1));
-        s.push(0);
-        assert_eq!(s.snapshot(), vec![0, 2]);
-        assert_eq!(s.pop(), Some(0), "the last index pushed comes off first");
-        assert_eq!(s.pop(), Some(2));
-        assert_eq!(s.pop(), None, "every slot is taken");
-        s.push(1);
-        assert_eq!(s.pop(), Some(1));
+        within(5, || {
+            let s = IndexStack::tagged(3);
+            assert_eq!(s.pop(), Some(0));
+            assert_eq!(s.pop(), Some(1));
+            s.push(0);
+            assert_eq!(s.snapshot(), vec![0, 2]);
+            assert_eq!(s.pop(), Some(0), "the last index pushed comes off first");
+            assert_eq!(s.pop(), Some(2));
+            assert_eq!(s.pop(), None, "every slot is taken");
+            s.push(1);
+            assert_eq!(s.pop(), Some(1));
+        });
     }
 
     #[test]
     fn pop_commit_fails_if_the_head_moved() {
-        let s = IndexStack::tagged(3);
-        let attempt = s.pop_begin().expect("the stack is full");
-        assert_eq!(attempt.index(), 0);
-        assert_eq!(s.pop(), Some(0));
-        assert_eq!(
-            s.pop_commit(attempt),
-            None,
-            "the head changed: the CAS must fail"
-        );
-        assert_eq!(s.snapshot(), vec![1, 2]);
+        within(5, || {
+            let s = IndexStack::tagged(3);
+            let attempt = s.pop_begin().expect("the stack is full");
+            assert_eq!(attempt.index(), 0);
+            assert_eq!(s.pop(), Some(0));
+            assert_eq!(
+                s.pop_commit(attempt),
+                None,
+                "the head changed: the CAS must fail"
+            );
+            assert_eq!(s.snapshot(), vec![1, 2]);
+        });
     }
 
     /// The scripted ABA interleaving on the untagged stack: the stale CAS succeeds.
     #[test]
     fn untagged_stack_hands_out_a_slot_twice() {
-        let s = IndexStack::untagged(3);
-        let stale = s.pop_begin().unwrap(); // thread 1: sees head 0, next 1
-        let a = s.pop().unwrap(); // thread 2 pops 0 ...
-        let b = s.pop().unwrap(); // ... and 1 ...
-        s.push(a); // ... and gives 0 back: the head is 0 again, with 2 below it
-        assert_eq!((a, b), (0, 1));
-        assert_eq!(
-            s.pop_commit(stale),
-            Some(0),
-            "without a tag, the stale CAS sees head 0 and succeeds (that is the bug)"
-        );
-        assert_eq!(
-            s.snapshot(),
-            vec![1, 2],
-            "the stale CAS installed slot 1, which thread 2 still owns, as the head"
-        );
-        assert_eq!(s.pop(), Some(b), "slot 1 is handed out a second time");
+        within(5, || {
+            let s = IndexStack::untagged(3);
+            let stale = s.pop_begin().unwrap(); // thread 1: sees head 0, next 1
+            let a = s.pop().unwrap(); // thread 2 pops 0 ...
+            let b = s.pop().unwrap(); // ... and 1 ...
+            s.push(a); // ... and gives 0 back: the head is 0 again, with 2 below it
+            assert_eq!((a, b), (0, 1));
+            assert_eq!(
+                s.pop_commit(stale),
+                Some(0),
+                "without a tag, the stale CAS sees head 0 and succeeds (that is the bug)"
+            );
+            assert_eq!(
+                s.snapshot(),
+                vec![1, 2],
+                "the stale CAS installed slot 1, which thread 2 still owns, as the head"
+            );
+            assert_eq!(s.pop(), Some(b), "slot 1 is handed out a second time");
+        });
     }
 
     /// The same interleaving on the tagged stack: the stale CAS fails, the retry is right.
     #[test]
     fn tagged_stack_rejects_the_stale_compare_and_swap() {
-        let s = IndexStack::tagged(3);
-        let stale = s.pop_begin().unwrap();
-        let a = s.pop().unwrap();
-        let b = s.pop().unwrap();
-        s.push(a);
-        assert_eq!(
-            s.pop_commit(stale),
-            None,
-            "head 0 came back with a new tag: the stale CAS must fail"
-        );
-        assert_eq!(
-            s.snapshot(),
-            vec![0, 2],
-            "the failed CAS must leave the stack alone"
-        );
-        assert_eq!(s.pop(), Some(0), "the retry pops what is really on top");
-        assert_eq!(s.snapshot(), vec![2]);
-        s.push(b);
-        assert_eq!(s.snapshot(), vec![1, 2]);
+        within(5, || {
+            let s = IndexStack::tagged(3);
+            let stale = s.pop_begin().unwrap();
+            let a = s.pop().unwrap();
+            let b = s.pop().unwrap();
+            s.push(a);
+            assert_eq!(
+                s.pop_commit(stale),
+                None,
+                "head 0 came back with a new tag: the stale CAS must fail"
+            );
+            assert_eq!(
+                s.snapshot(),
+                vec![0, 2],
+                "the failed CAS must leave the stack alone"
+            );
+            assert_eq!(s.pop(), Some(0), "the retry pops what is really on top");
+            assert_eq!(s.snapshot(), vec![2]);
+            s.push(b);
+            assert_eq!(s.snapshot(), vec![1, 2]);
+        });
     }
 
     #[test]
     fn the_tag_changes_on_every_successful_operation() {
-        let s = IndexStack::tagged(2);
-        let mut tags = HashSet::new();
-        for _ in 0..5 {
-            tags.insert(s.pop_begin().unwrap().seen);
-            let i = s.pop().unwrap();
-            s.push(i);
-        }
-        assert_eq!(
-            tags.len(),
-            5,
-            "the same top index must come with a new tag after each pop and push"
-        );
+        within(5, || {
+            let s = IndexStack::tagged(2);
+            let mut tags = HashSet::new();
+            for _ in 0..5 {
+                tags.insert(s.pop_begin().unwrap().seen);
+                let i = s.pop().unwrap();
+                s.push(i);
+            }
+            assert_eq!(
+                tags.len(),
+                5,
+                "the same top index must come with a new tag after each pop and push"
+            );
+        });
     }
 
     /// Threads take slots, check nobody else holds them, and give them back.

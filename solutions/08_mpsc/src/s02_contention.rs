@@ -281,6 +281,21 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_with_one_producer_returns_once_every_message_arrived() {
+        let per = if cfg!(miri) { 50 } else { 1_000 };
+        let profile = crate::test_support::within(
+            10,
+            "profile_baseline(1, n) never returned: the consumer kept waiting for more than \
+             the producers * per_producer messages sent",
+            move || profile_baseline(1, per),
+        );
+        assert_eq!(
+            profile.received, per,
+            "one producer sent {per} messages: exactly that many must arrive"
+        );
+    }
+
+    #[test]
     fn the_baseline_profile_accounts_for_every_message() {
         let per = if cfg!(miri) { 50 } else { 20_000 };
         let profile = within(10, move || profile_baseline(2, per));

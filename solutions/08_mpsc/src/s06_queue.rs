@@ -352,89 +352,116 @@ mod tests {
 
     #[test]
     fn one_thread_pops_what_it_pushed_in_order() {
-        let q = MpscQueue::new();
-        for i in 0..5 {
-            q.push(i);
-        }
-        // SAFETY: this thread is the only consumer.
-        unsafe {
-            assert_eq!(q.try_pop(), Pop::Data(0));
-            for i in 1..5 {
-                assert_eq!(q.pop(), Some(i), "values must come out in the order pushed");
+        within(10, || {
+            let q = MpscQueue::new();
+            for i in 0..5 {
+                q.push(i);
             }
-            assert_eq!(q.try_pop(), Pop::Empty);
-            q.push(9);
-            assert_eq!(
-                q.pop(),
-                Some(9),
-                "the queue is reusable after running empty"
-            );
-        }
+            // SAFETY: this thread is the only consumer.
+            unsafe {
+                assert_eq!(q.try_pop(), Pop::Data(0));
+                for i in 1..5 {
+                    assert_eq!(q.pop(), Some(i), "values must come out in the order pushed");
+                }
+                assert_eq!(q.try_pop(), Pop::Empty);
+                q.push(9);
+                assert_eq!(
+                    q.pop(),
+                    Some(9),
+                    "the queue is reusable after running empty"
+                );
+            }
+        });
     }
 
     #[test]
     fn dropping_the_queue_drops_every_value_not_popped() {
-        let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
-        let q = MpscQueue::new();
-        for _ in 0..5 {
-            q.push(Counted(std::sync::Arc::clone(&drops)));
-        }
-        // SAFETY: this thread is the only consumer.
-        drop(unsafe { q.pop() });
-        drop(unsafe { q.pop() });
-        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 2);
-        drop(q);
-        assert_eq!(
-            drops.load(std::sync::atomic::Ordering::SeqCst),
-            5,
-            "the three values left must be dropped with the queue, once each"
-        );
+        within(10, || {
+            let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+            let q = MpscQueue::new();
+            for _ in 0..5 {
+                q.push(Counted(std::sync::Arc::clone(&drops)));
+            }
+            // SAFETY: this thread is the only consumer.
+            drop(unsafe { q.pop() });
+            drop(unsafe { q.pop() });
+            assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 2);
+            drop(q);
+            assert_eq!(
+                drops.load(std::sync::atomic::Ordering::SeqCst),
+                5,
+                "the three values left must be dropped with the queue, once each"
+            );
+        });
     }
 
     #[test]
     fn values_cross_block_boundaries_in_order() {
-        let q = MpscQueue::new();
-        let n = 3 * BLOCK_CAP + 5;
-        for i in 0..n {
-            q.push(i);
-        }
-        // SAFETY: this thread is the only consumer.
-        unsafe {
-            for i in 0..BLOCK_CAP + 2 {
-                assert_eq!(q.pop(), Some(i), "values must come out in the order pushed");
-            }
-            for i in n..n + BLOCK_CAP {
+        within(10, || {
+            let q = MpscQueue::new();
+            let n = 3 * BLOCK_CAP + 5;
+            for i in 0..n {
                 q.push(i);
             }
-            for i in BLOCK_CAP + 2..n + BLOCK_CAP {
-                assert_eq!(
-                    q.pop(),
-                    Some(i),
-                    "order must survive the step from one block to the next"
-                );
+            // SAFETY: this thread is the only consumer.
+            unsafe {
+                for i in 0..BLOCK_CAP + 2 {
+                    assert_eq!(q.pop(), Some(i), "values must come out in the order pushed");
+                }
+                for i in n..n + BLOCK_CAP {
+                    q.push(i);
+                }
+                for i in BLOCK_CAP + 2..n + BLOCK_CAP {
+                    assert_eq!(
+                        q.pop(),
+                        Some(i),
+                        "order must survive the step from one block to the next"
+                    );
+                }
+                assert_eq!(q.try_pop(), Pop::Empty);
             }
-            assert_eq!(q.try_pop(), Pop::Empty);
-        }
+        });
     }
 
     #[test]
     fn dropping_the_queue_mid_block_drops_the_rest_once() {
-        let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
-        let q = MpscQueue::new();
-        let n = 2 * BLOCK_CAP + 3;
-        for _ in 0..n {
-            q.push(Counted(std::sync::Arc::clone(&drops)));
-        }
-        for _ in 0..BLOCK_CAP + 1 {
-            // SAFETY: this thread is the only consumer.
-            drop(unsafe { q.pop() });
-        }
-        drop(q);
-        assert_eq!(
-            drops.load(std::sync::atomic::Ordering::SeqCst),
-            n,
-            "every value, popped or left in any block, must be dropped exactly once"
-        );
+        within(10, || {
+            let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+            let q = MpscQueue::new();
+            let n = 2 * BLOCK_CAP + 3;
+            for _ in 0..n {
+                q.push(Counted(std::sync::Arc::clone(&drops)));
+            }
+            for _ in 0..BLOCK_CAP + 1 {
+                // SAFETY: this thread is the only consumer.
+                drop(unsafe { q.pop() });
+            }
+            drop(q);
+            assert_eq!(
+                drops.load(std::sync::atomic::Ordering::SeqCst),
+                n,
+                "every value, popped or left in any block, must be dropped exactly once"
+            );
+        });
+    }
+
+    #[test]
+    fn dropping_a_queue_of_several_blocks_drops_every_value_once() {
+        within(10, || {
+            let drops = std::sync::Arc::new(StdAtomicUsize::new(0));
+            let q = MpscQueue::new();
+            let n = 3 * BLOCK_CAP + 4;
+            for _ in 0..n {
+                q.push(Counted(std::sync::Arc::clone(&drops)));
+            }
+            drop(q);
+            assert_eq!(
+                drops.load(std::sync::atomic::Ordering::SeqCst),
+                n,
+                "{n} values in four blocks were never popped: dropping the queue must drop each \
+                 exactly once, stepping from block to block at each marker"
+            );
+        });
     }
 
     /// The curriculum's example: four producers push `i * 1000 + j` into a shared queue; one

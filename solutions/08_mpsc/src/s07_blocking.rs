@@ -297,6 +297,22 @@ mod tests {
     }
 
     #[test]
+    fn the_sender_that_wakes_the_receiver_takes_the_announcement_back() {
+        let (tx, rx) = channel();
+        // The receiver's side of going to sleep, done by hand on this thread.
+        *rx.shared.waiter.lock().unwrap() = Some(thread::current());
+        rx.shared.sleeping.store(true, Ordering::SeqCst);
+        tx.send(1).unwrap();
+        assert!(
+            !rx.shared.sleeping.load(Ordering::SeqCst),
+            "a send found the receiver asleep and woke it, but left `sleeping` set: every \
+             later send would unpark it again. One wake-up per sleep: the sender that unparks \
+             takes the announcement back first"
+        );
+        assert_eq!(rx.try_recv(), Ok(1));
+    }
+
+    #[test]
     fn a_wake_up_without_a_message_does_not_end_recv() {
         within(5, || {
             let (tx, rx) = channel();
