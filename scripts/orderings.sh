@@ -46,7 +46,8 @@
 # scripts/mutants.sh's survivors are; the script exits non-zero while one is not.
 #
 # Environment: ORDERINGS_TIMEOUT (seconds per loom run, default 600), ORDERINGS_LIST=1 (only list
-# the orderings and the variants each stage would run). Logs: solutions/target/orderings/PROJECT/
+# the orderings and the variants each stage would run). A break-it stage whose loom check must
+# find the learner's bug (`breaks = { check = "loom", ... }`) is skipped. Logs: solutions/target/orderings/PROJECT/
 # STEM/ (baseline.log, one NN.log per variant, summary.txt). One variant at a time, under
 # `nice -n 19`; one run of the script at a time.
 set -euo pipefail
@@ -67,8 +68,9 @@ read_info() {
     awk -v want="$project" '
         function flush() {
             if (sect == "p" && name == want) print "dir", dir
-            if (sect == "s" && proj == want) print "stage", name, file, (checks ~ /"loom"/ ? "loom" : "-")
-            name = ""; dir = ""; proj = ""; file = ""; checks = ""
+            if (sect == "s" && proj == want)
+                print "stage", name, file, (checks !~ /"loom"/ ? "-" : breaks ~ /"loom"/ ? "break" : "loom")
+            name = ""; dir = ""; proj = ""; file = ""; checks = ""; breaks = ""
         }
         /^\[\[/ { flush() }
         /^\[\[projects\]\]/ { sect = "p"; next }
@@ -80,6 +82,7 @@ read_info() {
         /^project *=/ { proj = val($0) }
         /^file *=/ { file = val($0) }
         /^checks *=/ { checks = $0 }
+        /^breaks *=/ { breaks = $0 }
         END { flush() }
     ' info.toml
 }
@@ -87,13 +90,18 @@ info=$(read_info)
 exdir=$(awk '$1 == "dir" { print $2 }' <<<"$info")
 [[ -n $exdir ]] || { echo "no project named '$project' in info.toml" >&2; exit 2; }
 crate_dir=${exdir#exercises/}           # NN_name
-stages=$(awk '$1 == "stage" { print $2, $3, $4 }' <<<"$info")   # name file loom|-
+stages=$(awk '$1 == "stage" { print $2, $3, $4 }' <<<"$info")   # name file loom|break|-
 
 if [[ -n $only ]]; then
     stages=$(awk -v o="$only" '{ f = $2; stem = f; sub(/^.*\//, "", stem); sub(/\.rs$/, "", stem)
         if ($1 == o || f == o || stem == o) print }' <<<"$stages")
     [[ -n $stages ]] || { echo "no stage '$only' in project '$project'" >&2; exit 2; }
 fi
+# A break-it stage whose loom check must find the learner's bug is not weakened: its solution
+# is the wrong code, and its check passes when loom rejects it.
+while read -r name file kind; do
+    [[ $kind == break ]] && echo "== $project $name ($file): a break-it stage (its loom check expects a finding): skipped" >&2
+done <<<"$stages"
 stages=$(awk '$3 == "loom" { print $1, $2 }' <<<"$stages")
 [[ -n $stages ]] || { echo "no stage of '$project'${only:+ named '$only'} has a loom check" >&2; exit 2; }
 
@@ -277,21 +285,25 @@ run_loom() {
 
 # classify RC LOG: the outcome of a loom run, and what loom found.
 classify() {
-    local rc=$1 log=$2 what
+    local rc=$1 log=$2 what test
     if [[ $rc -eq 124 ]]; then
         echo "timeout"
     elif grep -q 'there is no such thing as' "$log"; then
         echo "invalid ($(grep -o 'there is no such thing as[^"]*' "$log" | head -1))"
-    elif grep -qE '^error(\[E[0-9]+\])?:' "$log" && ! grep -q 'test result' "$log"; then
+    elif grep -qE '^error(\[E[0-9]+\])?: could not compile|^error\[E[0-9]+\]' "$log"; then
         echo "invalid (does not build: $(grep -m1 -E '^error' "$log"))"
     elif [[ $rc -eq 0 ]] && grep -q 'test result: ok' "$log"; then
         echo "passed"
     elif grep -qE 'test result: FAILED|panicked at' "$log"; then
+        # The first failing test, and loom's report or the first panic's message.
+        test=$(grep -m1 -oE "^test [^ ]+ \.\.\. FAILED|^thread '[^']+' .*panicked at" "$log" |
+            sed -E "s/^test ([^ ]+) .*/\1/; s/^thread '([^']+)'.*/\1/; s/.*:://")
         what=$(grep -m1 -oiE 'causality violation|deadlock|Model exceeded maximum number of branches' "$log" || true)
         if [[ -z $what ]]; then
             what=$(grep -m1 -A1 'panicked at' "$log" | tail -1 | cut -c1-100)
         fi
-        echo "rejected ($(grep -m1 -oE '^test [^ ]+ \.\.\. FAILED' "$log" | awk '{ print $2 }' | sed 's/.*:://'): $what)"
+        grep -q 'SIGABRT' "$log" && what+="; aborted"
+        echo "rejected ($test: $what)"
     else
         echo "error (exit $rc, no test result; see the log)"
     fi
