@@ -34,6 +34,12 @@
 //! sees the node already unlinked. The scan's `Acquire` fence after reading unpinned records
 //! makes their accesses happen-before the free.
 //!
+//! One ordering no check here can judge: the claim of a record in `register` must `Acquire`
+//! the previous owner's release of it, or your first pin could be ordered before that owner's
+//! last unpin on the same counter and be hidden by it. Loom orders an atomic's stores in the
+//! order it runs them, so it never shows that; a `Relaxed` claim passes. Only your argument
+//! catches it.
+//!
 //! Afterwards you can explain how memory is reclaimed under concurrency without garbage
 //! collection, and what it costs.
 //!
