@@ -95,27 +95,9 @@ tar -C solutions --exclude=./target -cf - . | tar -C "$work" -xf -
 find "$work/$crate_dir" -name '*.rs' -exec touch {} +
 
 triage=mistakes/mutants/$project.toml
-# The listed survivors of the triage file, as `file<TAB>mutant<TAB>kind` lines.
-equivalents() {
-    [[ -f $triage ]] || return 0
-    awk '
-        function val(line) {
-            sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line)
-            gsub(/\\"/, "\"", line); gsub(/\\\\/, "\\", line)   # TOML escapes
-            return line
-        }
-        function flush() {
-            if (file != "" && mutant != "") print file "\t" mutant "\t" kind
-            file = ""; mutant = ""; kind = ""
-        }
-        /^\[\[/ { flush() }
-        /^file *=/ { file = val($0) }
-        /^mutant *=/ { mutant = val($0) }
-        /^kind *=/ { kind = val($0) }
-        END { flush() }
-    ' "$triage"
-}
-equiv=$(equivalents)
+# shellcheck source=scripts/survivors.sh
+source "$root/scripts/survivors.sh"
+equiv=$(listed_survivors "$triage")
 
 # The modules of a stage file compiled only for tests (`#[cfg(test)]`, `#[cfg(all(test, ...))]`,
 # `#[cfg(any(test, ...))]`, other attributes in between), as `a|b` for a regex.

@@ -121,27 +121,9 @@ if [[ ! -d $target_dir && -d solutions/target/loom ]]; then
 fi
 
 triage=mistakes/mutants/$project.toml
-# The listed survivors, as `file<TAB>mutant<TAB>kind` lines.
-listed_survivors() {
-    [[ -f $triage ]] || return 0
-    awk '
-        function val(line) {
-            sub(/^[^=]*= *"/, "", line); sub(/" *$/, "", line)
-            gsub(/\\"/, "\"", line); gsub(/\\\\/, "\\", line)
-            return line
-        }
-        function flush() {
-            if (file != "" && mutant != "") print file "\t" mutant "\t" kind
-            file = ""; mutant = ""; kind = ""
-        }
-        /^\[\[/ { flush() }
-        /^file *=/ { file = val($0) }
-        /^mutant *=/ { mutant = val($0) }
-        /^kind *=/ { kind = val($0) }
-        END { flush() }
-    ' "$triage"
-}
-listed=$(listed_survivors)
+# shellcheck source=scripts/survivors.sh
+source "$root/scripts/survivors.sh"
+listed=$(listed_survivors "$triage")
 
 # orderings FILE: one line per ordering outside the test modules:
 #     line <TAB> column of the variant's name <TAB> variant <TAB> operation <TAB> function <TAB> nth
